@@ -1,0 +1,170 @@
+"""Connections as Sling reads them, with their secret parts kept apart.
+
+A connection is a type plus fields (`host`, `user`, `password`, ...) or a URL.
+`split_secrets` and `split_url` separate what may be shown (host, user,
+database) from what may not (passwords, keys, tokens), so the public half can
+be stored, listed and exported, and the secret half only ever goes into the
+environment of a `sling` process.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+# Field names whose values are secrets, in connection fields and URL queries.
+_SECRET_NAME = re.compile(
+    r"pass|secret|token|private|credential|(^|_)key($|_)|sas|signature|auth|session",
+    re.I,
+)
+# Non-secret names the pattern above would catch.
+_NOT_SECRET = frozenset({"key_file_path", "private_key_path", "keyfile", "auth_mode", "authenticator"})
+
+MASK = "••••••"
+
+DATABASE_TYPES = [
+    "postgres",
+    "redshift",
+    "mysql",
+    "mariadb",
+    "oracle",
+    "sqlserver",
+    "azuresql",
+    "azuredwh",
+    "fabric",
+    "snowflake",
+    "bigquery",
+    "bigtable",
+    "databricks",
+    "sqlite",
+    "d1",
+    "duckdb",
+    "ducklake",
+    "motherduck",
+    "clickhouse",
+    "trino",
+    "starrocks",
+    "mongodb",
+    "elasticsearch",
+    "prometheus",
+    "proton",
+    "athena",
+    "iceberg",
+    "azuretable",
+    "exasol",
+    "adbc",
+    "odbc",
+    "scylladb",
+]
+FILE_TYPES = ["file", "s3", "r2", "gs", "azure", "abfs", "gdrive", "ftp", "sftp", "hdfs", "http"]
+TYPES = tuple(DATABASE_TYPES + FILE_TYPES + ["api"])
+
+_SCHEME_TYPES = {
+    "postgresql": "postgres",
+    "postgres": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mariadb",
+    "sqlite": "sqlite",
+    "duckdb": "duckdb",
+    "motherduck": "motherduck",
+    "snowflake": "snowflake",
+    "bigquery": "bigquery",
+    "sqlserver": "sqlserver",
+    "oracle": "oracle",
+    "redshift": "redshift",
+    "clickhouse": "clickhouse",
+    "trino": "trino",
+    "mongodb": "mongodb",
+    "s3": "s3",
+    "gs": "gs",
+    "file": "file",
+    "sftp": "sftp",
+    "ftp": "ftp",
+    "azure": "azure",
+    "http": "http",
+    "https": "http",
+}
+
+
+def is_secret(name: str) -> bool:
+    return name.lower() not in _NOT_SECRET and bool(_SECRET_NAME.search(name))
+
+
+def type_of_url(url: str) -> str | None:
+    scheme = urlsplit(url).scheme.lower()
+    return _SCHEME_TYPES.get(scheme)
+
+
+def split_secrets(fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(public fields, secret fields) of a connection's fields; a `url` is split too."""
+    public: dict[str, Any] = {}
+    secret: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name == "url" and isinstance(value, str):
+            public_url, url_secrets = split_url(value)
+            public[name] = public_url
+            secret.update({f"url:{k}": v for k, v in url_secrets.items()})
+        elif is_secret(name):
+            secret[name] = value
+        else:
+            public[name] = value
+    return public, secret
+
+
+def split_url(url: str) -> tuple[str, dict[str, str]]:
+    """The URL without its password and secret query values, and those secrets."""
+    parts = urlsplit(url)
+    secrets: dict[str, str] = {}
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        user, colon, password = userinfo.partition(":")
+        if colon:
+            secrets["password"] = unquote(password)
+        netloc = f"{user}@{hostport}" if user else hostport
+    query = []
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if is_secret(name):
+            secrets[f"query:{name}"] = value
+        else:
+            query.append((name, value))
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query))), secrets
+
+
+def join_url(public_url: str, secrets: Mapping[str, str]) -> str:
+    """The inverse of `split_url`."""
+    parts = urlsplit(public_url)
+    netloc = parts.netloc
+    password = secrets.get("password")
+    if password is not None:
+        userinfo, at, hostport = netloc.rpartition("@")
+        netloc = f"{userinfo}:{quote(password, safe='')}@{hostport}" if at else netloc
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query += [(k.removeprefix("query:"), v) for k, v in secrets.items() if k.startswith("query:")]
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query)))
+
+
+def merge_secrets(public: Mapping[str, Any], secret: Mapping[str, Any]) -> dict[str, Any]:
+    """The full fields again, secrets included: only for a sling process's environment."""
+    fields = dict(public)
+    url_secrets = {k.removeprefix("url:"): v for k, v in secret.items() if k.startswith("url:")}
+    if isinstance(fields.get("url"), str) and url_secrets:
+        fields["url"] = join_url(fields["url"], url_secrets)
+    fields.update({k: v for k, v in secret.items() if not k.startswith("url:")})
+    return fields
+
+
+def env_value(conn_type: str, fields: Mapping[str, Any]) -> str:
+    """The value of the environment variable that gives Sling this connection."""
+    return json.dumps({"type": conn_type, **fields}, sort_keys=True, default=str)
+
+
+def masked(public: Mapping[str, Any], secret: Mapping[str, Any]) -> dict[str, Any]:
+    """Fields for display: secrets named but never shown."""
+    shown = dict(public)
+    for name in secret:
+        shown[name.removeprefix("url:")] = MASK
+    return shown

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from studio import services
+from studio.management.output import fail
+
+
+class Command(BaseCommand):
+    help = "Write a stored replication as YAML that `sling run -r` accepts."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("name")
+        parser.add_argument("-o", "--output", help="file to write (default: standard output)")
+
+    def handle(self, *args: Any, name: str, output: str | None, **options: Any) -> None:
+        try:
+            text = services.replication_export(name=name)
+        except services.NotFound as exc:
+            fail(self, [f"error: {exc}"])
+        if not output:
+            self.stdout.write(text, ending="")
+            return
+        try:
+            Path(output).write_text(text)
+        except OSError as exc:
+            fail(self, [f"{output}: error: cannot write file: {exc.strerror}"])

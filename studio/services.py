@@ -1,0 +1,216 @@
+"""The studio's writes and reads: the bridge between rows and `replication` objects.
+
+Views and management commands call these; neither builds YAML or graphs itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import networkx as nx
+from django.conf import settings
+from django.db import transaction
+
+from replication import lineage as lineage_mod
+from replication.connections import TYPES, split_secrets, type_of_url
+from replication.model import Replication as Config
+from replication.spec import STREAM_KEYS
+from replication.translator import DagsterSlingTranslator, load_translator
+from replication.validate import ERROR, Problem, validate
+from replication.yamlio import YamlError, emit, load_mapping, parse
+from studio import models
+
+# Sling key -> Stream column (`id` would clash with the primary key).
+STREAM_FIELDS = {key: ("stream_id" if key == "id" else key) for key in STREAM_KEYS}
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Refused(ValueError):
+    """Input that cannot be stored; nothing was saved. `problems` say where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def translator() -> DagsterSlingTranslator:
+    return load_translator(settings.SLING_STUDIO_TRANSLATOR)
+
+
+# --- replications -------------------------------------------------------------
+
+
+def stream_config(row: models.Stream) -> dict[str, Any] | None:
+    if row.is_null:
+        return None
+    config = {key: getattr(row, field) for key, field in STREAM_FIELDS.items()}
+    config = {key: value for key, value in config.items() if value is not None}
+    config.update(row.extra)
+    return config
+
+
+def stream_fields(config: dict[str, Any] | None) -> dict[str, Any]:
+    """Column values for a stream config; unknown keys and empty values go to `extra`."""
+    fields: dict[str, Any] = dict.fromkeys(STREAM_FIELDS.values())
+    fields["is_null"] = config is None
+    fields["extra"] = {}
+    for key, value in (config or {}).items():
+        if key in STREAM_FIELDS and value is not None:
+            fields[STREAM_FIELDS[key]] = value
+        else:
+            fields["extra"][key] = value
+    return fields
+
+
+def replication_config(replication: models.Replication) -> Config:
+    """The `replication` object of a stored replication (one query for its streams)."""
+    streams = replication.streams.all()
+    return Config(
+        source=replication.source or None,
+        target=replication.target or None,
+        streams={row.name: stream_config(row) for row in streams},
+        defaults=replication.defaults,
+        hooks=replication.hooks,
+        env=replication.env,
+        extra=replication.extra,
+    )
+
+
+def replication_get(name: str) -> models.Replication:
+    try:
+        return models.Replication.objects.get(name=name)
+    except models.Replication.DoesNotExist:
+        raise NotFound(f"no replication named `{name}`") from None
+
+
+@transaction.atomic
+def replication_save(*, name: str, config: Config) -> models.Replication:
+    """Store `config` under `name`, replacing the streams of an existing replication."""
+    replication, _ = models.Replication.objects.update_or_create(
+        name=name,
+        defaults={
+            "source": config.source or "",
+            "target": config.target or "",
+            "defaults": config.defaults,
+            "hooks": config.hooks,
+            "env": config.env,
+            "extra": config.extra,
+        },
+    )
+    replication.streams.all().delete()
+    models.Stream.objects.bulk_create(
+        (
+            models.Stream(replication=replication, position=i, name=stream, **stream_fields(cfg))
+            for i, (stream, cfg) in enumerate(config.streams.items())
+        ),
+        batch_size=2000,
+    )
+    return replication
+
+
+def replication_import(*, name: str, text: str | bytes) -> tuple[models.Replication, list[Problem]]:
+    """Parse, validate and store a replication document.
+
+    Raises `Refused` (nothing saved) on unreadable YAML or any validation error;
+    returns the warnings otherwise.
+    """
+    try:
+        document = parse(text)
+    except YamlError as exc:
+        raise Refused([Problem((), exc.line, ERROR, exc.message)]) from None
+    problems = validate(document.replication, document.line_of, translator())
+    if any(p.severity == ERROR for p in problems):
+        raise Refused(problems)
+    if any(not isinstance(stream, str) for stream in document.replication.streams):
+        raise Refused([Problem(("streams",), None, ERROR, "stream names must be text")])
+    return replication_save(name=name, config=document.replication), problems
+
+
+def replication_export(*, name: str) -> str:
+    return emit(replication_config(replication_get(name)))
+
+
+# --- lineage ------------------------------------------------------------------
+
+
+def lineage_graph(names: Iterable[str] | None = None) -> nx.DiGraph:
+    """The asset graph of the named replications (all when None) and the downstream assets."""
+    replications = models.Replication.objects.prefetch_related("streams")
+    if names is not None:
+        names = list(names)
+        replications = replications.filter(name__in=names)
+        missing = set(names) - {r.name for r in replications}
+        if missing:
+            raise NotFound(f"no replication named `{sorted(missing)[0]}`")
+    downstream = [
+        lineage_mod.Downstream(
+            key=lineage_mod.parse_key(asset.key),
+            deps=tuple(lineage_mod.parse_key(dep) for dep in asset.deps),
+            description=asset.description,
+            group=asset.group or None,
+            tags=tuple(asset.tags),
+        )
+        for asset in models.DownstreamAsset.objects.all()
+    ]
+    schemas = {
+        conn.name: conn.params["schema"]
+        for conn in models.Connection.objects.all()
+        if isinstance(conn.params.get("schema"), str)
+    }
+    return lineage_mod.build_graph(
+        ((r.name, replication_config(r)) for r in replications),
+        downstream,
+        translator=translator(),
+        target_schemas=schemas,
+    )
+
+
+# --- connections --------------------------------------------------------------
+
+
+@transaction.atomic
+def connection_save(*, name: str, fields: dict[str, Any]) -> models.Connection:
+    """Create or update a connection from Sling-style fields (`type`, `url`, `host`, ...)."""
+    fields = dict(fields)
+    conn_type = fields.pop("type", None) or type_of_url(str(fields.get("url", "")))
+    if conn_type not in TYPES:
+        raise ValueError(f"connection `{name}`: unknown or missing type `{conn_type}`")
+    public, secret = split_secrets(fields)
+    connection, _ = models.Connection.objects.update_or_create(
+        name=name.upper(), defaults={"type": conn_type, "params": public, "secrets": secret}
+    )
+    return connection
+
+
+def connections_import(*, text: str | bytes) -> list[models.Connection]:
+    """Load the `connections:` of a Sling env.yaml; all or nothing."""
+    try:
+        data, lines = load_mapping(text, "a Sling env.yaml with a `connections:` mapping")
+    except YamlError as exc:
+        raise Refused([Problem((), exc.line, ERROR, exc.message)]) from None
+    connections = data.get("connections")
+    if not isinstance(connections, dict) or not connections:
+        line = lines.get(("connections",))
+        raise Refused([Problem(("connections",), line, ERROR, "expected a `connections:` mapping")])
+    problems = []
+    for name, fields in connections.items():
+        path = ("connections", name)
+        if isinstance(fields, str) and "://" in fields:
+            connections[name] = {"url": fields}
+        elif not isinstance(fields, dict):
+            problems.append(Problem(path, lines.get(path), ERROR, "expected a mapping with `type` or `url`"))
+            continue
+        fields = connections[name]
+        conn_type = fields.get("type") or type_of_url(str(fields.get("url", "")))
+        if conn_type not in TYPES:
+            problems.append(
+                Problem(path, lines.get(path), ERROR, f"unknown or missing connection type `{conn_type}`")
+            )
+    if problems:
+        raise Refused(problems)
+    with transaction.atomic():
+        return [connection_save(name=str(name), fields=fields) for name, fields in connections.items()]
