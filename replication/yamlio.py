@@ -196,9 +196,13 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        if node.tag in _TEXT_TAGS:
-            # Timestamps stay text: Sling reads `datetime_format: 2006-01-02` as the
-            # layout string it is, and a datetime would lose digits like `.000000`.
+        if node.tag == _TIMESTAMP_TAG:
+            # Timestamps stay text, as Sling's YAML reader keeps them: a datetime
+            # would turn `datetime_format: 2006-01-02 15:04:05.000000 -07` into another layout.
+            return node.value
+        if node.tag == _STR_TAG:
+            if node.value[:1].isdigit() and _TIMESTAMP.match(node.value):
+                return QuotedText(node.value)
             return node.value
         try:
             return self.loader.construct_object(node)
@@ -257,18 +261,30 @@ class _CanonicalDumper(Dumper):  # type: ignore[misc, valid-type]
         return True
 
 
-_TEXT_TAGS = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"})
+_STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_TIMESTAMP = yaml.constructor.SafeConstructor.timestamp_regexp
+
+
+class QuotedText(str):
+    """Text that was quoted in the input although it reads as a date (`'2024-01-01'`).
+
+    Plain dates are kept as text too; this tells the two apart so each is
+    written back as it came. (Stored in the database it becomes plain `str`:
+    Sling reads the same text either way.)
+    """
+
+    __slots__ = ()
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     if "\n" in value:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    if dumper.resolve(yaml.ScalarNode, value, (True, False)) == _TIMESTAMP_TAG:
+        return dumper.represent_scalar(_STR_TAG, str(value), style="|")
+    if type(value) is str and dumper.resolve(yaml.ScalarNode, value, (True, False)) == _TIMESTAMP_TAG:
         # Written plain, as it is read: a loader that resolves timestamps gets the same
         # value from our output as from the input, and Sling gets the same text.
         return dumper.represent_scalar(_TIMESTAMP_TAG, value)
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+    return dumper.represent_scalar(_STR_TAG, str(value))
 
 
 def _represent_none(dumper: yaml.SafeDumper, value: None) -> yaml.ScalarNode:
@@ -304,6 +320,7 @@ class _Ordered(dict):  # type: ignore[type-arg]
 
 
 _CanonicalDumper.add_representer(str, _represent_str)
+_CanonicalDumper.add_representer(QuotedText, _represent_str)
 _CanonicalDumper.add_representer(type(None), _represent_none)
 _CanonicalDumper.add_representer(list, _represent_list)
 _CanonicalDumper.add_representer(dict, _represent_dict)
