@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urlsplit
 
 # Field names whose values are secrets, in connection fields and URL queries.
 _SECRET_NAME = re.compile(
@@ -131,7 +131,7 @@ def split_url(url: str) -> tuple[str, dict[str, str]]:
             secrets[f"query:{name}"] = value
         else:
             query.append((name, value))
-    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query))), secrets
+    return _unsplit(parts._replace(netloc=netloc, query=urlencode(query))), secrets
 
 
 def join_url(public_url: str, secrets: Mapping[str, str]) -> str:
@@ -144,7 +144,18 @@ def join_url(public_url: str, secrets: Mapping[str, str]) -> str:
         netloc = f"{userinfo}:{quote(password, safe='')}@{hostport}" if at else netloc
     query = parse_qsl(parts.query, keep_blank_values=True)
     query += [(k.removeprefix("query:"), v) for k, v in secrets.items() if k.startswith("query:")]
-    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query)))
+    return _unsplit(parts._replace(netloc=netloc, query=urlencode(query)))
+
+
+def _unsplit(parts: SplitResult) -> str:
+    """`urlunsplit` that always keeps `//` (it drops it for schemes it does not know,
+    turning `duckdb:///tmp/x.duckdb` into `duckdb:/tmp/x.duckdb`)."""
+    url = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    if parts.query:
+        url += f"?{parts.query}"
+    if parts.fragment:
+        url += f"#{parts.fragment}"
+    return url
 
 
 def merge_secrets(public: Mapping[str, Any], secret: Mapping[str, Any]) -> dict[str, Any]:

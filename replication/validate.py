@@ -7,6 +7,7 @@ dagster-sling's where dagster-sling would refuse the file.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,7 +81,8 @@ def validate(
     checker = _Checker(line_of or (lambda path: None))
     checker.replication(replication)
     checker.asset_keys(replication, translator or DagsterSlingTranslator())
-    return checker.problems
+    checker.storable(replication)
+    return sorted(checker.problems, key=lambda p: p.line or 0)
 
 
 def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
@@ -177,7 +179,11 @@ class _Checker:
                 continue
             if not any(_SHAPES[shape](value) for shape in spec.shapes):
                 wanted = " or ".join(_SHAPE_NAMES[s] for s in spec.shapes)
-                self.add((*path, key), f"`{key}` must be {wanted}")
+                hint = ""
+                if "str" in spec.shapes and isinstance(value, dict) and set(value.values()) == {None}:
+                    # `object: {stream_table}` is valid YAML: a mapping, not the template meant.
+                    hint = " (a value that starts with `{` must be quoted, e.g. '{stream_table}')"
+                self.add((*path, key), f"`{key}` must be {wanted}{hint}")
                 continue
             if key == "mode" and value not in MODES and not _VARIABLE.search(value):
                 self.add((*path, key), f"unknown mode `{value}`{suggest(value, MODES)}")
@@ -212,6 +218,28 @@ class _Checker:
                     f"dagster-sling does not read `meta.dagster.{key}`{suggest(str(key), DAGSTER_META_KEYS)}",
                     WARNING,
                 )
+
+    def storable(self, rep: Replication) -> None:
+        """Values YAML can hold but JSON and PostgreSQL text cannot, and non-text keys."""
+        roots: list[tuple[Path, Any]] = [((key,), value) for key, value in rep.extra.items()]
+        roots += [(("source",), rep.source), (("target",), rep.target), (("defaults",), rep.defaults)]
+        roots += [(("hooks",), rep.hooks), (("env",), rep.env)]
+        if isinstance(rep.streams, dict):
+            roots += [(("streams", name), config) for name, config in rep.streams.items()]
+        stack = roots[::-1]
+        while stack:
+            path, value = stack.pop()
+            if isinstance(value, dict):
+                for key in value:
+                    if not isinstance(key, str):
+                        self.add((*path, key), f"key `{key}` must be text: write it in quotes ('{key}')")
+                stack.extend(((*path, key), item) for key, item in reversed(value.items()))
+            elif isinstance(value, list):
+                stack.extend(((*path, i), item) for i, item in reversed(list(enumerate(value))))
+            elif isinstance(value, float) and not math.isfinite(value):
+                self.add(path, f"`{value}` cannot be stored; quote it if it is meant as text")
+            elif isinstance(value, str) and "\x00" in value:
+                self.add(path, "the text contains a NUL character, which cannot be stored")
 
     def asset_keys(self, rep: Replication, translator: DagsterSlingTranslator) -> None:
         if not isinstance(rep.streams, dict) or not isinstance(rep.defaults, dict):

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from replication.model import Replication
+from replication.util import paused_gc
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -61,22 +62,18 @@ def parse(source: str | bytes) -> Document:
 def load_mapping(source: str | bytes, expected: str) -> tuple[dict[Any, Any], dict[Path, int]]:
     """Any YAML document that must be a mapping, with the line of every key."""
     text = _decode(source)
-    _check_shape(text)
-    loader = Loader(text)
+    builder = _Builder()
     try:
-        node = loader.get_single_node()
+        with paused_gc():
+            data = builder.build(text)
     except yaml.MarkedYAMLError as exc:
         raise _marked_error(exc, text) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"not valid YAML: {exc}") from None
-    finally:
-        loader.dispose()
-    if node is None:
+    if builder.root_line is None:
         raise YamlError(f"the document is empty; expected {expected}", 1)
-    builder = _Builder(loader)
-    data = builder.build(node, ())
     if not isinstance(data, dict):
-        raise YamlError(f"expected {expected}, found {_kind(data)}", node.start_mark.line + 1)
+        raise YamlError(f"expected {expected}, found {_kind(data)}", builder.root_line)
     return data, builder.lines
 
 
@@ -124,54 +121,6 @@ def _decode(source: str | bytes) -> str:
         raise YamlError(f"not UTF-8 text: byte 0x{source[exc.start]:02x} cannot be read", line) from None
 
 
-def _check_shape(text: str) -> None:
-    """Refuse deep nesting and alias bombs from the event stream, before building anything.
-
-    Counting on events keeps this linear in the size of the text, and the C
-    composer used afterwards never sees nesting deep enough to exhaust its stack.
-    """
-    sizes: dict[str, int] = {}  # anchor -> expanded node count
-    stack: list[list[Any]] = []  # [anchor, count] per open collection
-    total = 0
-    try:
-        for event in yaml.parse(text, Loader=Loader):
-            kind = type(event)
-            if kind is yaml.ScalarEvent or kind is yaml.AliasEvent:
-                count = 1 if kind is yaml.ScalarEvent else sizes.get(event.anchor, 1)
-                if kind is yaml.ScalarEvent and event.anchor:
-                    sizes[event.anchor] = 1
-                total += count
-                if stack:
-                    stack[-1][1] += count
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                stack.append([event.anchor, 1])
-                if len(stack) > MAX_DEPTH:
-                    raise YamlError(
-                        f"the document nests deeper than {MAX_DEPTH} levels",
-                        event.start_mark.line + 1,
-                    )
-                total += 1
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-                anchor, count = stack.pop()
-                if anchor:
-                    sizes[anchor] = count
-                if stack:
-                    stack[-1][1] += count
-            elif kind is yaml.DocumentStartEvent and total:
-                raise YamlError(
-                    "the file holds more than one YAML document; a replication is one mapping",
-                    event.start_mark.line + 1,
-                )
-            if total > MAX_NODES:
-                raise YamlError(
-                    f"the document expands to more than {MAX_NODES:,} values "
-                    "(aliases repeating aliases?); refused",
-                    event.start_mark.line + 1,
-                )
-    except yaml.MarkedYAMLError as exc:
-        raise _marked_error(exc, text) from None
-
-
 def _marked_error(exc: yaml.MarkedYAMLError, text: str) -> YamlError:
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark else None
@@ -184,64 +133,170 @@ def _marked_error(exc: yaml.MarkedYAMLError, text: str) -> YamlError:
     return YamlError(message, line)
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_SCALAR_TAGS = frozenset(
+    "tag:yaml.org,2002:" + name for name in ("null", "bool", "int", "float", "str", "timestamp")
+)
+_MERGE = object()  # the pending key of a `<<:` entry
+
+
+class _Frame:
+    """An open mapping or sequence while the events of its children arrive."""
+
+    __slots__ = ("anchor", "key", "key_line", "merged", "path", "size", "value")
+
+    def __init__(self, value: dict[Any, Any] | list[Any], path: Path, anchor: str | None) -> None:
+        self.value = value
+        self.path = path
+        self.anchor = anchor
+        self.size = 1
+        self.key: Any = None  # a mapping's key awaiting its value
+        self.key_line = 0
+        self.merged: dict[Any, Any] = {}
+
+
 class _Builder:
-    """Turns composed nodes into Python values, recording the line of every key."""
+    """Builds Python values straight from the parser's events, in one pass.
 
-    def __init__(self, loader: Any) -> None:
-        self.loader = loader
+    No node tree is made. On the way it records the line of every mapping key,
+    refuses duplicate keys, tags beyond YAML's core schema, nesting deeper than
+    MAX_DEPTH and aliases that expand past MAX_NODES values, and applies `<<`
+    merge keys (own keys win). Aliases share the anchored value.
+    """
+
+    def __init__(self) -> None:
         self.lines: dict[Path, int] = {}
+        self.root_line: int | None = None
+        self.resolver = yaml.resolver.Resolver()
+        self.constructor = yaml.constructor.SafeConstructor()
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.total = 0
 
-    def build(self, node: yaml.Node, path: Path) -> Any:
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        if node.tag == _TIMESTAMP_TAG:
+    def build(self, text: str) -> Any:
+        stack: list[_Frame] = []
+        root: Any = None
+        documents = 0
+        for event in yaml.parse(text, Loader=Loader):
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                value = self._scalar(event)
+                if event.anchor:
+                    self.anchors[event.anchor] = (value, 1)
+                done, size = value, 1
+            elif kind is yaml.AliasEvent:
+                if event.anchor not in self.anchors:
+                    raise YamlError(f"unknown alias `*{event.anchor}`", event.start_mark.line + 1)
+                done, size = self.anchors[event.anchor]
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                self._check_tag(event, "map" if kind is yaml.MappingStartEvent else "seq")
+                path = self._child_path(stack[-1]) if stack else ()
+                if not stack:
+                    self.root_line = event.start_mark.line + 1
+                stack.append(_Frame({} if kind is yaml.MappingStartEvent else [], path, event.anchor))
+                if len(stack) > MAX_DEPTH:
+                    line = event.start_mark.line + 1
+                    raise YamlError(f"the document nests deeper than {MAX_DEPTH} levels", line)
+                continue
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                frame = stack.pop()
+                done, size = frame.value, frame.size
+                if kind is yaml.MappingEndEvent and frame.merged:
+                    done = {**frame.merged, **frame.value}
+                if frame.anchor:
+                    self.anchors[frame.anchor] = (done, size)
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise YamlError(
+                        "the file holds more than one YAML document; a replication is one mapping",
+                        event.start_mark.line + 1,
+                    )
+                continue
+            else:
+                continue
+            self.total += size
+            if self.total > MAX_NODES:
+                raise YamlError(
+                    f"the document expands to more than {MAX_NODES:,} values "
+                    "(aliases repeating aliases?); refused",
+                    event.start_mark.line + 1,
+                )
+            if not stack:
+                if self.root_line is None:
+                    self.root_line = event.start_mark.line + 1
+                root = "<<" if done is _MERGE else done
+            else:
+                self._add(stack[-1], done, size, event)
+        return root
+
+    def _child_path(self, frame: _Frame) -> Path:
+        if isinstance(frame.value, list):
+            return (*frame.path, len(frame.value))
+        if frame.key is None:
+            return frame.path  # a collection used as a key: refused in _add
+        return frame.path if frame.key is _MERGE else (*frame.path, frame.key[0])
+
+    def _add(self, frame: _Frame, value: Any, size: int, event: Any) -> None:
+        frame.size += size
+        if value is _MERGE and (frame.key is not None or isinstance(frame.value, list)):
+            value = "<<"  # a plain `<<` anywhere but in a key is just text
+        if isinstance(frame.value, list):
+            frame.value.append(value)
+            return
+        line = event.start_mark.line + 1
+        if frame.key is None:
+            if type(event) is yaml.ScalarEvent and value is _MERGE:
+                frame.key = _MERGE
+                return
+            try:
+                hash(value)
+            except TypeError:
+                raise YamlError("a mapping key must be a plain value, not a list or mapping", line) from None
+            if value in frame.value:
+                first = self.lines[(*frame.path, value)]
+                raise YamlError(f"duplicate key `{value}` (first defined on line {first})", line)
+            self.lines[(*frame.path, value)] = line
+            frame.key = (value,)
+            return
+        if frame.key is _MERGE:
+            sources = value if isinstance(value, list) else [value]
+            if not all(isinstance(source, dict) for source in sources):
+                raise YamlError("`<<` merges mappings only", line)
+            for source in sources:
+                for key, item in source.items():
+                    frame.merged.setdefault(key, item)
+        else:
+            frame.value[frame.key[0]] = value
+        frame.key = None
+
+    def _check_tag(self, event: Any, kind: str) -> None:
+        if event.tag not in (None, "!", f"tag:yaml.org,2002:{kind}"):
+            raise YamlError(f"cannot read value: unknown tag `{event.tag}`", event.start_mark.line + 1)
+
+    def _scalar(self, event: yaml.ScalarEvent) -> Any:
+        value = event.value
+        if event.tag in (None, "!"):
+            if not event.implicit[0]:  # quoted: always text
+                if value[:1].isdigit() and _TIMESTAMP.match(value):
+                    return QuotedText(value)
+                return value
+            tag = self.resolver.resolve(yaml.ScalarNode, value, (True, False))
+        else:
+            tag = event.tag
+        if tag in (_STR_TAG, _TIMESTAMP_TAG):
             # Timestamps stay text, as Sling's YAML reader keeps them: a datetime
             # would turn `datetime_format: 2006-01-02 15:04:05.000000 -07` into another layout.
-            return node.value
-        if node.tag == _STR_TAG:
-            if node.value[:1].isdigit() and _TIMESTAMP.match(node.value):
-                return QuotedText(node.value)
-            return node.value
+            return value
+        if tag == _MERGE_TAG:
+            return _MERGE
+        if tag not in _SCALAR_TAGS:
+            raise YamlError(f"cannot read value: unknown tag `{tag}`", event.start_mark.line + 1)
+        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark)
         try:
-            return self.loader.construct_object(node)
-        except yaml.MarkedYAMLError as exc:
-            line = exc.problem_mark.line + 1 if exc.problem_mark else node.start_mark.line + 1
-            raise YamlError(f"cannot read value: {exc.problem}", line) from None
-
-    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
-        merged: dict[Any, Any] = {}
-        own: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                for source in self._merge_sources(value_node):
-                    merged.update(self._mapping(source, path))
-                continue
-            key = self.build(key_node, path)
-            try:
-                hash(key)
-            except TypeError:
-                raise YamlError(
-                    "a mapping key must be a plain value, not a list or mapping",
-                    key_node.start_mark.line + 1,
-                ) from None
-            line = key_node.start_mark.line + 1
-            if key in own:
-                first = self.lines[(*path, key)]
-                raise YamlError(f"duplicate key `{key}` (first defined on line {first})", line)
-            self.lines[(*path, key)] = line
-            own[key] = self.build(value_node, (*path, key))
-        merged.update(own)
-        return merged
-
-    @staticmethod
-    def _merge_sources(node: yaml.Node) -> list[yaml.MappingNode]:
-        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
-        for item in items:
-            if not isinstance(item, yaml.MappingNode):
-                raise YamlError("`<<` merges mappings only", item.start_mark.line + 1)
-        return items
+            return self.constructor.yaml_constructors[tag](self.constructor, node)
+        except (ValueError, yaml.YAMLError):
+            kind = tag.rsplit(":", 1)[-1]
+            raise YamlError(f"cannot read value `{value}` as {kind}", event.start_mark.line + 1) from None
 
 
 def _kind(value: Any) -> str:

@@ -16,7 +16,7 @@ class ConnectionAdmin(admin.ModelAdmin):
 
 class StreamInline(admin.TabularInline):
     model = models.Stream
-    fields = ["position", "name", "mode", "object", "primary_key", "update_key", "disabled"]
+    fields = ["position", "name", "config"]
     extra = 0
     show_change_link = True
 
@@ -34,6 +34,8 @@ class StreamAdmin(admin.ModelAdmin):
     list_filter = ["mode", "replication"]
     search_fields = ["name", "object"]
     list_select_related = ["replication"]
+    # mode, object and disabled are derived from `config` when a stream is saved.
+    fields = ["replication", "position", "name", "config"]
 
 
 @admin.register(models.DownstreamAsset)

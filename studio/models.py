@@ -38,8 +38,8 @@ class Connection(models.Model):
 
 class Replication(models.Model):
     name = models.SlugField(max_length=200, unique=True, allow_unicode=True)
-    source = models.CharField(max_length=200, blank=True)
-    target = models.CharField(max_length=200, blank=True)
+    source = models.TextField(blank=True)
+    target = models.TextField(blank=True)
     defaults = models.JSONField(default=dict, blank=True)
     hooks = models.JSONField(default=dict, blank=True)
     env = models.JSONField(default=dict, blank=True)
@@ -56,37 +56,20 @@ class Replication(models.Model):
 
 
 class Stream(models.Model):
-    """One stream of a replication: each Sling key a column, NULL when not set."""
+    """One stream of a replication, in file order.
+
+    `config` holds the stream's own keys exactly as written (NULL when the
+    stream was written as `name:` alone); `mode`, `object` and `disabled` are
+    copies of its own values, kept for listing, searching and sorting.
+    """
 
     replication = models.ForeignKey(Replication, on_delete=models.CASCADE, related_name="streams")
     position = models.PositiveIntegerField()
-    name = models.CharField(max_length=1000)
-    # True when the stream was written as `name:` with no config at all.
-    is_null = models.BooleanField(default=False)
-
-    stream_id = models.CharField("id", max_length=200, null=True, blank=True)
-    description = models.TextField(null=True, blank=True)
-    mode = models.CharField(max_length=40, null=True, blank=True)
-    object = models.TextField(null=True, blank=True)
-    primary_key = models.JSONField(null=True, blank=True)
-    update_key = models.CharField(max_length=500, null=True, blank=True)
-    sql = models.TextField(null=True, blank=True)
-    select = models.JSONField(null=True, blank=True)
-    where = models.TextField(null=True, blank=True)
-    files = models.JSONField(null=True, blank=True)
-    columns = models.JSONField(null=True, blank=True)
-    transforms = models.JSONField(null=True, blank=True)
-    source_options = models.JSONField(null=True, blank=True)
-    target_options = models.JSONField(null=True, blank=True)
-    change_capture_options = models.JSONField(null=True, blank=True)
-    single = models.BooleanField(null=True, blank=True)
-    disabled = models.BooleanField(null=True, blank=True)
-    tags = models.JSONField(null=True, blank=True)
-    schedule = models.CharField(max_length=200, null=True, blank=True)
-    hooks = models.JSONField(null=True, blank=True)
-    meta = models.JSONField(null=True, blank=True)
-    # Unknown keys, and known keys written with an empty (null) value.
-    extra = models.JSONField(default=dict, blank=True)
+    name = models.TextField()
+    config = models.JSONField(null=True, blank=True)
+    mode = models.TextField(blank=True, default="")
+    object = models.TextField(blank=True, default="")
+    disabled = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["replication", "position"]
@@ -97,6 +80,18 @@ class Stream(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.derive()
+        super().save(*args, **kwargs)
+
+    def derive(self) -> Stream:
+        """Copy `mode`, `object` and `disabled` from `config` (call before bulk_create)."""
+        own = self.config if isinstance(self.config, dict) else {}
+        self.mode = own["mode"] if isinstance(own.get("mode"), str) else ""
+        self.object = own["object"] if isinstance(own.get("object"), str) else ""
+        self.disabled = own.get("disabled") is True
+        return self
 
 
 class DownstreamAsset(models.Model):

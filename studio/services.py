@@ -5,6 +5,7 @@ Views and management commands call these; neither builds YAML or graphs itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,14 +16,13 @@ from django.db import transaction
 from replication import lineage as lineage_mod
 from replication.connections import TYPES, split_secrets, type_of_url
 from replication.model import Replication as Config
-from replication.spec import STREAM_KEYS
 from replication.translator import DagsterSlingTranslator, load_translator
+from replication.util import paused_gc
 from replication.validate import ERROR, Problem, validate
 from replication.yamlio import YamlError, emit, load_mapping, parse
 from studio import models
 
-# Sling key -> Stream column (`id` would clash with the primary key).
-STREAM_FIELDS = {key: ("stream_id" if key == "id" else key) for key in STREAM_KEYS}
+NAME = re.compile(r"[-\w]{1,200}")
 
 
 class NotFound(LookupError):
@@ -44,35 +44,13 @@ def translator() -> DagsterSlingTranslator:
 # --- replications -------------------------------------------------------------
 
 
-def stream_config(row: models.Stream) -> dict[str, Any] | None:
-    if row.is_null:
-        return None
-    config = {key: getattr(row, field) for key, field in STREAM_FIELDS.items()}
-    config = {key: value for key, value in config.items() if value is not None}
-    config.update(row.extra)
-    return config
-
-
-def stream_fields(config: dict[str, Any] | None) -> dict[str, Any]:
-    """Column values for a stream config; unknown keys and empty values go to `extra`."""
-    fields: dict[str, Any] = dict.fromkeys(STREAM_FIELDS.values())
-    fields["is_null"] = config is None
-    fields["extra"] = {}
-    for key, value in (config or {}).items():
-        if key in STREAM_FIELDS and value is not None:
-            fields[STREAM_FIELDS[key]] = value
-        else:
-            fields["extra"][key] = value
-    return fields
-
-
 def replication_config(replication: models.Replication) -> Config:
     """The `replication` object of a stored replication (one query for its streams)."""
     streams = replication.streams.all()
     return Config(
         source=replication.source or None,
         target=replication.target or None,
-        streams={row.name: stream_config(row) for row in streams},
+        streams={row.name: row.config for row in streams},
         defaults=replication.defaults,
         hooks=replication.hooks,
         env=replication.env,
@@ -102,13 +80,14 @@ def replication_save(*, name: str, config: Config) -> models.Replication:
         },
     )
     replication.streams.all().delete()
-    models.Stream.objects.bulk_create(
-        (
-            models.Stream(replication=replication, position=i, name=stream, **stream_fields(cfg))
-            for i, (stream, cfg) in enumerate(config.streams.items())
-        ),
-        batch_size=2000,
-    )
+    with paused_gc():
+        models.Stream.objects.bulk_create(
+            (
+                models.Stream(replication=replication, position=i, name=stream, config=cfg).derive()
+                for i, (stream, cfg) in enumerate(config.streams.items())
+            ),
+            batch_size=2000,
+        )
     return replication
 
 
@@ -118,6 +97,9 @@ def replication_import(*, name: str, text: str | bytes) -> tuple[models.Replicat
     Raises `Refused` (nothing saved) on unreadable YAML or any validation error;
     returns the warnings otherwise.
     """
+    if not NAME.fullmatch(name):
+        message = f"name `{name}` must be 1-200 letters, digits, `-` or `_`"
+        raise Refused([Problem((), None, ERROR, message)])
     try:
         document = parse(text)
     except YamlError as exc:
@@ -161,8 +143,10 @@ def lineage_graph(names: Iterable[str] | None = None) -> nx.DiGraph:
         for conn in models.Connection.objects.all()
         if isinstance(conn.params.get("schema"), str)
     }
+    with paused_gc():
+        configs = [(r.name, replication_config(r)) for r in replications]
     return lineage_mod.build_graph(
-        ((r.name, replication_config(r)) for r in replications),
+        configs,
         downstream,
         translator=translator(),
         target_schemas=schemas,

@@ -7,11 +7,15 @@ import pytest
 import yaml
 from django.core.management import call_command
 
+from studio import models
+
 CORPUS = sorted((Path(__file__).parent / "corpus" / "valid").glob("*.yaml"))
 
 EDGES = """\
 source: PG
 target: SNOW
+defaults:
+  object: 'raw.{stream_table}'
 streams:
   public.users:
   public.orders: {}
@@ -78,6 +82,23 @@ def test_it_keeps_empty_streams_empty_values_and_unknown_keys(tmp_path):
     assert streams["public.more"] == {"object": "raw.more", "description": None, "primary_key": None}
     assert exported["owner"] == "data-team"
     assert exported["x-notes"] == {"reviewed": True}
+
+
+@pytest.mark.django_db
+def test_it_refuses_keys_that_are_not_text_instead_of_changing_them(tmp_path):
+    # JSON keys are text: `2020` would come back as '2020', so it is refused, with the fix named.
+    text = "source: A\ntarget: B\nstreams:\n  t:\n    object: x\n    columns:\n      2020: decimal\n"
+    path = tmp_path / "numeric.yaml"
+    path.write_text(text)
+    err = io.StringIO()
+
+    with pytest.raises(SystemExit):
+        call_command("import_replication", str(path), stdout=io.StringIO(), stderr=err)
+
+    assert err.getvalue() == (
+        f"{path}:7: error: streams.t.columns[2020]: key `2020` must be text: write it in quotes ('2020')\n"
+    )
+    assert models.Replication.objects.count() == 0
 
 
 @pytest.mark.django_db

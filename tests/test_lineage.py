@@ -39,8 +39,12 @@ PUBLISH = Replication(
     },
 )
 DOWNSTREAM = [
-    Downstream(key=("analytics", "user_orders"), deps=(("target", "raw", "users"), ("target", "raw", "orders"))),
-    Downstream(key=("reports", "daily"), deps=(("analytics", "user_orders"),), group="reports", tags=("exec",)),
+    Downstream(
+        key=("analytics", "user_orders"), deps=(("target", "raw", "users"), ("target", "raw", "orders"))
+    ),
+    Downstream(
+        key=("reports", "daily"), deps=(("analytics", "user_orders"),), group="reports", tags=("exec",)
+    ),
     Downstream(key=("reports", "external"), deps=(("crm", "accounts"),)),
 ]
 
@@ -94,7 +98,10 @@ def test_target_nodes_carry_their_stream_facts(graph):
     [
         ("target/raw/users", {"target/raw/users"}),
         ("+target/raw/users", {"target/raw/users", "public/users"}),
-        ("target/raw/orders+", {"target/raw/orders", "lake/orders", "analytics/user_orders", "reports/daily"}),
+        (
+            "target/raw/orders+",
+            {"target/raw/orders", "lake/orders", "analytics/user_orders", "reports/daily"},
+        ),
         ("target/raw/orders+1", {"target/raw/orders", "lake/orders", "analytics/user_orders"}),
         ("1+reports/daily", {"reports/daily", "analytics/user_orders"}),
         (

@@ -21,7 +21,12 @@ def test_table_names_split_into_schema_and_table(name, expected):
 
 @pytest.mark.parametrize(
     ("name", "is_file"),
-    [("public.users", False), ("file://data/a.csv", True), ("s3://b/x/*.parquet", True), ("data/a.csv", True)],
+    [
+        ("public.users", False),
+        ("file://data/a.csv", True),
+        ("s3://b/x/*.parquet", True),
+        ("data/a.csv", True),
+    ],
 )
 def test_file_streams_are_told_from_tables(name, is_file):
     assert is_file_stream(name) is is_file
@@ -78,4 +83,6 @@ def test_defaults_merge_as_sling_merges_them():
 
 
 def test_columns_without_plus_replace_the_defaults():
-    assert effective_config({"columns": {"id": "bigint"}}, {"columns": {"x": "int"}})["columns"] == {"x": "int"}
+    assert effective_config({"columns": {"id": "bigint"}}, {"columns": {"x": "int"}})["columns"] == {
+        "x": "int"
+    }

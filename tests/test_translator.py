@@ -103,5 +103,5 @@ def test_a_translator_class_is_loaded_by_its_dotted_path():
     loaded = load_translator(f"{__name__}.PrefixedTranslator")
     assert loaded.get_asset_spec({"name": "a.b", "config": None}).key == ("lake", "target", "a", "b")
     assert type(load_translator("")) is DagsterSlingTranslator
-    with pytest.raises(ValueError, match="cannot load translator `no.such.Class`"):
+    with pytest.raises(ValueError, match=r"cannot load translator `no\.such\.Class`"):
         load_translator("no.such.Class")

@@ -10,7 +10,9 @@ from replication.yamlio import parse
 
 def problems_of(text: str) -> list[tuple[str, int | None, str, str]]:
     document = parse(textwrap.dedent(text).lstrip())
-    return [(p.where, p.line, p.severity, p.message) for p in validate(document.replication, document.line_of)]
+    return [
+        (p.where, p.line, p.severity, p.message) for p in validate(document.replication, document.line_of)
+    ]
 
 
 def test_a_good_replication_has_no_problems():
@@ -37,7 +39,12 @@ def test_missing_top_level_keys_are_errors():
     found = problems_of("env: {A: 1}\n")
     assert ("", None, ERROR, "`source` is missing: name the source connection") in found
     assert ("", None, ERROR, "`target` is missing: name the target connection") in found
-    assert ("", None, ERROR, "`streams` is missing or empty: a replication needs at least one stream") in found
+    assert (
+        "",
+        None,
+        ERROR,
+        "`streams` is missing or empty: a replication needs at least one stream",
+    ) in found
 
 
 def test_a_stream_without_object_names_the_stream_and_its_line():
@@ -51,7 +58,12 @@ def test_a_stream_without_object_names_the_stream_and_its_line():
         """
     )
     assert found == [
-        ('streams["public.users"]', 4, ERROR, "no `object`: set the target table or file here or in `defaults`")
+        (
+            'streams["public.users"]',
+            4,
+            ERROR,
+            "no `object`: set the target table or file here or in `defaults`",
+        )
     ]
 
 
@@ -113,7 +125,12 @@ def test_backfill_needs_both_keys_and_a_range():
 def test_a_misspelt_key_is_a_warning_with_a_suggestion_and_is_kept():
     text = "source: A\ntarget: B\nstreams:\n  s.t:\n    object: x\n    primary_keys: [id]\n"
     assert problems_of(text) == [
-        ('streams["s.t"].primary_keys', 6, WARNING, "unknown key `primary_keys`; did you mean `primary_key`? (kept as written)")
+        (
+            'streams["s.t"].primary_keys',
+            6,
+            WARNING,
+            "unknown key `primary_keys`; did you mean `primary_key`? (kept as written)",
+        )
     ]
     assert parse(text).replication.streams["s.t"]["primary_keys"] == ["id"]
 
@@ -204,7 +221,14 @@ def test_hooks_are_checked():
 
 def test_unknown_top_level_keys_are_warnings():
     found = problems_of("source: A\ntarget: B\nstream: {}\nstreams:\n  s.t: {object: x}\n")
-    assert found == [("stream", 3, WARNING, "unknown top-level key `stream`; did you mean `streams`? (kept, Sling ignores it)")]
+    assert found == [
+        (
+            "stream",
+            3,
+            WARNING,
+            "unknown top-level key `stream`; did you mean `streams`? (kept, Sling ignores it)",
+        )
+    ]
 
 
 def test_paths_read_like_the_document():

@@ -20,8 +20,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, file: str, name: str | None, **options: Any) -> str:
         path = Path(file)
         name = name or slugify(path.stem)
-        if not name or slugify(name, allow_unicode=True) != name:
-            fail(self, [f"{file}: error: name `{name}` must be letters, digits, - and _ only (use --name)"])
         try:
             text = path.read_bytes()
         except OSError as exc:
