@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
 from replication.connections import masked, merge_secrets
@@ -45,6 +46,8 @@ class Replication(models.Model):
     env = models.JSONField(default=dict, blank=True)
     # Unknown top-level keys and known ones written empty, kept verbatim.
     extra = models.JSONField(default=dict, blank=True)
+    # Bumped by every save; an edit based on an older version is refused (no silent overwrite).
+    version = models.PositiveIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -53,6 +56,26 @@ class Replication(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Revision(models.Model):
+    """The whole replication as YAML after one save: who, when, what."""
+
+    replication = models.ForeignKey(Replication, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created = models.DateTimeField(auto_now_add=True)
+    summary = models.CharField(max_length=300, blank=True)
+    yaml = models.TextField()
+
+    class Meta:
+        ordering = ["replication", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["replication", "version"], name="unique_revision_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.replication} v{self.version}"
 
 
 class Stream(models.Model):
