@@ -44,6 +44,7 @@ class Problem:
     line: int | None
     severity: str
     message: str
+    code: str = ""  # a stable name for problems callers treat specially
 
     @property
     def where(self) -> str:
@@ -95,8 +96,8 @@ class _Checker:
         self.line_of = line_of
         self.problems: list[Problem] = []
 
-    def add(self, path: Path, message: str, severity: str = ERROR) -> None:
-        self.problems.append(Problem(path, self.line_of(path), severity, message))
+    def add(self, path: Path, message: str, severity: str = ERROR, code: str = "") -> None:
+        self.problems.append(Problem(path, self.line_of(path), severity, message, code))
 
     def replication(self, rep: Replication) -> None:
         for key in ("source", "target"):
@@ -124,7 +125,8 @@ class _Checker:
             return
         if not rep.streams:
             where = ("streams",) if "streams" in rep.extra else ()
-            self.add(where, "`streams` is missing or empty: a replication needs at least one stream")
+            message = "`streams` is missing or empty: a replication needs at least one stream"
+            self.add(where, message, code="no-streams")
             return
         defaults = rep.defaults if isinstance(rep.defaults, dict) else {}
         for name, config in rep.streams.items():

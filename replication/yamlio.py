@@ -59,6 +59,19 @@ def parse(source: str | bytes) -> Document:
     return Document(Replication.from_dict(data), lines)
 
 
+def load_value(source: str) -> Any:
+    """Any YAML value (a fragment typed into a form field); None for an empty text."""
+    text = _decode(source)
+    builder = _Builder()
+    try:
+        with paused_gc():
+            return builder.build(text)
+    except yaml.MarkedYAMLError as exc:
+        raise _marked_error(exc, text) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(f"not valid YAML: {exc}") from None
+
+
 def load_mapping(source: str | bytes, expected: str) -> tuple[dict[Any, Any], dict[Path, int]]:
     """Any YAML document that must be a mapping, with the line of every key."""
     text = _decode(source)
@@ -333,7 +346,9 @@ class QuotedText(str):
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    if "\n" in value:
+    if "\n" in value and value.strip("\n") and not value.endswith("\n\n"):
+        # A `|` block; never `|+`, whose kept trailing lines would swallow the blank
+        # line `emit` puts before the next section.
         return dumper.represent_scalar(_STR_TAG, str(value), style="|")
     if type(value) is str and dumper.resolve(yaml.ScalarNode, value, (True, False)) == _TIMESTAMP_TAG:
         # Written plain, as it is read: a loader that resolves timestamps gets the same

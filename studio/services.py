@@ -5,6 +5,7 @@ Views and management commands call these; neither builds YAML or graphs itself.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import networkx as nx
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 
 from replication import lineage as lineage_mod
 from replication.connections import TYPES, split_secrets, type_of_url
@@ -67,41 +69,128 @@ def replication_get(name: str) -> models.Replication:
         raise NotFound(f"no replication named `{name}`") from None
 
 
+class Conflict(Exception):
+    """Someone saved the replication since this edit began; `diff` shows their change."""
+
+    def __init__(self, *, name: str, version: int, base_version: int, diff: str) -> None:
+        super().__init__(f"`{name}` was changed by someone else (now version {version})")
+        self.version = version
+        self.base_version = base_version
+        self.diff = diff
+
+
+def _check_name(name: str) -> None:
+    if not NAME.fullmatch(name):
+        message = f"name `{name}` must be 1-200 letters, digits, `-` or `_`"
+        raise Refused([Problem(("name",), None, ERROR, message)])
+
+
 @transaction.atomic
-def replication_save(*, name: str, config: Config) -> models.Replication:
-    """Store `config` under `name`, replacing the streams of an existing replication."""
-    replication, _ = models.Replication.objects.update_or_create(
-        name=name,
-        defaults={
-            "source": config.source or "",
-            "target": config.target or "",
-            "defaults": config.defaults,
-            "hooks": config.hooks,
-            "env": config.env,
-            "extra": config.extra,
-        },
-    )
-    replication.streams.all().delete()
-    with paused_gc():
-        models.Stream.objects.bulk_create(
-            (
-                models.Stream(replication=replication, position=i, name=stream, config=cfg).derive()
-                for i, (stream, cfg) in enumerate(config.streams.items())
-            ),
-            batch_size=2000,
+def replication_save(
+    *,
+    name: str,
+    config: Config,
+    user: Any = None,
+    summary: str = "",
+    base_version: int | None = None,
+    rename_to: str | None = None,
+) -> models.Replication:
+    """Store `config` under `name` as a new version with its revision.
+
+    With `base_version`, the save is refused with `Conflict` when the stored
+    replication has moved on since (the check and the bump are one UPDATE, so
+    two concurrent saves cannot both pass). Streams keep their rows (and ids)
+    when their names stay; only changed rows are written.
+    """
+    _check_name(rename_to or name)
+    fields = {
+        "source": config.source or "",
+        "target": config.target or "",
+        "defaults": config.defaults,
+        "hooks": config.hooks,
+        "env": config.env,
+        "extra": config.extra,
+    }
+    replication = models.Replication.objects.filter(name=name).first()
+    if replication is None:
+        replication = models.Replication.objects.create(name=name, **fields)
+    elif base_version is None:
+        models.Replication.objects.filter(pk=replication.pk).update(version=F("version") + 1)
+    elif not models.Replication.objects.filter(pk=replication.pk, version=base_version).update(
+        version=base_version + 1
+    ):
+        replication.refresh_from_db()
+        raise Conflict(
+            name=name,
+            version=replication.version,
+            base_version=base_version,
+            diff=revision_diff(replication, base_version, replication.version),
         )
+    replication.refresh_from_db(fields=["version"])
+    if rename_to and rename_to != name:
+        if models.Replication.objects.filter(name=rename_to).exists():
+            raise Refused([Problem(("name",), None, ERROR, f"a replication named `{rename_to}` exists")])
+        fields["name"] = rename_to
+    for key, value in fields.items():
+        setattr(replication, key, value)
+    replication.save(update_fields=[*fields, "updated"])
+    _save_streams(replication, config.streams)
+    models.Revision.objects.create(
+        replication=replication,
+        version=replication.version,
+        author=user if getattr(user, "is_authenticated", False) else None,
+        summary=summary[:300],
+        yaml=emit(config),
+    )
     return replication
 
 
-def replication_import(*, name: str, text: str | bytes) -> tuple[models.Replication, list[Problem]]:
+def _save_streams(replication: models.Replication, streams: dict[str, Any]) -> None:
+    existing = {row.name: row for row in replication.streams.all()}
+    create, update = [], []
+    with paused_gc():
+        for position, (name, config) in enumerate(streams.items()):
+            row = existing.pop(name, None)
+            if row is None:
+                create.append(
+                    models.Stream(replication=replication, position=position, name=name, config=config)
+                )
+            elif row.position != position or row.config != config:
+                row.position, row.config = position, config
+                update.append(row)
+        if existing:
+            models.Stream.objects.filter(pk__in=[row.pk for row in existing.values()]).delete()
+        fields = ["position", "config", "mode", "object", "disabled"]
+        models.Stream.objects.bulk_update([row.derive() for row in update], fields, batch_size=1000)
+        models.Stream.objects.bulk_create([row.derive() for row in create], batch_size=2000)
+
+
+def replication_check(config: Config) -> list[Problem]:
+    return validate(config, None, translator())
+
+
+def blocking(problems: list[Problem]) -> list[Problem]:
+    """The errors that refuse a save. A replication without streams yet is a draft, not an error."""
+    return [p for p in problems if p.severity == ERROR and p.code != "no-streams"]
+
+
+def replication_commit(*, name: str, config: Config, **save: Any) -> tuple[models.Replication, list[Problem]]:
+    """Validate and save an edit; `Refused` lists the errors when there are any."""
+    problems = replication_check(config)
+    if blocking(problems):
+        raise Refused(blocking(problems))
+    return replication_save(name=name, config=config, **save), problems
+
+
+def replication_import(
+    *, name: str, text: str | bytes, user: Any = None
+) -> tuple[models.Replication, list[Problem]]:
     """Parse, validate and store a replication document.
 
     Raises `Refused` (nothing saved) on unreadable YAML or any validation error;
     returns the warnings otherwise.
     """
-    if not NAME.fullmatch(name):
-        message = f"name `{name}` must be 1-200 letters, digits, `-` or `_`"
-        raise Refused([Problem((), None, ERROR, message)])
+    _check_name(name)
     try:
         document = parse(text)
     except YamlError as exc:
@@ -109,9 +198,27 @@ def replication_import(*, name: str, text: str | bytes) -> tuple[models.Replicat
     problems = validate(document.replication, document.line_of, translator())
     if any(p.severity == ERROR for p in problems):
         raise Refused(problems)
-    if any(not isinstance(stream, str) for stream in document.replication.streams):
-        raise Refused([Problem(("streams",), None, ERROR, "stream names must be text")])
-    return replication_save(name=name, config=document.replication), problems
+    replication = replication_save(name=name, config=document.replication, user=user, summary="imported")
+    return replication, problems
+
+
+def revision_diff(replication: models.Replication, old: int, new: int) -> str:
+    """A unified diff of the YAML of two versions ('' when either is unknown)."""
+    texts = dict(
+        models.Revision.objects.filter(replication=replication, version__in=[old, new]).values_list(
+            "version", "yaml"
+        )
+    )
+    if old not in texts or new not in texts:
+        return ""
+    return "".join(
+        difflib.unified_diff(
+            texts[old].splitlines(keepends=True),
+            texts[new].splitlines(keepends=True),
+            fromfile=f"version {old}",
+            tofile=f"version {new}",
+        )
+    )
 
 
 def replication_export(*, name: str) -> str:

@@ -12,7 +12,8 @@ from replication.yamlio import emit, parse
 # Text that YAML likes to misread: look-alikes of other types, indicators, spaces, unicode.
 tricky = st.sampled_from(
     ["yes", "no", "null", "~", "1.0", "0x1F", "2024-01-01", "2006-01-02 15:04:05", "{x}", "- a", "a: b",
-     "# c", "'q'", '"d"', " lead", "trail ", "multi\nline\n", "tab\there", "é ✓", "", "*", "&a", "!tag", "%"]
+     "\n", "x\n\n", "# c", "'q'", '"d"', " lead", "trail ", "multi\nline\n", "tab\there", "é ✓", "",
+     "*", "&a", "!tag", "%"]
 )  # fmt: skip
 text = st.one_of(tricky, st.text(max_size=12))
 scalar = st.one_of(text, st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False))
