@@ -21,7 +21,9 @@ _SECRET_NAME = re.compile(
     re.I,
 )
 # Non-secret names the pattern above would catch.
-_NOT_SECRET = frozenset({"key_file_path", "private_key_path", "keyfile", "auth_mode", "authenticator"})
+_NOT_SECRET = frozenset(
+    {"key_file", "key_file_path", "private_key_path", "keyfile", "auth_mode", "authenticator", "sslkey"}
+)
 
 MASK = "••••••"
 
@@ -61,6 +63,35 @@ DATABASE_TYPES = [
 ]
 FILE_TYPES = ["file", "s3", "r2", "gs", "azure", "abfs", "gdrive", "ftp", "sftp", "hdfs", "http"]
 TYPES = tuple(DATABASE_TYPES + FILE_TYPES + ["api"])
+
+_SERVER = ["host", "port", "user", "password", "database"]
+# The usual fields of each type, as Sling's connection docs list them; any other
+# field can still be given.
+FIELDS: dict[str, list[str]] = {
+    "postgres": [*_SERVER, "schema", "sslmode"],
+    "redshift": [*_SERVER, "schema", "bucket", "aws_access_key_id", "aws_secret_access_key"],
+    "mysql": _SERVER,
+    "mariadb": _SERVER,
+    "sqlserver": [*_SERVER, "schema", "instance"],
+    "oracle": [*_SERVER, "schema", "sid", "service_name"],
+    "clickhouse": [*_SERVER, "schema"],
+    "trino": [*_SERVER, "catalog", "schema"],
+    "sqlite": ["instance", "schema"],
+    "duckdb": ["instance", "schema"],
+    "motherduck": ["database", "motherduck_token"],
+    "snowflake": ["account", "user", "password", "private_key", "database", "schema", "warehouse", "role"],
+    "bigquery": ["project", "dataset", "location", "key_file", "keyfile_json"],
+    "databricks": ["host", "token", "warehouse_id", "catalog", "schema"],
+    "mongodb": ["url", "database"],
+    "s3": ["bucket", "region", "access_key_id", "secret_access_key", "endpoint"],
+    "r2": ["bucket", "account_id", "access_key_id", "secret_access_key"],
+    "gs": ["bucket", "key_file", "keyfile_json"],
+    "azure": ["account", "container", "sas_svc_url", "conn_str"],
+    "sftp": ["host", "port", "user", "password", "private_key"],
+    "ftp": ["host", "port", "user", "password"],
+    "file": [],
+    "http": ["url"],
+}
 
 _SCHEME_TYPES = {
     "postgresql": "postgres",

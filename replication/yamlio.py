@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from replication.model import Replication
+from replication.model import Replication, canonical_stream
 from replication.util import paused_gc
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -95,9 +95,7 @@ def emit(replication: Replication) -> str:
     if isinstance(doc.get("defaults"), dict):
         doc["defaults"] = _Ordered(doc["defaults"])
     if isinstance(doc.get("streams"), dict):
-        doc["streams"] = _Ordered(
-            {name: _Ordered(c) if isinstance(c, dict) else c for name, c in doc["streams"].items()}
-        )
+        doc["streams"] = _ordered_streams(doc["streams"])
     text = dump(doc)
     # A blank line before each top-level section after source/target, as people write it.
     # Lines at column 0 are always top-level keys: nested content is indented.
@@ -106,6 +104,19 @@ def emit(replication: Replication) -> str:
         "\n" + line if i > 1 and line[:1] not in ("", " ", "\n", "-") else line
         for i, line in enumerate(lines)
     )
+
+
+def emit_streams(streams: dict[Any, Any]) -> str:
+    """The `streams:` entries alone (e.g. one stream's YAML), keys in canonical order."""
+    return dump(
+        _ordered_streams(
+            {name: canonical_stream(c) if isinstance(c, dict) else c for name, c in streams.items()}
+        )
+    )
+
+
+def _ordered_streams(streams: dict[Any, Any]) -> _Ordered:
+    return _Ordered({name: _Ordered(c) if isinstance(c, dict) else c for name, c in streams.items()})
 
 
 def dump(data: Any) -> str:

@@ -5,8 +5,11 @@ Views and management commands call these; neither builds YAML or graphs itself.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import json
 import re
+import subprocess
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,7 +19,9 @@ from django.db import transaction
 from django.db.models import F
 
 from replication import lineage as lineage_mod
-from replication.connections import TYPES, split_secrets, type_of_url
+from replication import runner
+from replication.binary import find_binary
+from replication.connections import TYPES, env_value, split_secrets, type_of_url
 from replication.model import Replication as Config
 from replication.translator import DagsterSlingTranslator, load_translator
 from replication.util import paused_gc
@@ -25,6 +30,7 @@ from replication.yamlio import YamlError, emit, load_mapping, parse
 from studio import models
 
 NAME = re.compile(r"[-\w]{1,200}")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class NotFound(LookupError):
@@ -204,21 +210,59 @@ def replication_import(
 
 def revision_diff(replication: models.Replication, old: int, new: int) -> str:
     """A unified diff of the YAML of two versions ('' when either is unknown)."""
-    texts = dict(
-        models.Revision.objects.filter(replication=replication, version__in=[old, new]).values_list(
-            "version", "yaml"
-        )
-    )
+    revisions = models.Revision.objects.filter(replication=replication, version__in=[old, new])
+    texts = dict(revisions.values_list("version", "yaml"))
     if old not in texts or new not in texts:
         return ""
-    return "".join(
-        difflib.unified_diff(
-            texts[old].splitlines(keepends=True),
-            texts[new].splitlines(keepends=True),
-            fromfile=f"version {old}",
-            tofile=f"version {new}",
-        )
+    return text_diff(texts[old], texts[new], f"version {old}", f"version {new}")
+
+
+def text_diff(old: str, new: str, old_name: str, new_name: str) -> str:
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=old_name, tofile=new_name
     )
+    return "".join(lines)
+
+
+def replication_duplicate(*, replication: models.Replication, user: Any = None) -> models.Replication:
+    """A copy under the first free name `<name>-copy`, `<name>-copy-2`, ..."""
+    base = f"{replication.name[:190]}-copy"
+    taken = set(models.Replication.objects.filter(name__startswith=base).values_list("name", flat=True))
+    name = next(n for n in (base, *(f"{base}-{i}" for i in range(2, 10_000))) if n not in taken)
+    summary = f"duplicated from {replication.name}"
+    return replication_save(name=name, config=replication_config(replication), user=user, summary=summary)
+
+
+def streams_bulk_edit(
+    streams: dict[str, Any], names: list[str], action: str, *, key: str | None = None, value: Any = None
+) -> dict[str, Any]:
+    """The streams after `action` (enable, disable, duplicate, delete, set) on `names`."""
+    chosen = set(names)
+    out: dict[str, Any] = {}
+    for name, config in streams.items():
+        if name not in chosen:
+            out[name] = config
+            continue
+        own = dict(config or {})
+        if action == "delete":
+            continue
+        if action == "enable":
+            own.pop("disabled", None)
+        elif action == "disable":
+            own["disabled"] = True
+        elif action == "set" and key:
+            if value is None:
+                own.pop(key, None)
+            else:
+                own[key] = value
+        elif action == "duplicate":
+            out[name] = config
+            copy = f"{name}_copy"
+            while copy in streams or copy in out:
+                copy += "_copy"
+            name = copy
+        out[name] = own or (None if config is None else {})
+    return out
 
 
 def replication_export(*, name: str) -> str:
@@ -226,6 +270,23 @@ def replication_export(*, name: str) -> str:
 
 
 # --- lineage ------------------------------------------------------------------
+
+
+def target_schemas() -> dict[str, str]:
+    """Connection name -> its default schema: the value of `{target_schema}`."""
+    return {
+        conn.name: conn.params["schema"]
+        for conn in models.Connection.objects.all()
+        if isinstance(conn.params.get("schema"), str)
+    }
+
+
+def target_schema(connection_name: Any) -> str | None:
+    if not isinstance(connection_name, str):
+        return None
+    conn = models.Connection.objects.filter(name=connection_name.upper()).first()
+    schema = conn.params.get("schema") if conn else None
+    return schema if isinstance(schema, str) else None
 
 
 def lineage_graph(names: Iterable[str] | None = None) -> nx.DiGraph:
@@ -253,11 +314,7 @@ def lineage_graph(names: Iterable[str] | None = None) -> nx.DiGraph:
         )
         for asset in models.DownstreamAsset.objects.all()
     ]
-    schemas = {
-        conn.name: conn.params["schema"]
-        for conn in models.Connection.objects.all()
-        if isinstance(conn.params.get("schema"), str)
-    }
+    schemas = target_schemas()
     configs = [(r.name, replication_config(r, streams[r.pk])) for r in replications]
     return lineage_mod.build_graph(
         configs,
@@ -271,17 +328,95 @@ def lineage_graph(names: Iterable[str] | None = None) -> nx.DiGraph:
 
 
 @transaction.atomic
-def connection_save(*, name: str, fields: dict[str, Any]) -> models.Connection:
-    """Create or update a connection from Sling-style fields (`type`, `url`, `host`, ...)."""
+def connection_save(
+    *, name: str, fields: dict[str, Any], instance: models.Connection | None = None
+) -> models.Connection:
+    """Create or update a connection from Sling-style fields (`type`, `url`, `host`, ...).
+
+    Secret fields (and a URL's password) are stored apart from the others.
+    """
     fields = dict(fields)
     conn_type = fields.pop("type", None) or type_of_url(str(fields.get("url", "")))
     if conn_type not in TYPES:
         raise ValueError(f"connection `{name}`: unknown or missing type `{conn_type}`")
     public, secret = split_secrets(fields)
-    connection, _ = models.Connection.objects.update_or_create(
-        name=name.upper(), defaults={"type": conn_type, "params": public, "secrets": secret}
-    )
+    values = {"name": name.upper(), "type": conn_type, "params": public, "secrets": secret}
+    if instance is not None:
+        for key, value in values.items():
+            setattr(instance, key, value)
+        instance.save()
+        return instance
+    connection, _ = models.Connection.objects.update_or_create(name=values.pop("name"), defaults=values)
     return connection
+
+
+class SlingFailed(RuntimeError):
+    """sling answered with an error; the message is masked and short."""
+
+
+def _sling(connection: models.Connection, *args: str, timeout: float = 60) -> str:
+    """Run `sling <args>` with `connection` in its environment; its stdout, or SlingFailed."""
+    binary = find_binary(settings.SLING_BINARY or None)
+    secrets = [str(v) for v in connection.secrets.values()]
+    env = runner.sling_environment(
+        {connection.name: env_value(connection.type, connection.full_params())}, home=settings.SLING_HOME_DIR
+    )
+    env.pop("SLING_LOGGING", None)
+    env["SLING_OUTPUT"] = "json"
+    try:
+        done = subprocess.run(
+            [binary, *args], env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise SlingFailed(f"sling did not answer within {timeout:.0f} s") from None
+    if done.returncode != 0:
+        lines = [line.strip("~ ") for line in _ANSI.sub("", done.stderr).splitlines() if line.strip()]
+        detail = " ".join(line for line in lines if not line.startswith(("fatal", "INF", "DBG")))[-500:]
+        raise SlingFailed(runner.mask(detail or f"sling exited with {done.returncode}", secrets))
+    return done.stdout
+
+
+def connection_test(connection: models.Connection) -> tuple[bool, str]:
+    """`sling conns test`: (passed, what to tell the user)."""
+    try:
+        _sling(connection, "conns", "test", connection.name)
+    except (SlingFailed, runner.RunError) as exc:
+        return False, str(exc)
+    return True, f"{connection.name}: connection works"
+
+
+def connection_discover(connection: models.Connection, *, pattern: str = "") -> list[str]:
+    """Stream names `sling conns discover` finds (tables as schema.table, files as paths)."""
+    args = ["conns", "discover", connection.name] + (["--pattern", pattern] if pattern else [])
+    try:
+        output = _sling(connection, *args)
+    except runner.RunError as exc:
+        raise SlingFailed(str(exc)) from None
+    try:
+        table = json.loads(output.strip().splitlines()[-1]) if output.strip() else {"fields": [], "rows": []}
+        fields = [str(f).lower() for f in table["fields"]]
+        rows = [dict(zip(fields, row, strict=False)) for row in table["rows"]]
+    except (ValueError, KeyError, TypeError, IndexError):
+        raise SlingFailed("could not read what sling discovered") from None
+    if "schema" in fields:
+        return [f"{row['schema']}.{row['name']}" for row in rows]
+    prefix = "file://" if connection.type == "file" else ""
+    return [f"{prefix}{row['name']}" for row in rows]
+
+
+def streams_add(*, replication: models.Replication, names: list[str], user: Any = None) -> models.Replication:
+    """Append streams (those not there yet) to a replication."""
+    config = replication_config(replication)
+    streams = dict(config.streams)
+    for name in names:
+        streams.setdefault(name, None)
+    saved, _ = replication_commit(
+        name=replication.name,
+        config=dataclasses.replace(config, streams=streams),
+        user=user,
+        summary=f"added {len(names)} discovered stream(s)",
+    )
+    return saved
 
 
 def connections_import(*, text: str | bytes) -> list[models.Connection]:

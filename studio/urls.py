@@ -1,10 +1,45 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from studio.views import connections, replications
+
+replication_urls = [
+    path("", replications.editor, name="editor"),
+    path("settings/", replications.settings_save, name="settings-save"),
+    path("streams/", replications.streams_table, name="streams-table"),
+    path("streams/add/", replications.stream_add, name="stream-add"),
+    path("streams/bulk/", replications.streams_bulk, name="streams-bulk"),
+    path("streams/<int:pk>/", replications.stream_edit, name="stream-edit"),
+    path("streams/<int:pk>/check/", replications.stream_check, name="stream-check"),
+    path("problems/", replications.problems, name="problems"),
+    path("yaml/", replications.yaml_preview, name="yaml-preview"),
+    path("download/", replications.yaml_download, name="yaml-download"),
+    path("import/", replications.import_yaml, name="yaml-import"),
+    path("history/", replications.history, name="history"),
+    path("history/<int:version>/restore/", replications.revision_restore, name="revision-restore"),
+    path("duplicate/", replications.replication_duplicate, name="replication-duplicate"),
+    path("delete/", replications.replication_delete, name="replication-delete"),
+]
+
+connection_urls = [
+    path("", connections.connection_list, name="connections"),
+    path("new/", connections.connection_edit, name="connection-new"),
+    path("<str:name>/", connections.connection_edit, name="connection-edit"),
+    path("<str:name>/delete/", connections.connection_delete, name="connection-delete"),
+    path("<str:name>/test/", connections.connection_test, name="connection-test"),
+    path("<str:name>/discover/", connections.connection_discover, name="connection-discover"),
+    path("<str:name>/add-streams/", connections.connection_add_streams, name="connection-add-streams"),
+]
 
 urlpatterns = [
+    path("", replications.replication_list, name="replications"),
+    path("new/", replications.replication_create, name="replication-create"),
+    path("r/<str:name>/", include(replication_urls)),
+    path("connections/", include(connection_urls)),
+    path("login/", auth_views.LoginView.as_view(template_name="studio/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("", RedirectView.as_view(url="/admin/studio/", permanent=False)),
 ]

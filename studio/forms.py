@@ -1,0 +1,257 @@
+"""Forms of the editor. They turn fields into config values and back; the
+meaning of the values is `replication.validate`'s business."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from replication.connections import TYPES
+from replication.spec import MODES, STREAM_KEYS
+from replication.yamlio import YamlError, dump, load_value
+
+TEXT_KEYS = ("id", "description", "mode", "object", "update_key", "where", "schedule", "sql")
+LIST_KEYS = ("primary_key", "select", "files", "tags")
+YAML_KEYS = (
+    "columns",
+    "transforms",
+    "source_options",
+    "target_options",
+    "change_capture_options",
+    "hooks",
+    "meta",
+)
+BOOL_KEYS = ("single", "disabled")
+OTHER = "other_keys"
+
+
+class YamlField(forms.CharField):
+    """A YAML fragment typed into a textarea; `kind` is "map" or "any"."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "class": "code"})
+
+    def __init__(self, *, kind: str = "any", **kwargs: Any) -> None:
+        self.kind = kind
+        kwargs.setdefault("required", False)
+        super().__init__(strip=False, **kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value)
+        if not text or not text.strip():
+            return None
+        try:
+            loaded = load_value(text)
+        except YamlError as exc:
+            where = f"line {exc.line}: " if exc.line else ""
+            raise forms.ValidationError(f"{where}{exc.message}") from None
+        if self.kind == "map" and not isinstance(loaded, dict):
+            raise forms.ValidationError("expected a mapping, e.g. `key: value` on each line")
+        return loaded
+
+    def prepare_value(self, value: Any) -> Any:
+        if value is None or isinstance(value, str):
+            return value
+        return dump(value).rstrip("\n")
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return self.to_python(data) != initial
+        except forms.ValidationError:
+            return True
+
+
+class ListField(forms.CharField):
+    """Comma-separated text: `id, region` -> ["id", "region"]."""
+
+    def __init__(self, *, single_as_text: bool = False, **kwargs: Any) -> None:
+        self.single_as_text = single_as_text
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        items = [item.strip() for item in (super().to_python(value) or "").split(",") if item.strip()]
+        if not items:
+            return None
+        return items[0] if self.single_as_text and len(items) == 1 else items
+
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(map(str, value)) if isinstance(value, list) else value
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        new = self.to_python(data)
+        as_list = [initial] if isinstance(initial, str) else initial
+        return (new if isinstance(new, list) else [new] if new else None) != (as_list or None)
+
+
+class TriStateField(forms.TypedChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            choices=[("", "—"), ("true", "true"), ("false", "false")],
+            coerce=lambda v: v == "true",
+            empty_value=None,
+            required=False,
+            **kwargs,
+        )
+
+    def prepare_value(self, value: Any) -> Any:
+        return "" if value is None else "true" if value is True else "false" if value is False else value
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return self.to_python(data) != initial
+
+    def to_python(self, value: Any) -> Any:
+        return None if value in ("", None) else value == "true"
+
+
+class KeysForm(forms.Form):
+    """Every per-stream key of Sling's format; also serves `defaults`.
+
+    Only fields the user changed are applied (`apply`), so a value written as
+    `[id]` stays a list and unknown keys stay as they were.
+    """
+
+    id = forms.CharField(required=False, label="id")
+    description = forms.CharField(required=False)
+    mode = forms.ChoiceField(required=False, choices=[("", "—")] + [(m, m) for m in MODES])
+    object = forms.CharField(required=False, help_text="schema.table or a file path; {variables} allowed")
+    primary_key = ListField(single_as_text=True, help_text="comma-separated columns")
+    update_key = forms.CharField(required=False)
+    sql = forms.CharField(
+        required=False, label="SQL", widget=forms.Textarea(attrs={"rows": 3, "class": "code"})
+    )
+    select = ListField(help_text="columns to keep, or -column to drop")
+    where = forms.CharField(required=False)
+    files = ListField()
+    columns = YamlField(kind="map", help_text="column: type, one per line")
+    transforms = YamlField()
+    source_options = YamlField(kind="map")
+    target_options = YamlField(kind="map")
+    change_capture_options = YamlField(kind="map")
+    single = TriStateField()
+    disabled = TriStateField()
+    tags = ListField()
+    schedule = forms.CharField(required=False)
+    hooks = YamlField(kind="map", help_text="pre / post / pre_merge / post_merge: lists of hooks")
+    meta = YamlField(kind="map", help_text="meta.dagster: asset_key, deps, group, description")
+    other_keys = YamlField(kind="map", label="Other keys", help_text="keys the studio does not know, kept")
+
+    def __init__(self, *args: Any, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        own = config or {}
+        initial = {key: value for key, value in own.items() if key in STREAM_KEYS and value is not None}
+        others = {key: value for key, value in own.items() if key not in STREAM_KEYS}
+        if others:
+            initial[OTHER] = others
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        self.config = own
+        self.was_null = config is None
+
+    def set_inherited(self, defaults: dict[str, Any]) -> None:
+        """Show the values a stream takes from `defaults` as placeholders."""
+        for key, value in defaults.items():
+            field = self.fields.get(key)
+            if field is None or value is None:
+                continue
+            shown = field.prepare_value(value) if hasattr(field, "prepare_value") else value
+            field.widget.attrs["placeholder"] = f"{shown}"[:200]
+            field.inherited = shown
+
+    def apply(self) -> dict[str, Any] | None:
+        """The config with the changed fields applied; call after is_valid().
+
+        A stream written as `name:` alone stays so while nothing is set."""
+        config = dict(self.config)
+        for name in self.changed_data:
+            if name not in self.fields or name == "name":
+                continue
+            value = self.cleaned_data.get(name)
+            if name == OTHER:
+                for key in [k for k in config if k not in STREAM_KEYS]:
+                    del config[key]
+                config.update(value or {})
+            elif value is None or value == "":
+                config.pop(name, None)
+            else:
+                config[name] = value
+        return None if self.was_null and not config else config
+
+
+class StreamForm(KeysForm):
+    name = forms.CharField(max_length=2000, help_text="table (schema.table), file path, glob or label")
+
+    field_order = ["name"]
+
+    def __init__(self, *args: Any, name: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial["name"] = name
+
+
+class ReplicationForm(forms.Form):
+    name = forms.RegexField(
+        regex=r"^[-\w]{1,200}$",
+        max_length=200,
+        error_messages={"invalid": "letters, digits, - and _ only"},
+    )
+    source = forms.CharField(max_length=500, help_text="connection name, e.g. MY_POSTGRES or LOCAL")
+    target = forms.CharField(max_length=500)
+
+
+class SettingsForm(ReplicationForm):
+    env = YamlField(kind="map", help_text="variables, e.g. SLING_THREADS: 4")
+    hooks = YamlField(kind="map", help_text="start / end: lists of hooks")
+
+
+class NewStreamForm(forms.Form):
+    name = forms.CharField(max_length=2000, help_text="e.g. public.users or file://data/*.csv")
+    object = forms.CharField(required=False, max_length=2000)
+
+
+BULK_ACTIONS = [
+    ("enable", "Enable"),
+    ("disable", "Disable"),
+    ("duplicate", "Duplicate"),
+    ("delete", "Delete"),
+    ("set", "Set key…"),
+]
+
+
+class BulkForm(forms.Form):
+    action = forms.ChoiceField(choices=BULK_ACTIONS)
+    streams = forms.TypedMultipleChoiceField(
+        coerce=int, choices=[], error_messages={"required": "tick streams"}
+    )
+    key = forms.ChoiceField(required=False, choices=[("", "—")] + [(k, k) for k in STREAM_KEYS])
+    value = YamlField(help_text="YAML value; empty removes the key")
+
+    def __init__(self, *args: Any, stream_ids: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["streams"].choices = [(pk, pk) for pk in stream_ids]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("action") == "set" and not data.get("key"):
+            self.add_error("key", "choose the key to set")
+        return data
+
+
+class ImportForm(forms.Form):
+    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 14, "class": "code"}))
+    file = forms.FileField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        upload = data.get("file")
+        if upload:
+            data["text"] = upload.read(10 * 1024 * 1024 + 1)
+        if not data.get("text"):
+            raise forms.ValidationError("paste YAML or choose a file")
+        return data
+
+
+class ConnectionForm(forms.Form):
+    name = forms.RegexField(
+        regex=r"^[A-Za-z_][A-Za-z0-9_]{0,199}$", error_messages={"invalid": "letters, digits and _"}
+    )
+    type = forms.ChoiceField(choices=[(t, t) for t in TYPES])
+    url = forms.CharField(required=False, max_length=4000, help_text="instead of the fields below")
