@@ -249,7 +249,37 @@ def execute(
         )
     except OSError as exc:
         raise RunError(f"cannot start sling ({prepared.argv[0]}): {exc.strerror}") from None
-    on_start(process.pid)
+    try:
+        on_start(process.pid)
+        cancelled = _follow(process, reader, secrets, on_line, on_progress, should_cancel, grace_seconds)
+    except BaseException:
+        # Interrupted (Ctrl-C, a worker told to stop, an error in a callback): sling must not outlive us.
+        _stop(process, grace_seconds=min(grace_seconds, 5.0))
+        raise
+    exit_code = process.wait()
+    results = reader.finish(exit_code, cancelled)
+    for result in results:
+        result.error = mask(result.error, secrets)
+    if cancelled:
+        status = CANCELLED
+    elif exit_code == 0 and all(r.status != FAILED for r in results):
+        status = SUCCEEDED
+    else:
+        status = FAILED
+    error = "" if status == SUCCEEDED else _summary(exit_code, results, cancelled)
+    return RunResult(exit_code, status, results, error)
+
+
+def _follow(
+    process: subprocess.Popen[str],
+    reader: LogReader,
+    secrets: list[str],
+    on_line: Callable[[str], None],
+    on_progress: Callable[[list[StreamResult]], None],
+    should_cancel: Callable[[], bool],
+    grace_seconds: float,
+) -> bool:
+    """Read sling's output until both pipes close; True when a cancel was requested."""
     lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
     readers = [
         threading.Thread(target=_pump, args=(process.stdout, "out", lines), daemon=True),
@@ -278,18 +308,7 @@ def execute(
         if kill_at is not None and time.monotonic() > kill_at:
             _signal(process, signal.SIGKILL)
             kill_at = None
-    exit_code = process.wait()
-    results = reader.finish(exit_code, cancelled)
-    for result in results:
-        result.error = mask(result.error, secrets)
-    if cancelled:
-        status = CANCELLED
-    elif exit_code == 0 and all(r.status != FAILED for r in results):
-        status = SUCCEEDED
-    else:
-        status = FAILED
-    error = "" if status == SUCCEEDED else _summary(exit_code, results, cancelled)
-    return RunResult(exit_code, status, results, error)
+    return cancelled
 
 
 def _pump(pipe: Any, source: str, lines: queue.Queue[tuple[str, str | None]]) -> None:
@@ -301,6 +320,16 @@ def _pump(pipe: Any, source: str, lines: queue.Queue[tuple[str, str | None]]) ->
 def _signal(process: subprocess.Popen[str], signum: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signum)
+
+
+def _stop(process: subprocess.Popen[str], *, grace_seconds: float) -> None:
+    """SIGTERM sling's process group, then SIGKILL if it is still there after the grace time."""
+    _signal(process, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        _signal(process, signal.SIGKILL)
+        process.wait()
 
 
 def _summary(exit_code: int, results: list[StreamResult], cancelled: bool) -> str:
