@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -131,3 +132,114 @@ class DownstreamAsset(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Run(models.Model):
+    """One execution of a replication, whole or some of its streams, by the `sling` binary."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    # NULL when the name was unknown (a refused run) or the replication was deleted since.
+    replication = models.ForeignKey(
+        Replication, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    replication_name = models.CharField(max_length=200)
+    # The chosen stream names; empty means the whole replication.
+    streams = models.JSONField(default=list, blank=True)
+    mode = models.CharField(max_length=40, blank=True, help_text="overrides every chosen stream's mode")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    exit_code = models.IntegerField(null=True, blank=True)
+    # One line, secrets masked: why the run failed or was refused.
+    error = models.TextField(blank=True)
+    # The process executing the run (a worker or run_replication), for the reaper.
+    pid = models.IntegerField(null=True, blank=True)
+    host = models.CharField(max_length=255, blank=True)
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    sling_pid = models.IntegerField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    # The full log (secrets masked), relative to DATA_DIR; empty for a refused run.
+    log_path = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["replication", "-created"]),
+            models.Index(fields=["status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"run #{self.pk} of {self.replication_name}"
+
+    @property
+    def log_file(self) -> Path | None:
+        return settings.DATA_DIR / self.log_path if self.log_path else None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def duration(self) -> float | None:
+        if self.started is None or self.finished is None:
+            return None
+        return (self.finished - self.started).total_seconds()
+
+
+class RunStream(models.Model):
+    """The outcome of one stream in a run, filled in as sling reports it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+        # Never started: sling skipped it, or the run ended first.
+        SKIPPED = "skipped"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="run_streams")
+    position = models.PositiveIntegerField()
+    name = models.TextField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    rows = models.BigIntegerField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True, help_text="seconds")
+    target = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "position"]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StreamLock(models.Model):
+    """A stream being run: the unique constraint refuses a second run of it, across processes.
+
+    Taken in the transaction that creates the run, released when the run ends.
+    """
+
+    replication = models.ForeignKey(Replication, on_delete=models.CASCADE, related_name="+")
+    stream = models.TextField()
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="locks")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["replication", "stream"], name="one_run_per_stream"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stream} (run #{self.run_id})"

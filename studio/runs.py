@@ -1,0 +1,436 @@
+"""Runs: a replication, or some of its streams, executed by the `sling` binary.
+
+`run_create` checks and records a run and locks its streams; `run_enqueue`
+hands it to the worker; `run_execute` runs it in this process (the worker's
+task and `run_replication` both call it); `run_cancel` asks it to stop;
+`run_reap` fails the runs whose process died.
+
+Each stream of a run is locked by a `StreamLock` row (unique per replication
+and stream), inserted in the transaction that creates the run and deleted when
+it ends, so a second run of the same stream is refused in any process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from replication import runner
+from replication.binary import find_binary
+from replication.connections import env_value
+from replication.model import Replication as Config
+from replication.spec import MODES
+from studio import models, services
+
+Status = models.Run.Status
+StreamStatus = models.RunStream.Status
+
+REAPED = "worker stopped while the run was running"
+# The executing process writes `Run.heartbeat` this often; the reaper fails a
+# run whose heartbeat is older than STALE_AFTER, whatever host it ran on.
+HEARTBEAT_SECONDS = 5.0
+STALE_AFTER = timedelta(minutes=2)
+# How often a running run reads `cancel_requested` from the database.
+CANCEL_POLL_SECONDS = 1.0
+ERROR_LENGTH = 500
+
+
+# --- create, queue, cancel ------------------------------------------------------------
+
+
+@transaction.atomic
+def run_create(
+    *,
+    replication: models.Replication | str,
+    streams: Iterable[str] = (),
+    mode: str = "",
+    user: Any = None,
+) -> models.Run:
+    """Record a run of `replication` (its `streams`, or all of it) and lock those streams.
+
+    Returns the run `queued`, or `failed` with a one-line `error` when it cannot
+    start: unknown replication or stream, a disabled stream, an unknown mode, a
+    connection or the sling binary missing, a stream already queued or running.
+    """
+    chosen_names = list(dict.fromkeys(str(s) for s in streams))
+    if isinstance(replication, str):
+        name = replication
+        found = models.Replication.objects.filter(name=name).first()
+    else:
+        name, found = replication.name, replication
+    run = models.Run.objects.create(
+        replication=found,
+        replication_name=name,
+        streams=chosen_names,
+        mode=mode or "",
+        requested_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    try:
+        if found is None:
+            raise runner.RunError(f"no replication named `{name}`")
+        config = services.replication_config(found)
+        chosen = _check(config, chosen_names, mode)
+        _lock(run, found, [str(s) for s in chosen.streams])
+    except runner.RunError as exc:
+        _end(run, Status.FAILED, error=str(exc))
+        return run
+    listed = [
+        str(s)
+        for s in chosen.streams
+        # A whole run skips disabled streams, as sling does; chosen ones are never disabled.
+        if chosen_names or chosen.effective(s).get("disabled") is not True
+    ]
+    models.RunStream.objects.bulk_create(
+        models.RunStream(run=run, position=i, name=stream) for i, stream in enumerate(listed)
+    )
+    return run
+
+
+def _check(config: Config, streams: list[str], mode: str) -> Config:
+    """The replication with only the chosen streams; RunError when the run cannot start."""
+    chosen = runner.subset(config, streams)
+    if mode and mode not in MODES:
+        raise runner.RunError(f"unknown mode `{mode}`; expected one of: {', '.join(MODES)}")
+    if streams:
+        for stream in chosen.streams:
+            if chosen.effective(stream).get("disabled") is True:
+                raise runner.RunError(f"stream `{stream}` is disabled; enable it to run it")
+    missing = missing_connections(config)
+    if missing:
+        raise runner.RunError(
+            f"connection `{missing[0]}` is not defined: add it to the studio "
+            f"or set the environment variable {missing[0]}"
+        )
+    find_binary(settings.SLING_BINARY or None)
+    return chosen
+
+
+def missing_connections(config: Config) -> list[str]:
+    """Connections the replication names that neither the studio nor the environment defines."""
+    known = set(models.Connection.objects.values_list("name", flat=True))
+    return [
+        name
+        for name in runner.needed_connections(config)
+        if name.upper() not in known and name not in os.environ and name.upper() not in os.environ
+    ]
+
+
+def _lock(run: models.Run, replication: models.Replication, streams: list[str]) -> None:
+    locks = [models.StreamLock(replication=replication, stream=stream, run=run) for stream in streams]
+    try:
+        with transaction.atomic():
+            models.StreamLock.objects.bulk_create(locks)
+    except IntegrityError:
+        wanted = set(streams)
+        held = models.StreamLock.objects.filter(replication=replication).exclude(run=run)
+        for lock in held.select_related("run").order_by("run_id"):
+            if lock.stream in wanted:
+                raise runner.RunError(
+                    f"stream `{lock.stream}` is already {lock.run.status} in run #{lock.run_id}"
+                ) from None
+        raise runner.RunError("a stream of this run is already queued or running") from None
+
+
+def run_enqueue(*, run: models.Run) -> None:
+    """Hand a queued run to the worker (`manage.py worker`).
+
+    The task row is written in the caller's transaction, so a worker never sees
+    a task whose run is not committed.
+    """
+    from studio.tasks import execute_run  # studio.tasks imports this module
+
+    if run.status != Status.QUEUED:
+        raise ValueError(f"run #{run.pk} is {run.status}, not queued")
+    execute_run.enqueue(run.pk)
+
+
+@transaction.atomic
+def run_queue(
+    *,
+    replication: models.Replication | str,
+    streams: Iterable[str] = (),
+    mode: str = "",
+    user: Any = None,
+) -> models.Run:
+    """`run_create`, then `run_enqueue` when the run may start: what the browser's run buttons do."""
+    run = run_create(replication=replication, streams=streams, mode=mode, user=user)
+    if run.status == Status.QUEUED:
+        run_enqueue(run=run)
+    return run
+
+
+@transaction.atomic
+def run_cancel(*, run: models.Run) -> models.Run:
+    """Cancel a queued run now, or ask a running one to stop (sling gets SIGTERM within a second)."""
+    queued = models.Run.objects.filter(pk=run.pk, status=Status.QUEUED)
+    if queued.update(cancel_requested=True):
+        _end(run, Status.CANCELLED, error="cancelled before it started")
+    else:
+        models.Run.objects.filter(pk=run.pk, status=Status.RUNNING).update(cancel_requested=True)
+    run.refresh_from_db()
+    return run
+
+
+# --- execute --------------------------------------------------------------------------
+
+
+def run_execute(
+    run: models.Run,
+    *,
+    on_line: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> models.Run:
+    """Execute a queued run in this process, to its end; returns it refreshed.
+
+    `on_line` gets each log line (secrets masked) as sling prints it. Setting
+    `cancel` stops sling as `run_cancel` does. A run that is no longer queued
+    (cancelled, or taken by another process) is returned untouched.
+    """
+    now = timezone.now()
+    claimed = models.Run.objects.filter(pk=run.pk, status=Status.QUEUED).update(
+        status=Status.RUNNING,
+        started=now,
+        heartbeat=now,
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        log_path=f"runs/{run.pk}/sling.log",
+    )
+    run.refresh_from_db()
+    if not claimed:
+        return run
+    try:
+        _execute(run, on_line or (lambda line: None), cancel)
+    except runner.RunError as exc:
+        _end(run, Status.FAILED, error=str(exc))
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            status, error = Status.CANCELLED, "interrupted"
+        elif isinstance(exc, SystemExit):
+            status, error = Status.FAILED, REAPED
+        else:
+            status, error = Status.FAILED, f"internal error: {type(exc).__name__}: {exc}"
+        # Record what we can; if the database is gone too, the reaper will.
+        with contextlib.suppress(Exception):
+            _end(run, status, error=runner.mask(error, _secrets()))
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def _execute(run: models.Run, on_line: Callable[[str], None], cancel: threading.Event | None) -> None:
+    if run.replication is None:
+        raise runner.RunError(f"replication `{run.replication_name}` was deleted")
+    config = services.replication_config(run.replication)
+    binary = find_binary(settings.SLING_BINARY or None)
+    connections = list(models.Connection.objects.all())
+    secrets = _secrets(connections)
+    env = runner.sling_environment(
+        {c.name: env_value(c.type, c.full_params()) for c in connections}, home=settings.SLING_HOME_DIR
+    )
+    workdir = settings.DATA_DIR / "runs" / str(run.pk)
+    prepared = runner.prepare(
+        config, binary=binary, workdir=workdir, streams=run.streams or None, mode=run.mode or None
+    )
+    progress = _Progress(run)
+    assert run.log_file is not None
+    with run.log_file.open("a", encoding="utf-8", buffering=1) as log:  # line-buffered: tails see each line
+
+        def line(text: str) -> None:
+            log.write(text + "\n")
+            on_line(text)
+
+        line("$ " + shlex.join(prepared.argv))
+        result = runner.execute(
+            prepared,
+            env=env,
+            cwd=settings.BASE_DIR,
+            secrets=secrets,
+            on_line=line,
+            on_progress=progress,
+            should_cancel=_Watch(run, cancel),
+            on_start=lambda pid: models.Run.objects.filter(pk=run.pk).update(sling_pid=pid),
+        )
+        error = runner.mask(result.error, secrets)
+        line(
+            f"--- run {result.status} (sling exit code {result.exit_code}){': ' + error if error else ''} ---"
+        )
+    _end(
+        run, result.status, error=error, exit_code=result.exit_code, results=result.streams, progress=progress
+    )
+
+
+def _secrets(connections: Iterable[models.Connection] | None = None) -> list[str]:
+    if connections is None:
+        connections = models.Connection.objects.all()
+    return [str(value) for c in connections for value in c.secrets.values() if value not in (None, "")]
+
+
+class _Progress:
+    """Saves the RunStream rows whose outcome changed since the last call."""
+
+    def __init__(self, run: models.Run) -> None:
+        self.run = run
+        self.rows = {row.name: row for row in run.run_streams.all()}
+        self.saved: dict[str, tuple[Any, ...]] = {}
+
+    def __call__(self, results: list[runner.StreamResult]) -> None:
+        for result in results:
+            duration = None if result.duration is None else round(result.duration, 3)
+            state = (result.status, result.rows, result.target or "", result.error, duration)
+            if self.saved.get(result.name) == state:
+                continue
+            self.saved[result.name] = state
+            row = self.rows.get(result.name)
+            if row is None:
+                # A wildcard stream expands to streams the run did not list.
+                row = models.RunStream.objects.create(run=self.run, position=len(self.rows), name=result.name)
+                self.rows[result.name] = row
+            if (row.status, row.rows, row.target, row.error, row.duration) == state:
+                continue
+            row.status, row.rows, row.target, row.error, row.duration = state
+            row.save(update_fields=["status", "rows", "target", "error", "duration"])
+
+
+class _Watch:
+    """`should_cancel` for the runner: reads `cancel_requested` at most once a second and
+    writes the heartbeat every few seconds (it is called at least twice a second)."""
+
+    def __init__(self, run: models.Run, event: threading.Event | None) -> None:
+        self.run_id, self.event = run.pk, event
+        self.polled = self.beat = time.monotonic()
+
+    def __call__(self) -> bool:
+        if self.event is not None and self.event.is_set():
+            return True
+        now = time.monotonic()
+        if now - self.polled < CANCEL_POLL_SECONDS:
+            return False
+        self.polled = now
+        if now - self.beat >= HEARTBEAT_SECONDS:
+            self.beat = now
+            models.Run.objects.filter(pk=self.run_id).update(heartbeat=timezone.now())
+        return models.Run.objects.filter(pk=self.run_id, cancel_requested=True).exists()
+
+
+@transaction.atomic
+def _end(
+    run: models.Run,
+    status: str,
+    *,
+    error: str = "",
+    exit_code: int | None = None,
+    results: list[runner.StreamResult] | None = None,
+    progress: _Progress | None = None,
+) -> None:
+    """Record how a run ended, settle its streams and release its locks."""
+    if results is not None and progress is not None:
+        progress(results)
+    streams = models.RunStream.objects.filter(run=run)
+    left = StreamStatus.CANCELLED if status == Status.CANCELLED else StreamStatus.FAILED
+    streams.filter(status=StreamStatus.RUNNING).update(status=left)
+    streams.filter(status=StreamStatus.PENDING).update(
+        status=StreamStatus.CANCELLED if status == Status.CANCELLED else StreamStatus.SKIPPED
+    )
+    now = timezone.now()
+    lines = error.strip().splitlines()
+    models.Run.objects.filter(pk=run.pk).update(
+        status=status,
+        finished=now,
+        heartbeat=now,
+        error=lines[0][:ERROR_LENGTH] if lines else "",
+        exit_code=exit_code,
+    )
+    models.StreamLock.objects.filter(run=run).delete()
+    run.refresh_from_db()
+
+
+# --- reap -----------------------------------------------------------------------------
+
+
+def run_reap() -> list[models.Run]:
+    """Fail the running runs whose process is gone, releasing their locks; returns them.
+
+    Gone: on this host, its pid is not alive; on any host, no heartbeat for
+    STALE_AFTER. A sling left behind by a killed process is stopped too.
+    """
+    host, stale = socket.gethostname(), timezone.now() - STALE_AFTER
+    reaped = []
+    for run in models.Run.objects.filter(status=Status.RUNNING):
+        beat = run.heartbeat or run.started or run.created
+        dead = run.host == host and run.pid is not None and not _alive(run.pid)
+        if (dead or beat < stale) and _reap(run):
+            reaped.append(run)
+    return reaped
+
+
+@transaction.atomic
+def _reap(run: models.Run) -> bool:
+    if not models.Run.objects.filter(pk=run.pk, status=Status.RUNNING).update(status=Status.FAILED):
+        return False  # it ended meanwhile
+    models.RunStream.objects.filter(run=run, status=StreamStatus.RUNNING).update(
+        status=StreamStatus.FAILED, error=REAPED
+    )
+    _end(run, Status.FAILED, error=REAPED, exit_code=run.exit_code)
+    if run.host == socket.gethostname():
+        _stop_orphan(run)
+    if run.log_file is not None and run.log_file.parent.is_dir():
+        with run.log_file.open("a", encoding="utf-8") as log:
+            log.write(f"--- run failed: {REAPED} ---\n")
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError, IndexError):
+        # A zombie has exited; only its parent has not collected it yet.
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    return True
+
+
+def _stop_orphan(run: models.Run) -> None:
+    """SIGTERM the sling a killed process left running, if that pid is still this run's sling."""
+    if not run.sling_pid:
+        return
+    config = settings.DATA_DIR / "runs" / str(run.pk) / "replication.yaml"
+    try:
+        cmdline = Path(f"/proc/{run.sling_pid}/cmdline").read_bytes()
+    except OSError:
+        return  # gone (or no /proc here: leave it)
+    if os.fsencode(str(config)) in cmdline.split(b"\0"):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(run.sling_pid, signal.SIGTERM)
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+def run_log(*, run: models.Run, offset: int = 0, limit: int = 256 * 1024) -> tuple[str, int]:
+    """Whole lines of the run's log from byte `offset`, at most `limit` bytes: (text, next offset)."""
+    path = run.log_file
+    if path is None or not path.is_file():
+        return "", offset
+    with path.open("rb") as log:
+        log.seek(offset)
+        data = log.read(limit)
+    end = data.rfind(b"\n") + 1
+    if end == 0 and len(data) == limit:
+        end = len(data)  # one line longer than `limit`: hand it over in pieces
+    return data[:end].decode("utf-8", errors="replace"), offset + end
