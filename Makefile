@@ -17,6 +17,7 @@ $(VENV)/.installed: pyproject.toml
 install-test: $(VENV)/.installed-test
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[test]'
+	scripts/ensure-chromium.sh
 	touch $@
 
 run: install

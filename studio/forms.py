@@ -98,10 +98,7 @@ class TriStateField(forms.TypedChoiceField):
         return "" if value is None else "true" if value is True else "false" if value is False else value
 
     def has_changed(self, initial: Any, data: Any) -> bool:
-        return self.to_python(data) != initial
-
-    def to_python(self, value: Any) -> Any:
-        return None if value in ("", None) else value == "true"
+        return (None if data in ("", None) else data == "true") != initial
 
 
 class KeysForm(forms.Form):

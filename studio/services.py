@@ -119,7 +119,7 @@ def replication_save(
     }
     replication = models.Replication.objects.filter(name=name).first()
     if replication is None:
-        replication = models.Replication.objects.create(name=name, **fields)
+        replication = models.Replication.objects.create(name=name, version=1, **fields)
     elif base_version is None:
         models.Replication.objects.filter(pk=replication.pk).update(version=F("version") + 1)
     elif not models.Replication.objects.filter(pk=replication.pk, version=base_version).update(

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
 from replication.validate import ERROR, Problem
 from replication.yamlio import emit, parse
@@ -55,14 +55,21 @@ def _commit(
             **save,
         )
     except services.Refused as exc:
-        return render(
-            request, "studio/_problems.html", {"problems": exc.problems, "refused": True}, status=422
+        return _notice(
+            request, {"problems": exc.problems, "refused": True, "replication": editor.replication}
         )
     except services.Conflict as exc:
-        return render(
-            request, "studio/_conflict.html", {"conflict": exc, "replication": editor.replication}, status=409
-        )
+        return _notice(request, {"conflict": exc, "replication": editor.replication}, status=409)
     return None
+
+
+def _notice(request: HttpRequest, context: dict[str, Any], status: int = 422) -> HttpResponse:
+    """Why an edit was not saved: into the page's #notices for htmx, else a page of its own."""
+    if not request.htmx:
+        return render(request, "studio/refused.html", context, status=status)
+    template = "studio/_conflict.html" if "conflict" in context else "studio/_problems.html"
+    response = render(request, template, context, status=status)
+    return reswap(retarget(response, "#notices"), "innerHTML")
 
 
 @require_GET
@@ -208,18 +215,18 @@ def stream_add(request: HttpRequest, name: str) -> HttpResponse:
     state = Editor.load(_replication(name))
     form = forms.NewStreamForm(request.POST)
     if not form.is_valid():
-        return render(request, "studio/_problems.html", {"problems": _form_problems(form)}, status=422)
+        return _notice(request, {"problems": _form_problems(form), "refused": True})
     stream = form.cleaned_data["name"].strip()
     if stream in state.config.streams:
         problem = Problem(("streams", stream), None, ERROR, "a stream with this name exists")
-        return render(request, "studio/_problems.html", {"problems": [problem], "refused": True}, status=422)
+        return _notice(request, {"problems": [problem], "refused": True})
     own = {"object": form.cleaned_data["object"]} if form.cleaned_data["object"] else None
     config = replace(state.config, streams={**state.config.streams, stream: own})
     refused = _commit(request, state, config, f"added {stream}")
     if refused:
         return refused
     state = Editor.load(_replication(name))
-    response = _stream_panel(request, state, stream)
+    response = _stream_panel(request, state, stream, saved=True)
     return trigger_client_event(response, CHANGED)
 
 
@@ -229,7 +236,7 @@ def streams_bulk(request: HttpRequest, name: str) -> HttpResponse:
     state = Editor.load(_replication(name))
     form = forms.BulkForm(request.POST, stream_ids=list(state.ids.values()))
     if not form.is_valid():
-        return render(request, "studio/_problems.html", {"problems": _form_problems(form)}, status=422)
+        return _notice(request, {"problems": _form_problems(form), "refused": True})
     chosen = {pk for pk in form.cleaned_data["streams"]}
     names = [n for n, pk in state.ids.items() if pk in chosen]
     action = form.cleaned_data["action"]
@@ -246,7 +253,7 @@ def streams_bulk(request: HttpRequest, name: str) -> HttpResponse:
     if refused:
         return refused
     state = Editor.load(_replication(name))
-    response = render(request, f"{EDITOR}#streams", _editor_context(request, state))
+    response = render(request, f"{EDITOR}#streams", _editor_context(request, state, saved=True))
     return trigger_client_event(response, CHANGED)
 
 

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_stream_edited_in_the_browser_downloads_as_export_writes_it(page, tmp_path):
+    page.goto(f"{page.base}/r/demo/")
+    page.click("text=file://demo/data/products.csv")
+    page.wait_for_selector("#stream-form")
+    page.select_option("#id_mode", "truncate")
+    page.fill("#id_primary_key", "product_id")
+    # Validation as you type: the preview shows the asset key before anything is saved.
+    page.fill("#id_object", "main.{stream_file_name}_v2")
+    page.wait_for_function("document.querySelector('#stream-preview').innerText.includes('main.products_v2')")
+    assert "target/main/_stream_file_name__v2" in page.inner_text("#stream-preview")
+    page.keyboard.press("Control+s")
+    page.wait_for_selector(".panel-head .ok")
+
+    with page.expect_download() as download:
+        page.click("text=Download YAML")
+    path = tmp_path / "demo.yaml"
+    download.value.save_as(path)
+
+    exported = io.StringIO()
+    call_command("export_replication", "demo", stdout=exported)
+    assert path.read_text() == exported.getvalue()
+    assert (
+        "    mode: truncate\n    object: main.{stream_file_name}_v2\n    primary_key: product_id\n"
+        in exported.getvalue()
+    )
+
+
+def test_a_refused_save_says_why_and_keeps_the_data(page):
+    page.goto(f"{page.base}/r/demo/")
+    page.click("text=file://demo/data/customers.csv")
+    page.wait_for_selector("#stream-form")
+    page.select_option("#id_mode", "incremental")
+    page.click("text=Save stream")
+    page.wait_for_selector("#notices .problems.refused")
+    assert "incremental mode needs `primary_key` and/or `update_key`" in page.inner_text("#notices")
+
+    exported = io.StringIO()
+    call_command("export_replication", "demo", stdout=exported)
+    assert "incremental" not in exported.getvalue().split("customers.csv:")[1].split("file://")[0]
