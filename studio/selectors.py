@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -59,7 +60,6 @@ class Editor:
     replication: models.Replication
     config: Config
     ids: dict[str, int]  # stream name -> row id
-    problems: list[Problem]
     variables: dict[str, Any]  # what resolve_object needs besides the stream
 
     def __post_init__(self) -> None:
@@ -76,7 +76,11 @@ class Editor:
             "env": config.env,
         }
         ids = {name: pk for pk, name, _ in rows}
-        return cls(replication, config, ids, services.replication_check(config), variables)
+        return cls(replication, config, ids, variables)
+
+    @cached_property
+    def problems(self) -> list[Problem]:
+        return services.replication_check(self.config)
 
     def row(self, name: str) -> StreamRow:
         config = self.config.streams[name]

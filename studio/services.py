@@ -152,22 +152,28 @@ def replication_save(
 
 
 def _save_streams(replication: models.Replication, streams: dict[str, Any]) -> None:
-    existing = {row.name: row for row in replication.streams.all()}
+    """Write only what changed: new rows, rows whose position or config moved, deletions."""
+    existing = {
+        name: (pk, position, config)
+        for pk, name, position, config in replication.streams.values_list("pk", "name", "position", "config")
+    }
     create, update = [], []
     with paused_gc():
         for position, (name, config) in enumerate(streams.items()):
-            row = existing.pop(name, None)
-            if row is None:
+            old = existing.pop(name, None)
+            if old is None:
                 create.append(
                     models.Stream(replication=replication, position=position, name=name, config=config)
                 )
-            elif row.position != position or row.config != config:
-                row.position, row.config = position, config
-                update.append(row)
+            elif old[1:] != (position, config):
+                row = models.Stream(
+                    pk=old[0], replication=replication, position=position, name=name, config=config
+                )
+                update.append(row.derive())
         if existing:
-            models.Stream.objects.filter(pk__in=[row.pk for row in existing.values()]).delete()
+            models.Stream.objects.filter(pk__in=[pk for pk, _, _ in existing.values()]).delete()
         fields = ["position", "config", "mode", "object", "disabled"]
-        models.Stream.objects.bulk_update([row.derive() for row in update], fields, batch_size=1000)
+        models.Stream.objects.bulk_update(update, fields, batch_size=1000)
         models.Stream.objects.bulk_create([row.derive() for row in create], batch_size=2000)
 
 

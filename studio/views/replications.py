@@ -282,7 +282,7 @@ def _stream_panel(
     context = {
         "editor": state,
         "replication": state.replication,
-        "row": state.row(stream),
+        "stream": {"name": stream, "pk": state.ids[stream]},
         "form": form,
         **state.preview(stream, form.cleaned_data.get("name", stream) if form.is_bound else stream, config),
         **extra,
