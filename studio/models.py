@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 
 from replication.connections import masked, merge_secrets
+from studio.fields import EncryptedJSONField
 
 
 class Connection(models.Model):
@@ -16,8 +17,8 @@ class Connection(models.Model):
     type = models.CharField(max_length=40)
     # Non-secret fields (host, user, database, url without password, ...).
     params = models.JSONField(default=dict, blank=True)
-    # Passwords, keys, tokens: only ever passed to a sling process.
-    secrets = models.JSONField(default=dict, blank=True, editable=False)
+    # Passwords, keys, tokens: encrypted at rest, only ever passed to a sling process.
+    secrets = EncryptedJSONField(default=dict, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -42,6 +42,10 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "dev-only-insecure-key-do-not-deploy"  # noqa: S105
 
+# Fernet keys for connection secrets at rest, comma-separated, newest first
+# (`manage.py rotate_secrets` re-encrypts with the first). Default: derived from SECRET_KEY.
+STUDIO_ENCRYPTION_KEYS = [k for k in (envsecret("STUDIO_ENCRYPTION_KEYS") or "").split(",") if k.strip()]
+
 ALLOWED_HOSTS = [h for h in os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 # The studio's own folder: the SQLite database, Sling's home and run logs.
