@@ -16,7 +16,8 @@ def test_a_stream_edited_in_the_browser_downloads_as_export_writes_it(page, tmp_
     page.fill("#id_primary_key", "product_id")
     # Validation as you type: the preview shows the asset key before anything is saved.
     page.fill("#id_object", "main.{stream_file_name}_v2")
-    page.wait_for_function("document.querySelector('#stream-preview').innerText.includes('main.products_v2')")
+    # (Locators, not wait_for_function: the page's CSP forbids eval, as it should.)
+    page.locator("#stream-preview", has_text="main.products_v2").wait_for()
     assert "target/main/_stream_file_name__v2" in page.inner_text("#stream-preview")
     page.keyboard.press("Control+s")
     page.wait_for_selector(".panel-head .ok")
