@@ -20,19 +20,22 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	scripts/ensure-chromium.sh
 	touch $@
 
+# The web server, and beside it the worker that executes queued runs (stopped with the server).
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo
-	$(PY) manage.py runserver $(HOST)
+	scripts/run-dev.sh $(PY) $(HOST)
 
+# Two passes under one throwaway PostgreSQL server: the studio on SQLite, then on
+# PostgreSQL; in both, the run tests also load into PostgreSQL (POSTGRES_URL).
 test: install-test
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
-	scripts/with-postgres.sh $(PY) -m pytest
+	scripts/with-postgres.sh sh -c 'env -u DATABASE_URL $(PY) -m pytest && DATABASE_URL="$$POSTGRES_URL" $(PY) -m pytest'
 
 bench: install-test
 	$(PY) bench/foundation.py
+	$(PY) bench/runs.py
 
 clean:
 	rm -rf $(VENV) data

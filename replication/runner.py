@@ -131,7 +131,14 @@ def sling_environment(
 ) -> dict[str, str]:
     """The environment for sling: `base` (the process's), Sling's home, JSON logs, connections."""
     env = dict(os.environ if base is None else base)
-    for name in ("SECRET_KEY", "DATABASE_URL", "SECRET_KEY_FILE"):
+    # The studio's own secrets are none of sling's business.
+    for name in (
+        "SECRET_KEY",
+        "SECRET_KEY_FILE",
+        "DATABASE_URL",
+        "STUDIO_ENCRYPTION_KEYS",
+        "STUDIO_ENCRYPTION_KEYS_FILE",
+    ):
         env.pop(name, None)
     home.mkdir(parents=True, exist_ok=True)
     env.update(SLING_HOME_DIR=str(home), SLING_LOGGING="JSON", NO_COLOR="1")

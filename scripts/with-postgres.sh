@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run a command against a throwaway PostgreSQL server: DATABASE_URL points at it.
+# Run a command beside a throwaway PostgreSQL server: POSTGRES_URL points at it.
+# `DATABASE_URL="$POSTGRES_URL"` makes the studio use it; the run tests load into it.
 # Installs Debian's postgresql package when it is missing (CI runs as root).
 set -euo pipefail
 
@@ -33,6 +34,6 @@ trap cleanup EXIT
   -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
 
 "${as_pg[@]}" "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres studio
-export DATABASE_URL="postgres://postgres@127.0.0.1:$port/studio"
+export POSTGRES_URL="postgres://postgres@127.0.0.1:$port/studio"
 echo "with-postgres: PostgreSQL on port $port" >&2
 "$@"

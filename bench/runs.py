@@ -1,0 +1,139 @@
+"""Run overhead benchmark: a 300,000-row CSV -> SQLite replication run by bare
+`sling run -r` and by `manage.py run_replication`, alternately, and the ratio of
+their median wall times (target < 1.05). Prints numbers; it is not a test.
+
+Run with `make bench` or `.venv/bin/python bench/runs.py --rows N --repeat R`.
+Both sides run the same replication file's content into the same SQLite target,
+as subprocesses, with the same Sling home; each run's row count is checked in
+the target itself. Everything lives in a temporary folder (the studio's
+database too), so the real data folder and any DATABASE_URL are never touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from replication.binary import find_binary  # noqa: E402
+
+RATIO_TARGET = 1.05
+NAME = "bench"
+CONNECTION = "BENCH_SQLITE"
+
+
+def write_csv(path: Path, rows: int) -> None:
+    with path.open("w") as out:
+        out.write("id,name,amount,created_at\n")
+        for start in range(0, rows, 100_000):
+            out.write(
+                "".join(
+                    f"{i},customer {i},{i % 1000}.25,2024-01-{i % 28 + 1:02d}\n"
+                    for i in range(start, min(rows, start + 100_000))
+                )
+            )
+
+
+def replication_yaml(csv: Path) -> str:
+    return (
+        f"source: LOCAL\ntarget: {CONNECTION}\n"
+        "defaults:\n  mode: full-refresh\n  source_options: {format: csv, header: true}\n"
+        f"streams:\n  file://{csv}:\n    object: main.bench\n"
+    )
+
+
+def count(target: Path) -> int:
+    with sqlite3.connect(target) as db:
+        return db.execute("select count(*) from main.bench").fetchone()[0]
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(
+        argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{argv[0]} exited {done.returncode}: {done.stderr.strip()[-500:]}")
+    return elapsed
+
+
+def run(rows: int, repeat: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="studio-bench-runs-"))
+    try:
+        csv, target, config = tmp / "bench.csv", tmp / "target.sqlite", tmp / "replication.yaml"
+        write_csv(csv, rows)
+        config.write_text(replication_yaml(csv))
+        connection = {"type": "sqlite", "url": f"sqlite://{target}"}
+        (tmp / "env.yaml").write_text(json.dumps({"connections": {CONNECTION: connection}}))
+
+        studio_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        studio_env["STUDIO_DATA_DIR"] = str(tmp / "data")
+        manage = [sys.executable, str(ROOT / "manage.py")]
+        for args in (["migrate", "-v0"], ["import_connections", str(tmp / "env.yaml")]):
+            subprocess.run([*manage, *args], env=studio_env, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            [*manage, "import_replication", str(config), "--name", NAME],
+            env=studio_env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+
+        # Bare sling as a user would run it: the connection in the environment, the studio's Sling home.
+        bare_env = dict(os.environ, SLING_HOME_DIR=str(tmp / "data" / "sling"))
+        bare_env[CONNECTION] = json.dumps(connection)
+        bare = [find_binary(os.environ.get("SLING_BINARY")), "run", "-r", str(config)]
+        studio = [*manage, "run_replication", NAME]
+
+        times: dict[str, list[float]] = {"bare sling run -r": [], "manage.py run_replication": []}
+        counts = []
+        for _ in range(repeat):
+            for label, argv, env in (
+                ("bare sling run -r", bare, bare_env),
+                ("manage.py run_replication", studio, studio_env),
+            ):
+                times[label].append(timed(argv, env))
+                counts.append(count(target))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(f"CSV -> SQLite, {rows:,} rows, {repeat} runs each, alternating")
+    width = max(len(label) for label in times) + 2
+    print(f"{'command':<{width}}{'median s':>10}{'min s':>10}{'max s':>10}")
+    print("-" * (width + 30))
+    for label, values in times.items():
+        print(f"{label:<{width}}{statistics.median(values):>10.2f}{min(values):>10.2f}{max(values):>10.2f}")
+    bare_median, studio_median = (statistics.median(v) for v in times.values())
+    ratio = studio_median / bare_median
+    verdict = "PASS" if ratio < RATIO_TARGET else "MISS"
+    print(f"ratio run_replication / bare: {ratio:.3f} (target < {RATIO_TARGET}) {verdict}")
+    right = sum(1 for c in counts if c == rows)
+    print(f"rows in the target after each run: {right} of {len(counts)} runs had {rows:,}")
+    if right != len(counts):
+        raise SystemExit(f"row counts in the target: {counts}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=300_000, help="rows in the CSV file")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each command")
+    args = parser.parse_args(argv)
+    if args.rows < 1 or args.repeat < 1:
+        parser.error("--rows and --repeat must be at least 1")
+    run(args.rows, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
