@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 
 from replication.model import Replication as Config
 from replication.model import effective_config
@@ -22,12 +22,34 @@ SORTS = {"position": "position", "name": "name", "mode": "mode", "object": "obje
 
 
 def replications_list(q: str = "") -> QuerySet[models.Replication]:
-    replications = models.Replication.objects.annotate(stream_count=Count("streams")).order_by("name")
+    last_run = models.Run.objects.filter(replication=OuterRef("pk")).order_by("-created", "-pk")
+    replications = models.Replication.objects.annotate(
+        stream_count=Count("streams"),
+        last_run_status=Subquery(last_run.values("status")[:1]),
+        last_run_id=Subquery(last_run.values("pk")[:1]),
+    ).order_by("name")
     if q:
         replications = replications.filter(
             Q(name__icontains=q) | Q(source__icontains=q) | Q(target__icontains=q)
         )
     return replications
+
+
+def last_stream_runs(replication: models.Replication, names: list[str]) -> dict[str, models.RunStream]:
+    """The latest run of each named stream of `replication` (two queries, whatever the history)."""
+    latest = (
+        models.RunStream.objects.filter(run__replication=replication, name__in=names)
+        .values("name")
+        .annotate(last=Max("pk"))
+        .values_list("last", flat=True)
+    )
+    rows = models.RunStream.objects.filter(pk__in=list(latest)).select_related("run")
+    return {row.name: row for row in rows}
+
+
+def stream_runs(replication: models.Replication, name: str, limit: int = 5) -> list[models.RunStream]:
+    rows = models.RunStream.objects.filter(run__replication=replication, name=name).select_related("run")
+    return list(rows.order_by("-run_id")[:limit])
 
 
 @dataclass(slots=True)
@@ -39,6 +61,7 @@ class StreamRow:
     effective: dict[str, Any]
     object: str | None
     problems: list[Problem]
+    last_run: models.RunStream | None = None
 
     @property
     def disabled(self) -> bool:
@@ -82,7 +105,7 @@ class Editor:
     def problems(self) -> list[Problem]:
         return services.replication_check(self.config)
 
-    def row(self, name: str) -> StreamRow:
+    def row(self, name: str, last_run: models.RunStream | None = None) -> StreamRow:
         config = self.config.streams[name]
         effective = effective_config(self.config.defaults, config)
         return StreamRow(
@@ -93,6 +116,7 @@ class Editor:
             effective=effective,
             object=resolve_object(name, effective, **self.variables),
             problems=[p for p in self.problems if p.path[:2] == ("streams", name)],
+            last_run=last_run,
         )
 
     def rows(self, q: str = "", sort: str = "position", page: int = 1) -> Page:
@@ -113,7 +137,8 @@ class Editor:
             names.reverse()
         paginator = Paginator(names, STREAMS_PER_PAGE)
         current = paginator.get_page(page)
-        current.object_list = [self.row(n) for n in current.object_list]
+        last = last_stream_runs(self.replication, current.object_list)
+        current.object_list = [self.row(n, last.get(n)) for n in current.object_list]
         return current
 
     def preview(self, old_name: str, new_name: str, config: dict[str, Any] | None) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from studio.views import connections, replications
+from studio.views import connections, replications, runs
 
 replication_urls = [
     path("", replications.editor, name="editor"),
@@ -20,6 +20,8 @@ replication_urls = [
     path("import/", replications.import_yaml, name="yaml-import"),
     path("history/", replications.history, name="history"),
     path("history/<int:version>/restore/", replications.revision_restore, name="revision-restore"),
+    path("run/", runs.run_start, name="run-start"),
+    path("streams/<int:pk>/run/", runs.stream_run, name="stream-run"),
     path("duplicate/", replications.replication_duplicate, name="replication-duplicate"),
     path("delete/", replications.replication_delete, name="replication-delete"),
 ]
@@ -34,11 +36,21 @@ connection_urls = [
     path("<str:name>/add-streams/", connections.connection_add_streams, name="connection-add-streams"),
 ]
 
+run_urls = [
+    path("", runs.run_list, name="runs"),
+    path("<int:pk>/", runs.run_detail, name="run"),
+    path("<int:pk>/status/", runs.run_status, name="run-status"),
+    path("<int:pk>/log/", runs.run_log, name="run-log"),
+    path("<int:pk>/cancel/", runs.run_cancel, name="run-cancel"),
+    path("<int:pk>/again/", runs.run_again, name="run-again"),
+]
+
 urlpatterns = [
     path("", replications.replication_list, name="replications"),
     path("new/", replications.replication_create, name="replication-create"),
     path("r/<str:name>/", include(replication_urls)),
     path("connections/", include(connection_urls)),
+    path("runs/", include(run_urls)),
     path("login/", auth_views.LoginView.as_view(template_name="studio/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

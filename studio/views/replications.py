@@ -17,7 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigg
 from replication.validate import ERROR, Problem
 from replication.yamlio import emit, parse
 from studio import forms, models, services
-from studio.selectors import Editor, replications_list
+from studio.selectors import Editor, replications_list, stream_runs
 
 EDITOR = "studio/editor.html"
 SORT_CHOICES = [
@@ -283,6 +283,7 @@ def _stream_panel(
         "editor": state,
         "replication": state.replication,
         "stream": {"name": stream, "pk": state.ids[stream]},
+        "stream_runs": stream_runs(state.replication, stream),
         "form": form,
         **state.preview(stream, form.cleaned_data.get("name", stream) if form.is_bound else stream, config),
         **extra,
