@@ -189,6 +189,12 @@ def _unsplit(parts: SplitResult) -> str:
     return url
 
 
+def keep_url_secrets(url: str, stored: Mapping[str, str]) -> str:
+    """`url` with the stored secrets (from `split_url`) it does not carry itself."""
+    _, present = split_url(url)
+    return join_url(url, {k: v for k, v in stored.items() if k not in present}) if stored else url
+
+
 def merge_secrets(public: Mapping[str, Any], secret: Mapping[str, Any]) -> dict[str, Any]:
     """The full fields again, secrets included: only for a sling process's environment."""
     fields = dict(public)

@@ -119,7 +119,7 @@ class Editor:
             last_run=last_run,
         )
 
-    def rows(self, q: str = "", sort: str = "position", page: int = 1) -> Page:
+    def rows(self, q: str = "", sort: str = "position", page: int | str = 1) -> Page:
         names = list(self.ids)
         if q:
             needle = q.lower()

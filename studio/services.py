@@ -130,7 +130,7 @@ def replication_save(
             name=name,
             version=replication.version,
             base_version=base_version,
-            diff=revision_diff(replication, base_version, replication.version),
+            diff=revision_diff(replication, base_version, replication.version) or "",
         )
     replication.refresh_from_db(fields=["version"])
     if rename_to and rename_to != name:
@@ -214,12 +214,12 @@ def replication_import(
     return replication, problems
 
 
-def revision_diff(replication: models.Replication, old: int, new: int) -> str:
-    """A unified diff of the YAML of two versions ('' when either is unknown)."""
+def revision_diff(replication: models.Replication, old: int, new: int) -> str | None:
+    """A unified diff of the YAML of two versions ('' when equal, None when either is unknown)."""
     revisions = models.Revision.objects.filter(replication=replication, version__in=[old, new])
     texts = dict(revisions.values_list("version", "yaml"))
     if old not in texts or new not in texts:
-        return ""
+        return None
     return text_diff(texts[old], texts[new], f"version {old}", f"version {new}")
 
 

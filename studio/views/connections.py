@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from replication.connections import FIELDS, is_secret, join_url
+from replication.connections import FIELDS, is_secret, keep_url_secrets
 from replication.validate import Problem
 from replication.yamlio import dump
 from studio import forms, models, services
@@ -64,31 +64,22 @@ def connection_form(data: Any, connection: models.Connection | None, conn_type: 
 
 
 def _fields(form: forms.ConnectionForm, connection: models.Connection | None) -> dict[str, Any]:
-    """Sling fields from the form; an empty secret field keeps the stored secret."""
+    """Sling fields from the form. Secrets are never shown, so a secret the form
+    does not send again (an empty password box, a URL without its password) keeps
+    its stored value."""
     data = form.cleaned_data
     fields: dict[str, Any] = dict(data.get("other") or {})
-    if data.get("url"):
-        fields["url"] = data["url"]
     for name in FIELDS.get(data["type"], []):
-        value = data.get(name)
-        if value:
-            fields[name] = value
-        elif connection and is_secret(name) and name in connection.secrets:
-            fields[name] = connection.secrets[name]
-    if (
-        connection
-        and data.get("url")
-        and "url:password" in connection.secrets
-        and ":" not in _userinfo(data["url"])
-    ):
-        # The URL came back without its password (it is never shown): keep the stored one.
-        fields["url"] = join_url(data["url"], {"password": connection.secrets["url:password"]})
+        if data.get(name):
+            fields[name] = data[name]
+    stored = connection.secrets if connection else {}
+    for name, value in stored.items():
+        if not name.startswith("url:"):
+            fields.setdefault(name, value)
+    if data.get("url"):
+        url_secrets = {k.removeprefix("url:"): v for k, v in stored.items() if k.startswith("url:")}
+        fields["url"] = keep_url_secrets(data["url"], url_secrets)
     return fields
-
-
-def _userinfo(url: str) -> str:
-    netloc = url.split("://", 1)[-1].split("/", 1)[0]
-    return netloc.rpartition("@")[0]
 
 
 @require_http_methods(["GET", "POST"])
@@ -171,6 +162,11 @@ def connection_add_streams(request: HttpRequest, name: str) -> HttpResponse:
     connection = _connection(name)
     replication = get_object_or_404(models.Replication, name=request.POST.get("replication", ""))
     chosen = [s for s in request.POST.getlist("streams") if s.strip()]
+    if replication.source.upper() != connection.name:
+        message = f"{replication.name} reads from {replication.source or 'nothing'}, not {connection.name}"
+        return render(
+            request, "studio/refused.html", {"problems": [Problem((), None, "error", message)]}, status=422
+        )
     try:
         services.streams_add(replication=replication, names=chosen, user=request.user)
     except services.Refused as exc:

@@ -34,24 +34,30 @@ def _replication(name: str) -> models.Replication:
     return get_object_or_404(models.Replication, name=name)
 
 
-def _version(request: HttpRequest) -> int | None:
-    try:
-        return int(request.POST["version"])
-    except (KeyError, ValueError):
+def _int(text: str | None) -> int | None:
+    """A small non-negative integer from a request parameter, or None."""
+    if text is None or not text.isdigit() or len(text) > 9:
         return None
+    return int(text)
 
 
 def _commit(
     request: HttpRequest, editor: Editor, config: Any, summary: str, **save: Any
 ) -> HttpResponse | None:
-    """Save `config`; on refusal or conflict return the response that says why."""
+    """Save `config`; on refusal or conflict return the response that says why.
+
+    Every save names the version it edits, so nothing is overwritten unseen."""
+    base_version = _int(request.POST.get("version"))
+    if base_version is None:
+        problem = Problem(("version",), None, ERROR, "the edited version is missing: reload the page")
+        return _notice(request, {"problems": [problem], "refused": True, "replication": editor.replication})
     try:
         services.replication_commit(
             name=editor.replication.name,
             config=config,
             user=request.user,
             summary=summary,
-            base_version=_version(request),
+            base_version=base_version,
             **save,
         )
     except services.Refused as exc:
@@ -160,11 +166,10 @@ def _editor_context(request: HttpRequest, state: Editor, **extra: Any) -> dict[s
     }
 
 
-def _page(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", 1)))
-    except ValueError:
-        return 1
+def _page(request: HttpRequest) -> str:
+    """Paginator.get_page copes with anything, but would show the last page for 0 or -4."""
+    page = request.GET.get("page", "1").strip()
+    return "1" if page.startswith("-") or page.strip("0") == "" else page
 
 
 @require_GET
@@ -386,9 +391,9 @@ def history(request: HttpRequest, name: str) -> HttpResponse:
     replication = _replication(name)
     revisions = replication.revisions.select_related("author").defer("yaml")
     context: dict[str, Any] = {"replication": replication, "revisions": revisions}
-    a, b = request.GET.get("a"), request.GET.get("b")
-    if a and b and a.isdigit() and b.isdigit():
-        context.update(a=int(a), b=int(b), diff=services.revision_diff(replication, int(a), int(b)))
+    a, b = _int(request.GET.get("a")), _int(request.GET.get("b"))
+    if a is not None and b is not None:
+        context.update(compare=True, a=a, b=b, diff=services.revision_diff(replication, a, b))
     return render(request, "studio/history.html", context)
 
 

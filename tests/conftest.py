@@ -1,0 +1,167 @@
+"""Shared fixtures of the page tests: a signed-in user, the demo, replications of any size."""
+
+from __future__ import annotations
+
+import io
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+
+from studio import models, services
+
+
+@pytest.fixture
+def fast_hasher(settings):
+    # Creating users with the default hasher would take most of a page test's time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def data_dir(settings, tmp_path):
+    """A fresh DATA_DIR (and Sling home) per test, so tests never touch the developer's data."""
+    settings.DATA_DIR = tmp_path
+    settings.SLING_HOME_DIR = tmp_path / "sling"
+    return tmp_path
+
+
+@pytest.fixture
+def user(db, client, fast_hasher):
+    """Alice, signed in on `client`."""
+    alice = get_user_model().objects.create_user("alice", "alice@example.com", "alice-password")
+    client.force_login(alice)
+    return alice
+
+
+@pytest.fixture
+def other_client(db, fast_hasher):
+    """Bob, signed in on a second browser: the other person editing the same replication."""
+    bob = get_user_model().objects.create_user("bob", "bob@example.com", "bob-password")
+    browser = Client()
+    browser.force_login(bob)
+    return browser
+
+
+@pytest.fixture
+def demo(db, fast_hasher, data_dir):
+    """The demo loaded (replication `demo`, connection DEMO_SQLITE, user demo/demo)."""
+    call_command("demo", stdout=io.StringIO())
+    return models.Replication.objects.get(name="demo")
+
+
+def _make_replication(
+    name: str = "shop",
+    *,
+    streams: int | dict[str, Any] = 3,
+    source: str = "PG",
+    target: str = "SNOW",
+    defaults: dict[str, Any] | None = None,
+    user: Any = None,
+) -> models.Replication:
+    """A stored replication (version 1); `streams=N` gives N streams `public.t0000`... with an
+    object each; `defaults` are `mode: full-refresh` unless given."""
+    if isinstance(streams, int):
+        streams = {f"public.t{i:04}": {"object": f"raw.t{i:04}"} for i in range(streams)}
+    if defaults is None:
+        defaults = {"mode": "full-refresh"}
+    config = services.Config(source=source, target=target, streams=streams, defaults=defaults)
+    return services.replication_save(name=name, config=config, user=user, summary="created")
+
+
+@pytest.fixture
+def make_replication(db):
+    """Build replications: `make_replication("big", streams=1000)`."""
+    return _make_replication
+
+
+@pytest.fixture
+def shop(db):
+    """A small replication: three full-refresh streams from PG to SNOW."""
+    return _make_replication("shop")
+
+
+class _FormReader(HTMLParser):
+    """What a browser would send for the first form of a page, or the one whose
+    id, action, hx-post or class is `form`."""
+
+    def __init__(self, form: str | None) -> None:
+        super().__init__(convert_charrefs=True)
+        self.form = form
+        self.depth = 0  # >0 while inside the chosen form
+        self.done = False
+        self.values: dict[str, str] = {}
+        self.select: str | None = None
+        self.select_first: str | None = None
+        self.option: dict[str, str | None] | None = None
+        self.textarea: str | None = None
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form" and not self.done:
+            if self.depth:
+                self.depth += 1
+            elif self.form is None or self.form in (
+                a.get("id"),
+                a.get("action"),
+                a.get("hx-post"),
+                a.get("class"),
+            ):
+                self.depth = 1
+            return
+        if not self.depth or ("name" not in a and tag not in ("option",)):
+            return
+        name = a.get("name") or ""
+        if tag == "input":
+            kind = (a.get("type") or "text").lower()
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            if kind not in ("submit", "button", "file"):
+                self.values[name] = a.get("value") or ""
+        elif tag == "select":
+            self.select, self.select_first = name, None
+        elif tag == "option" and self.select is not None:
+            value = a.get("value")
+            self.option = {"value": value}
+            self.text = ""
+            if "selected" in a:
+                self.values[self.select] = value or ""
+        elif tag == "textarea":
+            self.textarea, self.text = name, ""
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.depth:
+            return
+        if tag == "form":
+            self.depth -= 1
+            self.done = self.depth == 0
+        elif tag == "option" and self.option is not None and self.select is not None:
+            value = self.option["value"] if self.option["value"] is not None else self.text
+            if self.select_first is None:
+                self.select_first = value
+            self.option = None
+        elif tag == "select" and self.select is not None:
+            self.values.setdefault(self.select, self.select_first or "")
+            self.select = None
+        elif tag == "textarea" and self.textarea is not None:
+            # Browsers drop the newline that follows <textarea>.
+            self.values[self.textarea] = self.text.removeprefix("\n")
+            self.textarea = None
+
+
+def _form_values(html: str | bytes, form: str | None = None) -> dict[str, str]:
+    reader = _FormReader(form)
+    reader.feed(html.decode() if isinstance(html, bytes) else html)
+    return reader.values
+
+
+@pytest.fixture
+def form_values():
+    """A page's form as a browser submits it: `form_values(response.content, "/r/demo/settings/")`."""
+    return _form_values
