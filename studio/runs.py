@@ -128,12 +128,15 @@ def missing_connections(config: Config) -> list[str]:
     ]
 
 
-def _lock(run: models.Run, replication: models.Replication, streams: list[str]) -> None:
+def _lock(run: models.Run, replication: models.Replication, streams: list[str], *, reap: bool = True) -> None:
     locks = [models.StreamLock(replication=replication, stream=stream, run=run) for stream in streams]
     try:
         with transaction.atomic():
             models.StreamLock.objects.bulk_create(locks)
     except IntegrityError:
+        if reap and run_reap():
+            # A holder may have been a run whose process died (run_replication killed, no worker since).
+            return _lock(run, replication, streams, reap=False)
         wanted = set(streams)
         held = models.StreamLock.objects.filter(replication=replication).exclude(run=run)
         for lock in held.select_related("run").order_by("run_id"):
@@ -224,7 +227,9 @@ def run_execute(
             status, error = Status.FAILED, f"internal error: {type(exc).__name__}: {exc}"
         # Record what we can; if the database is gone too, the reaper will.
         with contextlib.suppress(Exception):
-            _end(run, status, error=runner.mask(error, _secrets()))
+            error = runner.mask(error, _secrets())
+        with contextlib.suppress(Exception):
+            _end(run, status, error=error)
         raise
     run.refresh_from_db()
     return run

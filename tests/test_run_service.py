@@ -10,6 +10,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -160,6 +161,42 @@ def test_the_reaper_fails_a_run_whose_process_is_gone(tmp_path):
     assert not models.StreamLock.objects.exists()
     # Its stream may run again.
     assert runs.run_create(replication="shop").status == "queued"
+
+
+@pytest.mark.django_db
+def test_a_stream_held_by_a_dead_run_is_freed_by_the_next_request(tmp_path):
+    # run_replication killed, and no worker started since to reap its run.
+    csv_to_sqlite(tmp_path, {"a.csv": 3})
+    stuck = runs.run_create(replication="shop")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    models.Run.objects.filter(pk=stuck.pk).update(
+        status="running", pid=dead.pid, host=socket.gethostname(), heartbeat=timezone.now()
+    )
+
+    run = runs.run_create(replication="shop")
+
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.error) == ("failed", "worker stopped while the run was running")
+    assert run.status == "queued"
+    assert list(models.StreamLock.objects.values_list("run", flat=True)) == [run.pk]
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_is_recorded_and_raised(tmp_path):
+    csv_to_sqlite(tmp_path, {"a.csv": 3})
+    run = runs.run_create(replication="shop")
+    # Secrets that no configured key decrypts (SECRET_KEY changed without rotate_secrets).
+    with connection.cursor() as cursor:
+        cursor.execute("update studio_connection set secrets = 'not-a-token'")
+
+    with pytest.raises(ImproperlyConfigured):
+        runs.run_execute(run)
+
+    run.refresh_from_db()
+    assert run.status == "failed"
+    assert run.error.startswith("internal error: ImproperlyConfigured: Connection.secrets: cannot decrypt")
+    assert not models.StreamLock.objects.exists()
 
 
 @pytest.mark.django_db
