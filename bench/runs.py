@@ -2,6 +2,10 @@
 `sling run -r` and by `manage.py run_replication`, alternately, and the ratio of
 their median wall times (target < 1.05). Prints numbers; it is not a test.
 
+A 1-row replication, run the same way, gives the fixed cost apart (Python and
+Django start-up, the run's records): the ratio at 300,000 rows is that cost over
+sling's time, and this machine's noise on top.
+
 Run with `make bench` or `.venv/bin/python bench/runs.py --rows N --repeat R`.
 Both sides run the same replication file's content into the same SQLite target,
 as subprocesses, with the same Sling home; each run's row count is checked in
@@ -69,58 +73,70 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
-def run(rows: int, repeat: int) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="studio-bench-runs-"))
-    try:
-        csv, target, config = tmp / "bench.csv", tmp / "target.sqlite", tmp / "replication.yaml"
-        write_csv(csv, rows)
-        config.write_text(replication_yaml(csv))
-        connection = {"type": "sqlite", "url": f"sqlite://{target}"}
-        (tmp / "env.yaml").write_text(json.dumps({"connections": {CONNECTION: connection}}))
+BARE, STUDIO = "bare sling run -r", "manage.py run_replication"
 
-        studio_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        studio_env["STUDIO_DATA_DIR"] = str(tmp / "data")
-        manage = [sys.executable, str(ROOT / "manage.py")]
-        for args in (["migrate", "-v0"], ["import_connections", str(tmp / "env.yaml")]):
-            subprocess.run([*manage, *args], env=studio_env, cwd=ROOT, check=True, capture_output=True)
-        subprocess.run(
-            [*manage, "import_replication", str(config), "--name", NAME],
-            env=studio_env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
 
-        # Bare sling as a user would run it: the connection in the environment, the studio's Sling home.
-        bare_env = dict(os.environ, SLING_HOME_DIR=str(tmp / "data" / "sling"))
-        bare_env[CONNECTION] = json.dumps(connection)
-        bare = [find_binary(os.environ.get("SLING_BINARY")), "run", "-r", str(config)]
-        studio = [*manage, "run_replication", NAME]
+def compare(tmp: Path, name: str, rows: int, repeat: int) -> tuple[dict[str, list[float]], list[int]]:
+    """Import a CSV -> SQLite replication `name` of `rows` rows, then time both commands alternately."""
+    csv, target, config = tmp / f"{name}.csv", tmp / f"{name}.sqlite", tmp / f"{name}.yaml"
+    write_csv(csv, rows)
+    config.write_text(replication_yaml(csv))
+    connection = {"type": "sqlite", "url": f"sqlite://{target}"}
+    (tmp / "env.yaml").write_text(json.dumps({"connections": {CONNECTION: connection}}))
+    studio_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    studio_env["STUDIO_DATA_DIR"] = str(tmp / "data")
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    for args in (
+        ["migrate", "-v0"],
+        ["import_connections", str(tmp / "env.yaml")],
+        ["import_replication", str(config), "--name", name],
+    ):
+        subprocess.run([*manage, *args], env=studio_env, cwd=ROOT, check=True, capture_output=True)
 
-        times: dict[str, list[float]] = {"bare sling run -r": [], "manage.py run_replication": []}
-        counts = []
-        for _ in range(repeat):
-            for label, argv, env in (
-                ("bare sling run -r", bare, bare_env),
-                ("manage.py run_replication", studio, studio_env),
-            ):
-                times[label].append(timed(argv, env))
-                counts.append(count(target))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    # Bare sling as a user would run it: the connection in the environment, the studio's Sling home.
+    bare_env = dict(os.environ, SLING_HOME_DIR=str(tmp / "data" / "sling"))
+    bare_env[CONNECTION] = json.dumps(connection)
+    commands = {
+        BARE: ([find_binary(os.environ.get("SLING_BINARY")), "run", "-r", str(config)], bare_env),
+        STUDIO: ([*manage, "run_replication", name], studio_env),
+    }
+    times: dict[str, list[float]] = {label: [] for label in commands}
+    counts = []
+    for _ in range(repeat):
+        for label, (argv, env) in commands.items():
+            times[label].append(timed(argv, env))
+            counts.append(count(target))
+    return times, counts
 
-    print(f"CSV -> SQLite, {rows:,} rows, {repeat} runs each, alternating")
+
+def report(title: str, times: dict[str, list[float]]) -> float:
+    print(title)
     width = max(len(label) for label in times) + 2
     print(f"{'command':<{width}}{'median s':>10}{'min s':>10}{'max s':>10}")
     print("-" * (width + 30))
     for label, values in times.items():
         print(f"{label:<{width}}{statistics.median(values):>10.2f}{min(values):>10.2f}{max(values):>10.2f}")
-    bare_median, studio_median = (statistics.median(v) for v in times.values())
-    ratio = studio_median / bare_median
+    return statistics.median(times[STUDIO]) / statistics.median(times[BARE])
+
+
+def run(rows: int, repeat: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="studio-bench-runs-"))
+    try:
+        times, counts = compare(tmp, "bench", rows, repeat)
+        fixed, _ = compare(tmp, "one-row", 1, repeat)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    ratio = report(f"CSV -> SQLite, {rows:,} rows, {repeat} runs each, alternating", times)
     verdict = "PASS" if ratio < RATIO_TARGET else "MISS"
     print(f"ratio run_replication / bare: {ratio:.3f} (target < {RATIO_TARGET}) {verdict}")
     right = sum(1 for c in counts if c == rows)
     print(f"rows in the target after each run: {right} of {len(counts)} runs had {rows:,}")
+    print()
+    report(f"the same with 1 row: the fixed cost of the studio, {repeat} runs each", fixed)
+    overhead = statistics.median(fixed[STUDIO]) - statistics.median(fixed[BARE])
+    share = overhead / statistics.median(times[BARE])
+    print(f"fixed cost: {overhead:.2f} s per run, {share:.1%} of bare sling's time at {rows:,} rows")
     if right != len(counts):
         raise SystemExit(f"row counts in the target: {counts}")
 

@@ -36,7 +36,10 @@ def counts() -> dict[str, int]:
 def test_it_loads_the_demo_replication():
     out = run_demo()
 
-    assert out.strip() == "demo loaded: replication `demo`, sign in as demo / demo"
+    assert out.strip() == (
+        "demo loaded: replication `demo`, sign in as demo / demo (admin) "
+        "or viewer / viewer, editor / editor, operator / operator"
+    )
     demo = models.Replication.objects.get(name="demo")
     assert demo.source == "LOCAL"
     assert demo.target == "DEMO_SQLITE"
@@ -86,7 +89,7 @@ def test_it_can_run_twice():
 
     run_demo()
 
-    assert first == {"replications": 1, "streams": 3, "connections": 1, "downstream": 3, "users": 1}
+    assert first == {"replications": 1, "streams": 3, "connections": 1, "downstream": 3, "users": 4}
     assert counts() == first
 
 

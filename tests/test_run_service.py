@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -256,3 +258,24 @@ def wait_for(condition, timeout: float = 15.0):
             return value
         time.sleep(0.05)
     raise AssertionError("timed out")
+
+
+@pytest.mark.django_db
+def test_the_run_reads_a_replication_as_the_services_do(tmp_path):
+    from studio import services
+
+    csv_to_sqlite(tmp_path, {"a.csv": 3, "b.csv": 4})
+    shop = models.Replication.objects.get(name="shop")
+
+    assert runs.replication_config(shop) == services.replication_config(shop)
+
+
+def test_run_replication_does_not_import_the_lineage():
+    # Start-up time is the studio's whole overhead over bare sling (bench/runs.py).
+    code = (
+        "import os, sys, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'studio.settings'; django.setup(); "
+        "import studio.management.commands.run_replication, studio.tasks; print('networkx' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -15,6 +15,7 @@ from replication.connections import FIELDS, is_secret, keep_url_secrets
 from replication.validate import Problem
 from replication.yamlio import dump
 from studio import forms, models, services
+from studio.roles import role_required
 
 
 def _connection(name: str) -> models.Connection:
@@ -84,6 +85,7 @@ def _fields(form: forms.ConnectionForm, connection: models.Connection | None) ->
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@role_required("edit")
 def connection_edit(request: HttpRequest, name: str | None = None) -> HttpResponse:
     connection = _connection(name) if name else None
     conn_type = (
@@ -118,6 +120,7 @@ def connection_edit(request: HttpRequest, name: str | None = None) -> HttpRespon
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@role_required("edit")
 def connection_delete(request: HttpRequest, name: str) -> HttpResponse:
     connection = _connection(name)
     if request.method == "POST":
@@ -129,6 +132,7 @@ def connection_delete(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_POST
 @login_required
+@role_required("edit")
 def connection_test(request: HttpRequest, name: str) -> HttpResponse:
     ok, message = services.connection_test(_connection(name))
     return render(request, "studio/connections.html#test-result", {"ok": ok, "message": message})
@@ -136,6 +140,7 @@ def connection_test(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_POST
 @login_required
+@role_required("edit")
 def connection_discover(request: HttpRequest, name: str) -> HttpResponse:
     connection = _connection(name)
     pattern = request.POST.get("pattern", "").strip()
@@ -158,6 +163,7 @@ def connection_discover(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_POST
 @login_required
+@role_required("edit")
 def connection_add_streams(request: HttpRequest, name: str) -> HttpResponse:
     connection = _connection(name)
     replication = get_object_or_404(models.Replication, name=request.POST.get("replication", ""))

@@ -17,6 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigg
 from replication.validate import ERROR, Problem
 from replication.yamlio import emit, parse
 from studio import forms, models, services
+from studio.roles import role_required
 from studio.selectors import Editor, replications_list, stream_runs
 
 EDITOR = "studio/editor.html"
@@ -94,6 +95,7 @@ def replication_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
+@role_required("edit")
 def replication_create(request: HttpRequest) -> HttpResponse:
     form = forms.ReplicationForm(request.POST)
     if form.is_valid():
@@ -112,6 +114,7 @@ def replication_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
+@role_required("edit")
 def replication_duplicate(request: HttpRequest, name: str) -> HttpResponse:
     original = _replication(name)
     copy = services.replication_duplicate(replication=original, user=request.user)
@@ -121,6 +124,7 @@ def replication_duplicate(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@role_required("edit")
 def replication_delete(request: HttpRequest, name: str) -> HttpResponse:
     replication = _replication(name)
     if request.method == "POST":
@@ -188,6 +192,7 @@ def problems(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_POST
 @login_required
+@role_required("edit")
 def settings_save(request: HttpRequest, name: str) -> HttpResponse:
     state = Editor.load(_replication(name))
     settings = forms.SettingsForm(request.POST)
@@ -216,6 +221,7 @@ def settings_save(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_POST
 @login_required
+@role_required("edit")
 def stream_add(request: HttpRequest, name: str) -> HttpResponse:
     state = Editor.load(_replication(name))
     form = forms.NewStreamForm(request.POST)
@@ -237,6 +243,7 @@ def stream_add(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_POST
 @login_required
+@role_required("edit")
 def streams_bulk(request: HttpRequest, name: str) -> HttpResponse:
     state = Editor.load(_replication(name))
     form = forms.BulkForm(request.POST, stream_ids=list(state.ids.values()))
@@ -299,6 +306,7 @@ def _stream_panel(
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@role_required("edit", methods=("POST",))
 def stream_edit(request: HttpRequest, name: str, pk: int) -> HttpResponse:
     state = Editor.load(_replication(name))
     stream = _stream_name_or_404(state, pk)
@@ -355,6 +363,7 @@ def yaml_preview(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@role_required("edit")
 def import_yaml(request: HttpRequest, name: str) -> HttpResponse:
     replication = _replication(name)
     form = forms.ImportForm(request.POST or None, request.FILES or None)
@@ -399,6 +408,7 @@ def history(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_POST
 @login_required
+@role_required("edit")
 def revision_restore(request: HttpRequest, name: str, version: int) -> HttpResponse:
     replication = _replication(name)
     revision = get_object_or_404(models.Revision, replication=replication, version=version)

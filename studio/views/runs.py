@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from studio import models, runs
+from studio.roles import role_required
 
 RUN = "studio/run.html"
 
@@ -31,6 +32,7 @@ def _started(request: HttpRequest, run: models.Run) -> HttpResponse:
 
 @require_POST
 @login_required
+@role_required("run")
 def run_start(request: HttpRequest, name: str) -> HttpResponse:
     """Run the whole replication, or the streams ticked in the editor (`stream` ids)."""
     replication = get_object_or_404(models.Replication, name=name)
@@ -47,6 +49,7 @@ def run_start(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_POST
 @login_required
+@role_required("run")
 def stream_run(request: HttpRequest, name: str, pk: int) -> HttpResponse:
     stream = get_object_or_404(models.Stream, replication__name=name, pk=pk)
     run = runs.run_queue(replication=stream.replication, streams=[stream.name], user=request.user)
@@ -90,6 +93,7 @@ def run_log(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@role_required("run")
 def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     run = runs.run_cancel(run=_run(pk))
     if run.status == models.Run.Status.CANCELLED:
@@ -101,6 +105,7 @@ def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@role_required("run")
 def run_again(request: HttpRequest, pk: int) -> HttpResponse:
     old = _run(pk)
     replication = old.replication or old.replication_name

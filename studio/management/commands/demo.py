@@ -4,12 +4,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from studio import models, services
 
 DEMO_USER = ("demo", "demo")
+# One user per role to try them out, each with their name as password.
+ROLE_USERS = ("viewer", "editor", "operator")
 DOWNSTREAM = [
     {
         "key": "analytics/customer_orders",
@@ -48,4 +51,9 @@ class Command(BaseCommand):
         user_model = get_user_model()
         if not user_model.objects.filter(username=username).exists():
             user_model.objects.create_superuser(username, "demo@example.com", password)
-        return f"demo loaded: replication `demo`, sign in as {username} / {password}"
+        for role in ROLE_USERS:
+            if not user_model.objects.filter(username=role).exists():
+                user = user_model.objects.create_user(role, password=role)
+                user.groups.add(Group.objects.get_or_create(name=role)[0])
+        roles = ", ".join(f"{r} / {r}" for r in ROLE_USERS)
+        return f"demo loaded: replication `demo`, sign in as {username} / {password} (admin) or {roles}"
