@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 
@@ -30,8 +31,9 @@ def data_dir(settings, tmp_path):
 
 @pytest.fixture
 def user(db, client, fast_hasher):
-    """Alice, signed in on `client`."""
+    """Alice, an editor and operator, signed in on `client` (tests/test_roles.py covers the other roles)."""
     alice = get_user_model().objects.create_user("alice", "alice@example.com", "alice-password")
+    alice.groups.add(*(Group.objects.get_or_create(name=role)[0] for role in ("editor", "operator")))
     client.force_login(alice)
     return alice
 
@@ -40,6 +42,7 @@ def user(db, client, fast_hasher):
 def other_client(db, fast_hasher):
     """Bob, signed in on a second browser: the other person editing the same replication."""
     bob = get_user_model().objects.create_user("bob", "bob@example.com", "bob-password")
+    bob.groups.add(Group.objects.get_or_create(name="editor")[0])
     browser = Client()
     browser.force_login(bob)
     return browser
