@@ -444,6 +444,7 @@ def _stop_orphan(run: models.Run) -> None:
 def run_log(*, run: models.Run, offset: int = 0, limit: int = 256 * 1024) -> tuple[str, int]:
     """Whole lines of the run's log from byte `offset`, at most `limit` bytes: (text, next offset)."""
     path = run.log_file
+    offset = max(0, offset)
     if path is None or not path.is_file():
         return "", offset
     with path.open("rb") as log:

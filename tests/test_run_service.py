@@ -248,6 +248,9 @@ def test_run_log_reads_whole_lines_from_an_offset(tmp_path):
     assert (more, end) == ("", offset)
     assert (part, middle) == (two_lines, len(two_lines.encode()))
     assert part + rest == whole
+    # An offset from a request is not trusted.
+    assert runs.run_log(run=run, offset=-5) == (text, offset)
+    assert runs.run_log(run=run, offset=10**9) == ("", 10**9)
 
 
 def wait_for(condition, timeout: float = 15.0):
