@@ -453,3 +453,207 @@ def connections_import(*, text: str | bytes) -> list[models.Connection]:
         raise Refused(problems)
     with transaction.atomic():
         return [connection_save(name=str(name), fields=fields) for name, fields in connections.items()]
+
+
+# --- lineage page -------------------------------------------------------------
+
+# At most this many `expand` ids are honoured per view (each is a group to open).
+LINEAGE_EXPAND_MAX = 50
+_lineage_cache: dict[str, Any] = {}
+
+
+def lineage_schemas() -> dict[str, str | None]:
+    """Connection name -> the schema an unqualified table name means there."""
+    return {
+        conn.name.upper(): lineage_mod.default_schema(conn.type, conn.params)
+        for conn in models.Connection.objects.all()
+    }
+
+
+def _lineage_stamp(names: tuple[str, ...] | None) -> str:
+    """Changes whenever anything the graph is built from changes (checked per request, a few ms)."""
+    from django.db.models import Count, Max, Sum
+
+    parts = [
+        names,
+        models.Replication.objects.aggregate(n=Count("id"), v=Sum("version"), u=Max("updated")),
+        models.Stream.objects.aggregate(n=Count("id"), m=Max("id")),
+        models.Connection.objects.aggregate(n=Count("id"), u=Max("updated")),
+        list(models.DownstreamAsset.objects.values_list("id", "key", "deps", "description", "group", "tags")),
+        settings.SLING_STUDIO_TRANSLATOR,
+    ]
+    return json.dumps(parts, default=str, sort_keys=True)
+
+
+def lineage_joined(names: Iterable[str] | None = None) -> nx.DiGraph:
+    """The asset graph of `lineage_graph` with replications joined where one reads the
+    table another writes. Built once per change of the data and kept (read-only) in memory."""
+    key = tuple(sorted(names)) if names is not None else None
+    stamp = _lineage_stamp(key)
+    if _lineage_cache.get("stamp") == stamp:
+        return _lineage_cache["graph"]
+    graph = lineage_graph(key)
+    sources = dict(models.Replication.objects.values_list("name", "source"))
+    lineage_mod.join_replications(graph, sources, lineage_schemas())
+    _lineage_cache.update(stamp=stamp, graph=graph)
+    return graph
+
+
+def lineage_selection(*, replication: str | None = None, selector: str | None = None) -> nx.DiGraph:
+    """The joined graph of one replication (all when None), narrowed by a selector.
+    Raises `NotFound` or `lineage.SelectionError`."""
+    graph = lineage_joined([replication] if replication else None)
+    return lineage_mod.subgraph(graph, selector)
+
+
+def lineage_document(
+    *, replication: str | None = None, selector: str | None = None, fmt: str = "json"
+) -> str:
+    """The graph as the `lineage` command prints it (JSON or DOT); the page's export is the same text."""
+    graph = lineage_selection(replication=replication, selector=selector)
+    return lineage_mod.to_json(graph) + "\n" if fmt == "json" else lineage_mod.to_dot(graph)
+
+
+def lineage_view(
+    graph: nx.DiGraph, *, group_by: str | None = None, expand: Iterable[str] = ()
+) -> lineage_mod.View:
+    """What the page draws of `graph`, with the last run status of the streams drawn."""
+    expand = list(expand)[:LINEAGE_EXPAND_MAX]
+    view = lineage_mod.build_view(graph, group_by=group_by, expand=expand)
+    pairs = {}
+    for data in view.nodes:
+        attrs = graph.nodes[data["key"]] if "key" in data else {}
+        if attrs.get("kind") == lineage_mod.TARGET:
+            pairs[attrs.get("replication"), attrs.get("stream")] = data
+    for (rep, stream), status in lineage_stream_status(list(pairs)).items():
+        pairs[rep, stream]["status"] = status
+    return view
+
+
+def lineage_stream_status(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The last finished or running status of each (replication, stream), where runs are recorded."""
+    run_stream = getattr(models, "RunStream", None)
+    if run_stream is None or not pairs:
+        return {}
+    rows = (
+        run_stream.objects.filter(
+            name__in={s for _, s in pairs}, run__replication_name__in={r for r, _ in pairs}
+        )
+        .exclude(status__in=["pending", "skipped"])
+        .order_by("-run__created", "-run_id")
+        .values_list("run__replication_name", "name", "status")[:5000]
+    )
+    wanted, found = set(pairs), {}
+    for rep, stream, status in rows:
+        if (rep, stream) in wanted and (rep, stream) not in found:
+            found[rep, stream] = status
+    return found
+
+
+def lineage_suggest(q: str, *, replication: str | None = None, limit: int = 20) -> list[str]:
+    """Asset keys containing `q` (case-insensitive), those starting with it first."""
+    needle = q.strip().lower()
+    if not needle:
+        return []
+    graph = lineage_joined([replication] if replication else None)
+    hits = [node for node in graph if needle in node.lower()]
+    hits.sort(key=lambda node: (not node.lower().startswith(needle), len(node), node))
+    return hits[:limit]
+
+
+def lineage_node(*, key: str, replication: str | None = None) -> dict[str, Any]:
+    """What the side panel shows of one asset: its facts, neighbours and, for a
+    target, the stream's effective config and YAML. Raises `NotFound`."""
+    from replication.model import effective_config
+    from replication.yamlio import dump, emit_streams
+
+    graph = lineage_joined([replication] if replication else None)
+    if key not in graph:
+        raise NotFound(f"no asset `{key}` in this graph")
+    attrs = graph.nodes[key]
+    node: dict[str, Any] = {"id": key, **attrs, "key_list": list(attrs["key"])}
+    node["upstream"] = [(n, graph.nodes[n]["kind"]) for n in sorted(graph.predecessors(key))]
+    node["downstream"] = [(n, graph.nodes[n]["kind"]) for n in sorted(graph.successors(key))]
+    node["neighbour_lists"] = [("Reads", node["upstream"]), ("Read by", node["downstream"])]
+    if attrs["kind"] == lineage_mod.TARGET:
+        row = (
+            models.Stream.objects.filter(replication__name=attrs["replication"], name=attrs["stream"])
+            .select_related("replication")
+            .first()
+        )
+        if row is not None:
+            effective = effective_config(row.replication.defaults, row.config)
+            node.update(
+                stream_pk=row.pk,
+                effective_yaml=dump(effective) if effective else "",
+                stream_yaml=emit_streams({row.name: row.config}),
+                source_connection=row.replication.source,
+            )
+        statuses = lineage_stream_status([(attrs["replication"], attrs["stream"])])
+        node["last_status"] = next(iter(statuses.values()), None)
+    elif attrs["kind"] == lineage_mod.DOWNSTREAM:
+        node["asset"] = models.DownstreamAsset.objects.filter(key=key).first()
+    return node
+
+
+def lineage_unit(
+    *, by: str, unit: str, replication: str | None = None, selector: str | None = None
+) -> list[str]:
+    """The assets a collapsed group node of the view stands for."""
+    levels = by.split(",")
+    if any(level not in (*lineage_mod.GROUPINGS, "kind") for level in levels):
+        raise lineage_mod.SelectionError(f"cannot group by `{by}`")
+    graph = lineage_selection(replication=replication, selector=selector)
+    return lineage_mod.unit_members(graph, levels, unit)
+
+
+def lineage_path(*, a: str, b: str, replication: str | None = None) -> tuple[list[str], set[str]]:
+    """The shortest path between two assets and every asset on a path between them."""
+    return lineage_mod.path_between(lineage_joined([replication] if replication else None), a, b)
+
+
+def _key_problem(field: str, message: str) -> Refused:
+    return Refused([Problem((field,), None, ERROR, message)])
+
+
+@transaction.atomic
+def downstream_save(
+    *,
+    key: str,
+    deps: list[str],
+    description: str = "",
+    group: str = "",
+    tags: list[str] | None = None,
+    instance: models.DownstreamAsset | None = None,
+) -> models.DownstreamAsset:
+    """Create or update a downstream asset. Raises `Refused` when its key is a
+    replication's asset, it depends on itself, or its deps would close a cycle."""
+    taken = models.DownstreamAsset.objects.filter(key=key)
+    if instance is not None:
+        taken = taken.exclude(pk=instance.pk)
+    if taken.exists():
+        raise _key_problem("key", f"a downstream asset `{key}` exists")
+    graph = lineage_joined()
+    if graph.nodes.get(key, {}).get("kind") == lineage_mod.TARGET:
+        raise _key_problem("key", f"`{key}` is the asset of a replication stream; pick another key")
+    if key in deps:
+        raise _key_problem("deps", "an asset cannot depend on itself")
+    old = instance.key if instance is not None else None
+    if old is not None and old != key and graph.has_node(old) and any(True for _ in graph.successors(old)):
+        readers = ", ".join(sorted(graph.successors(old))[:3])
+        raise _key_problem("key", f"`{old}` is read by {readers}: rename those deps first")
+    lookup = key if old is None else old
+    for dep in deps:
+        if graph.has_node(dep) and graph.has_node(lookup) and nx.has_path(graph, lookup, dep):
+            raise _key_problem("deps", f"`{dep}` already depends on `{key}`: that would be a cycle")
+    values = {"key": key, "deps": deps, "description": description, "group": group, "tags": tags or []}
+    if instance is None:
+        return models.DownstreamAsset.objects.create(**values)
+    for name, value in values.items():
+        setattr(instance, name, value)
+    instance.save()
+    return instance
+
+
+def downstream_delete(*, instance: models.DownstreamAsset) -> None:
+    instance.delete()

@@ -19,9 +19,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, name: str | None, format: str, select: str | None, **options: Any) -> None:
         try:
-            graph = services.lineage_graph([name] if name else None)
-            graph = lineage.subgraph(graph, select)
+            # The same function serves the page's JSON and DOT export.
+            text = services.lineage_document(replication=name, selector=select, fmt=format)
         except (services.NotFound, lineage.SelectionError) as exc:
             fail(self, [f"error: {exc}"])
-        text = lineage.to_json(graph) + "\n" if format == "json" else lineage.to_dot(graph)
         self.stdout.write(text, ending="")
