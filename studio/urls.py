@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from studio.views import connections, replications, runs
+from studio.views import connections, lineage, replications, runs
 
 replication_urls = [
     path("", replications.editor, name="editor"),
@@ -45,12 +45,25 @@ run_urls = [
     path("<int:pk>/again/", runs.run_again, name="run-again"),
 ]
 
+lineage_urls = [
+    path("", lineage.graph, name="lineage"),
+    path("node/", lineage.node, name="lineage-node"),
+    path("group/", lineage.group, name="lineage-group"),
+    path("suggest/", lineage.suggest, name="lineage-suggest"),
+    path("path/", lineage.path, name="lineage-path"),
+    path("export/<str:fmt>/", lineage.export, name="lineage-export"),
+    path("downstream/new/", lineage.downstream_new, name="lineage-downstream-new"),
+    path("downstream/<int:pk>/", lineage.downstream_edit, name="lineage-downstream-edit"),
+    path("downstream/<int:pk>/delete/", lineage.downstream_delete, name="lineage-downstream-delete"),
+]
+
 urlpatterns = [
     path("", replications.replication_list, name="replications"),
     path("new/", replications.replication_create, name="replication-create"),
     path("r/<str:name>/", include(replication_urls)),
     path("connections/", include(connection_urls)),
     path("runs/", include(run_urls)),
+    path("lineage/", include(lineage_urls)),
     path("login/", auth_views.LoginView.as_view(template_name="studio/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
