@@ -36,6 +36,7 @@ test: install-test
 bench: install-test
 	$(PY) bench/foundation.py
 	$(PY) bench/runs.py
+	$(PY) bench/lineage.py
 
 clean:
 	rm -rf $(VENV) data
