@@ -47,8 +47,11 @@ def last_stream_runs(replication: models.Replication, names: list[str]) -> dict[
     return {row.name: row for row in rows}
 
 
-def stream_runs(replication: models.Replication, name: str, limit: int = 5) -> list[models.RunStream]:
-    rows = models.RunStream.objects.filter(run__replication=replication, name=name).select_related("run")
+def stream_runs(replication_name: str, name: str, limit: int = 5) -> list[models.RunStream]:
+    """The latest runs of one stream, newest first."""
+    rows = models.RunStream.objects.filter(run__replication_name=replication_name, name=name).select_related(
+        "run"
+    )
     return list(rows.order_by("-run_id")[:limit])
 
 

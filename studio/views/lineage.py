@@ -18,6 +18,7 @@ from django_htmx.http import trigger_client_event
 from replication import lineage
 from studio import forms, models, services
 from studio.roles import role_required
+from studio.selectors import stream_runs
 
 PAGE = "studio/lineage.html"
 PANEL = "studio/_lineage_node.html"
@@ -90,6 +91,8 @@ def node(request: HttpRequest) -> HttpResponse:
     except services.NotFound as exc:
         return render(request, PANEL, {"error": str(exc), "p": params}, status=404)
     template = PANEL if request.htmx else "studio/lineage_node.html"
+    if details.get("stream_pk"):
+        details["runs"] = stream_runs(details["replication"], details["stream"])
     return render(request, template, {"node": details, "p": params})
 
 

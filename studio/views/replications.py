@@ -295,7 +295,7 @@ def _stream_panel(
         "editor": state,
         "replication": state.replication,
         "stream": {"name": stream, "pk": state.ids[stream]},
-        "stream_runs": stream_runs(state.replication, stream),
+        "stream_runs": stream_runs(state.replication.name, stream),
         "form": form,
         **state.preview(stream, form.cleaned_data.get("name", stream) if form.is_bound else stream, config),
         **extra,
