@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install install-test run test lint bench clean
+.PHONY: install install-test run test dagster-check lint bench clean
 
 # Idempotent: re-installs only when pyproject.toml changed.
 install: $(VENV)/.installed
@@ -28,10 +28,16 @@ run: install
 
 # Two passes under one throwaway PostgreSQL server: the studio on SQLite, then on
 # PostgreSQL; in both, the run tests also load into PostgreSQL (POSTGRES_URL).
+# Then the Dagster export, loaded by real dagster from a virtual environment of its own.
 test: install-test
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	scripts/with-postgres.sh sh -c 'env -u DATABASE_URL $(PY) -m pytest && DATABASE_URL="$$POSTGRES_URL" $(PY) -m pytest'
+	scripts/with-postgres.sh sh -c 'env -u DATABASE_URL $(PY) -m pytest -m "not dagster" && DATABASE_URL="$$POSTGRES_URL" $(PY) -m pytest -m "not dagster"'
+	PYTHON=$(PYTHON) scripts/dagster-check.sh
+
+# Dagster in .venv-dagster (pinned in scripts/dagster-requirements.txt), never in .venv.
+dagster-check: install-test
+	PYTHON=$(PYTHON) scripts/dagster-check.sh
 
 bench: install-test
 	$(PY) bench/foundation.py
@@ -39,4 +45,4 @@ bench: install-test
 	$(PY) bench/lineage.py
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) .venv-dagster data

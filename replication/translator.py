@@ -29,7 +29,8 @@ from replication.model import Replication, deep_merge
 
 AssetKey = tuple[str, ...]
 
-_UNSAFE = re.compile(r"[^a-zA-Z0-9_.]")
+# dagster's `clean_name_lower_with_dots`: a run of other characters becomes one `_`.
+_UNSAFE = re.compile(r"[^a-zA-Z0-9_.]+")
 
 
 class TranslationError(ValueError):
@@ -79,7 +80,8 @@ class DagsterSlingTranslator:
         )
 
     def sanitize_stream_name(self, stream_name: str) -> str:
-        return _UNSAFE.sub("_", stream_name.replace('"', "").lower())
+        # Lower-cased after the substitution, as dagster does (`K`, the Kelvin sign, lowers to `k`).
+        return _UNSAFE.sub("_", stream_name.replace('"', "")).lower()
 
     def get_asset_key(self, stream_definition: dict[str, Any]) -> AssetKey:
         config = stream_definition.get("config") or {}

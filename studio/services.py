@@ -18,8 +18,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from replication import dagster_export, runner
 from replication import lineage as lineage_mod
-from replication import runner
 from replication.binary import find_binary
 from replication.connections import TYPES, env_value, split_secrets, type_of_url
 from replication.model import Replication as Config
@@ -657,3 +657,26 @@ def downstream_save(
 
 def downstream_delete(*, instance: models.DownstreamAsset) -> None:
     instance.delete()
+
+
+# --- Dagster ------------------------------------------------------------------
+
+
+def dagster_location(*, names: list[str] | None = None) -> dict[str, str]:
+    """The files of a Dagster code location for the named replications, or the whole
+    lineage when None: {relative path: text}. Raises `NotFound`. No secret value goes in."""
+    graph = lineage_joined(names)
+    replications = models.Replication.objects.all()
+    if names is not None:
+        replications = replications.filter(name__in=names)
+    connections = [
+        dagster_export.Connection(name=c.name, type=c.type, params=c.params, secret_fields=tuple(c.secrets))
+        for c in models.Connection.objects.all()
+    ]
+    return dagster_export.location_files(
+        [(r.name, replication_config(r)) for r in replications],
+        graph,
+        connections,
+        translator=settings.SLING_STUDIO_TRANSLATOR or None,
+        every_downstream=names is None,
+    )

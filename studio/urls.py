@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from studio.views import connections, lineage, replications, runs
+from studio.views import connections, dagster, lineage, replications, runs
 
 replication_urls = [
     path("", replications.editor, name="editor"),
@@ -17,6 +17,7 @@ replication_urls = [
     path("problems/", replications.problems, name="problems"),
     path("yaml/", replications.yaml_preview, name="yaml-preview"),
     path("download/", replications.yaml_download, name="yaml-download"),
+    path("dagster/", dagster.export, name="dagster-export"),
     path("import/", replications.import_yaml, name="yaml-import"),
     path("history/", replications.history, name="history"),
     path("history/<int:version>/restore/", replications.revision_restore, name="revision-restore"),

@@ -8,9 +8,9 @@ from django.core.management import call_command
 
 from studio import services
 
-CUSTOMERS_SRC = ["file___demo_data_customers", "csv"]
-ORDERS_SRC = ["file___demo_data_orders", "csv"]
-PRODUCTS_SRC = ["file___demo_data_products", "csv"]
+CUSTOMERS_SRC = ["file_demo_data_customers", "csv"]
+ORDERS_SRC = ["file_demo_data_orders", "csv"]
+PRODUCTS_SRC = ["file_demo_data_products", "csv"]
 CUSTOMERS = ["target", "main", "customers"]
 ORDERS = ["target", "main", "orders"]
 PRODUCTS = ["target", "main", "products"]
@@ -138,7 +138,7 @@ def test_it_prints_dot(demo):
 
     assert text.startswith("digraph lineage {\n")
     assert '  "target/main/orders" -> "analytics/customer_orders";\n' in text
-    assert '  "file___demo_data_orders/csv" [shape=ellipse, label="file___demo_data_orders/csv"];\n' in text
+    assert '  "file_demo_data_orders/csv" [shape=ellipse, label="file_demo_data_orders/csv"];\n' in text
     assert text.endswith("}\n")
     assert text.count(" -> ") == 8
 

@@ -25,13 +25,13 @@ def test_an_unqualified_stream_joins_the_table_in_the_connections_default_schema
     graph = services.lineage_joined()
 
     # DEMO_SQLITE is SQLite: `orders` there is `main.orders`, the demo's target.
-    assert ("target/main/orders", "target/file____tmp_out_orders/csv") in graph.edges
+    assert ("target/main/orders", "target/file_tmp_out_orders/csv") in graph.edges
     assert "orders" not in graph
 
 
 def test_a_connection_schema_setting_changes_the_join(demo):
     services.replication_import(name="publish", text=PUBLISH.format(stream="orders", name="orders"))
-    assert ("target/main/orders", "target/file____tmp_out_orders/csv") in services.lineage_joined().edges
+    assert ("target/main/orders", "target/file_tmp_out_orders/csv") in services.lineage_joined().edges
 
     conn = models.Connection.objects.get(name="DEMO_SQLITE")
     services.connection_save(
@@ -39,7 +39,7 @@ def test_a_connection_schema_setting_changes_the_join(demo):
     )
 
     graph = services.lineage_joined()
-    assert ("target/main/orders", "target/file____tmp_out_orders/csv") not in graph.edges
+    assert ("target/main/orders", "target/file_tmp_out_orders/csv") not in graph.edges
     assert graph.nodes["orders"]["kind"] == "source"
 
 
@@ -54,9 +54,9 @@ def test_the_graph_is_kept_until_something_it_is_built_from_changes(demo):
 
     services.replication_import(name="publish", text=PUBLISH.format(stream="main.products", name="p"))
     third = services.lineage_joined()
-    assert third is not second and "target/file____tmp_out_p/csv" in third
+    assert third is not second and "target/file_tmp_out_p/csv" in third
     # One replication's graph is a graph of its own.
-    assert "target/file____tmp_out_p/csv" not in services.lineage_joined(["demo"])
+    assert "target/file_tmp_out_p/csv" not in services.lineage_joined(["demo"])
 
 
 def test_the_selection_and_the_command_share_one_document(demo):

@@ -70,7 +70,7 @@ def test_the_main_journey(page, tmp_path):
     page.locator("#cy canvas").first.wait_for()
     drawn = page.text_content("#lineage-graph")  # the list of drawn nodes beside the canvas
     assert "target/main/orders" in drawn
-    assert "file___demo_data_orders/csv" in drawn
+    assert "file_demo_data_orders/csv" in drawn
 
     # Run the stream from the editor and watch the log finish (the worker executes it).
     page.goto(f"{page.base}/r/shop/")

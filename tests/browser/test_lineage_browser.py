@@ -93,7 +93,7 @@ def test_select_click_and_read_the_panel(page, shots, errors):
     assert f"+{ORDERS}" in page.inner_text("#lineage-graph .lineage-status")
     page.wait_for_url(f"**select=%2B{ORDERS.replace('/', '%2F')}**")
     keys = page.evaluate("() => window.lineageGraph.nodes().map((n) => n.data('key'))")
-    assert sorted(keys) == ["file___demo_data_orders/csv", ORDERS]
+    assert sorted(keys) == ["file_demo_data_orders/csv", ORDERS]
 
     click_node(page, ORDERS)
     panel = page.locator(f"#lineage-panel .lineage-node[data-key='{ORDERS}']")
@@ -136,14 +136,14 @@ def test_path_highlight_grouping_and_exports(page, shots, errors):
     page.goto(f"{page.base}/lineage/")
     drawn(page)
 
-    page.fill("input[name=from]", "file___demo_data_products/csv")
+    page.fill("input[name=from]", "file_demo_data_products/csv")
     page.fill("input[name=to]", "reports/weekly_revenue")
     page.click("#lineage-path-form button")
     page.locator("#lineage-path", has_text="Path:").wait_for()
     on_path = page.evaluate("() => window.lineageGraph.nodes('.on-path').map((n) => n.data('key')).sort()")
     assert on_path == [
         "analytics/revenue_by_product",
-        "file___demo_data_products/csv",
+        "file_demo_data_products/csv",
         "reports/weekly_revenue",
         "target/main/products",
     ]
