@@ -17,7 +17,8 @@ from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urls
 
 # Field names whose values are secrets, in connection fields and URL queries.
 _SECRET_NAME = re.compile(
-    r"pass|secret|token|private|credential|(^|_)key($|_)|sas|signature|auth|session",
+    r"pass|secret|token|private|credential|(^|_)key($|_)|sas|signature|auth|session"
+    r"|keyfile_json|conn_str|connection_string",
     re.I,
 )
 # Non-secret names the pattern above would catch.

@@ -96,6 +96,10 @@ class DagsterSlingTranslator:
         deps = _dagster_meta(stream_definition).get("deps")
         if deps and isinstance(deps, str):
             deps = [deps]
+        if deps and not isinstance(deps, list):
+            raise TranslationError(
+                str(stream_definition["name"]), "deps", "meta.dagster.deps must be a key or a list of keys"
+            )
         if deps:
             for dep in deps:
                 self._require_sanitized(stream_definition, "deps", dep)

@@ -213,8 +213,12 @@ class _Checker:
         if not isinstance(dagster, dict):
             self.add((*path, "dagster"), "`meta.dagster` must be a mapping")
             return
-        for key in dagster:
-            if key not in DAGSTER_META_KEYS:
+        for key, value in dagster.items():
+            if key in ("asset_key", "group", "description") and not isinstance(value, str | None):
+                self.add((*path, "dagster", key), f"`meta.dagster.{key}` must be text")
+            elif key == "deps" and not (value is None or isinstance(value, str) or _is_str_list(value)):
+                self.add((*path, "dagster", key), "`meta.dagster.deps` must be a key or a list of keys")
+            elif key not in DAGSTER_META_KEYS:
                 self.add(
                     (*path, "dagster", key),
                     f"dagster-sling does not read `meta.dagster.{key}`{suggest(str(key), DAGSTER_META_KEYS)}",
@@ -257,7 +261,9 @@ class _Checker:
                 key = translator.get_asset_key(definition)
                 translator.get_deps_asset_key(definition)
             except TranslationError as exc:
-                self.add(("streams", name, "meta", "dagster", exc.field), str(exc))
+                path = ("streams", name, "meta", "dagster", exc.field)
+                if all(p.path != path for p in self.problems):  # not said already by the type check
+                    self.add(path, str(exc))
                 continue
             if key in seen:
                 self.add(

@@ -68,8 +68,16 @@ def load_value(source: str) -> Any:
             return builder.build(text)
     except yaml.MarkedYAMLError as exc:
         raise _marked_error(exc, text) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"not valid YAML: {exc}") from None
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str) -> YamlError:
+    """A character YAML does not allow (NUL, most control characters), with its line."""
+    line = text.count("\n", 0, exc.position) + 1
+    return YamlError(f"not valid YAML: the character #x{exc.character:04x} is not allowed in YAML", line)
 
 
 def load_mapping(source: str | bytes, expected: str) -> tuple[dict[Any, Any], dict[Path, int]]:
@@ -81,6 +89,8 @@ def load_mapping(source: str | bytes, expected: str) -> tuple[dict[Any, Any], di
             data = builder.build(text)
     except yaml.MarkedYAMLError as exc:
         raise _marked_error(exc, text) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"not valid YAML: {exc}") from None
     if builder.root_line is None:
@@ -147,6 +157,9 @@ def _decode(source: str | bytes) -> str:
 
 def _marked_error(exc: yaml.MarkedYAMLError, text: str) -> YamlError:
     mark = exc.problem_mark or exc.context_mark
+    if mark and exc.context_mark and mark.index >= len(text.rstrip()):
+        # An unclosed quote or bracket is found at the end of the file; name where it opened.
+        mark = exc.context_mark
     line = mark.line + 1 if mark else None
     problem = exc.problem or exc.context or "cannot be read"
     message = f"not valid YAML: {problem}"

@@ -233,7 +233,9 @@ class BulkForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 14, "class": "code"}))
+    text = forms.CharField(
+        required=False, strip=False, widget=forms.Textarea(attrs={"rows": 14, "class": "code"})
+    )
     file = forms.FileField(required=False)
 
     def clean(self) -> dict[str, Any]:
@@ -241,7 +243,7 @@ class ImportForm(forms.Form):
         upload = data.get("file")
         if upload:
             data["text"] = upload.read(10 * 1024 * 1024 + 1)
-        if not data.get("text"):
+        if not data.get("text") or not data["text"].strip():
             raise forms.ValidationError("paste YAML or choose a file")
         return data
 

@@ -203,6 +203,13 @@ def replication_import(
     returns the warnings otherwise.
     """
     _check_name(name)
+    config, problems = _parse_checked(text)
+    replication = replication_save(name=name, config=config, user=user, summary="imported")
+    return replication, problems
+
+
+def _parse_checked(text: str | bytes) -> tuple[Config, list[Problem]]:
+    """Parse and validate a document; `Refused` with lines on any error, else the warnings."""
     try:
         document = parse(text)
     except YamlError as exc:
@@ -210,8 +217,17 @@ def replication_import(
     problems = validate(document.replication, document.line_of, translator())
     if any(p.severity == ERROR for p in problems):
         raise Refused(problems)
-    replication = replication_save(name=name, config=document.replication, user=user, summary="imported")
-    return replication, problems
+    return document.replication, problems
+
+
+def replication_import_preview(
+    *, replication: models.Replication, text: str | bytes
+) -> tuple[Config, list[Problem], str]:
+    """What importing `text` over `replication` would do: the config, its warnings and
+    the diff against the current version. `Refused` on any error, as import_replication."""
+    config, problems = _parse_checked(text)
+    current = emit(replication_config(replication))
+    return config, problems, text_diff(current, emit(config), "current", "imported")
 
 
 def revision_diff(replication: models.Replication, old: int, new: int) -> str | None:

@@ -142,6 +142,9 @@ if not DEBUG:
     if envbool("SECURE_PROXY_SSL_HEADER", "false"):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# A pasted replication may be as large as the parser accepts (10 MB), plus the form around it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"

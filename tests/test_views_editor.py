@@ -257,7 +257,8 @@ def test_saving_unchanged_settings_keeps_the_config(client, user, demo, form_val
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("env", "a: [1", "line 2: not valid YAML"),
+        # The line where the unclosed bracket opens.
+        ("env", "a: [1", "line 1: not valid YAML"),
         ("env", "- just\n- a list", "expected a mapping"),
         ("hooks", "start: {", "not valid YAML"),
         ("defaults-columns", "[id]", "expected a mapping"),
@@ -525,9 +526,9 @@ def test_an_invalid_replication_is_refused_with_the_line_of_the_problem(client, 
 @pytest.mark.parametrize(
     ("data", "status", "message"),
     [
-        ({}, 200, "Paste a replication.yaml or choose a file."),
-        ({"text": "   \n"}, 200, "paste YAML or choose a file"),
-        ({"text": "\x00\x01binary"}, 200, "Null characters are not allowed."),
+        ({}, 422, "paste YAML or choose a file"),
+        ({"text": "   \n"}, 422, "paste YAML or choose a file"),
+        ({"text": "\x00\x01binary"}, 422, "Null characters are not allowed."),
         ({"text": "x" * 100_000}, 422, "expected a mapping"),
         ({"text": "- a\n- b"}, 422, "expected a mapping"),
         ({"text": "a: &a [*a]"}, 422, "unknown alias `*a`"),

@@ -210,7 +210,7 @@ def test_an_unreadable_field_is_refused_under_that_field(client, user, demo, for
     assert response.status_code == 422
     html = response.content.decode()
     assert '<div class="field has-error wide">\n  <label for="id_columns">Columns</label>' in html
-    assert '<p class="error" id="id_columns_error">line 2: not valid YAML' in html
+    assert '<p class="error" id="id_columns_error">line 1: not valid YAML' in html
     # What was typed stays in the field to be corrected.
     assert ">\nquantity: [integer</textarea>" in html
     assert stream(demo, ORDERS).config["columns"] == {"quantity": "integer"}

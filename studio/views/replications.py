@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
 from replication.validate import ERROR, Problem
-from replication.yamlio import emit, parse
+from replication.yamlio import MAX_BYTES, parse
 from studio import forms, models, services
 from studio.roles import role_required
 from studio.selectors import Editor, replications_list, stream_runs
@@ -366,31 +367,28 @@ def yaml_preview(request: HttpRequest, name: str) -> HttpResponse:
 @role_required("edit")
 def import_yaml(request: HttpRequest, name: str) -> HttpResponse:
     replication = _replication(name)
-    form = forms.ImportForm(request.POST or None, request.FILES or None)
-    context: dict[str, Any] = {"replication": replication, "form": form}
-    if request.method == "POST" and form.is_valid():
-        text = form.cleaned_data["text"]
-        try:
-            document = parse(text)
-        except services.YamlError as exc:
-            context["problems"] = [Problem((), exc.line, ERROR, exc.message)]
-            return render(request, "studio/import.html", context, status=422)
-        problems = services.replication_check(document.replication)
-        problems = [replace(p, line=document.line_of(p.path)) for p in problems]
-        current = services.replication_export(name=name)
-        incoming = emit(document.replication)
-        context.update(problems=problems, diff=services.text_diff(current, incoming, "current", "imported"))
-        if services.blocking(problems):
-            return render(request, "studio/import.html", context, status=422)
-        if request.POST.get("confirm") == "yes":
-            state = Editor.load(replication)
-            refused = _commit(request, state, document.replication, "imported YAML")
-            if refused:
-                return refused
-            messages.success(request, f"Replaced `{name}` with the imported YAML.")
-            return redirect("editor", name)
-        context["confirm"] = True
-        context["text"] = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    context: dict[str, Any] = {"replication": replication, "form": forms.ImportForm()}
+    try:
+        data, files = (request.POST, request.FILES) if request.method == "POST" else (None, None)
+    except RequestDataTooBig:
+        problem = Problem((), None, ERROR, f"the document is larger than {MAX_BYTES // 2**20} MB")
+        return render(request, "studio/import.html", {**context, "problems": [problem]}, status=413)
+    form = context["form"] = forms.ImportForm(data, files)
+    if not form.is_valid():
+        return render(request, "studio/import.html", context, status=422 if form.is_bound else 200)
+    text = form.cleaned_data["text"]
+    try:
+        config, problems, diff = services.replication_import_preview(replication=replication, text=text)
+    except services.Refused as exc:
+        return render(request, "studio/import.html", {**context, "problems": exc.problems}, status=422)
+    if request.POST.get("confirm") == "yes":
+        refused = _commit(request, Editor.load(replication), config, "imported YAML")
+        if refused:
+            return refused
+        messages.success(request, f"Replaced `{name}` with the imported YAML.")
+        return redirect("editor", name)
+    text = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    context.update(problems=problems, diff=diff, confirm=True, text=text)
     return render(request, "studio/import.html", context)
 
 
