@@ -4,7 +4,7 @@ against a real local server for 60 s, printing throughput, latency and errors.
     .venv/bin/python bench/load.py [--seconds 60] [--clients 20] [--streams 1000]
 
 It migrates a throwaway data folder, imports a generated replication, creates a
-user, starts `manage.py runserver` on a free loopback port (DEBUG off), and lets
+user, starts gunicorn on a free loopback port (DEBUG off), and lets
 each client sign in with its own session (cookies and CSRF, as a browser) and
 then loop: the replications list, the editor page, pages of the streams table,
 a stream's panel, the YAML preview, checks as you type, and saves of the stream
@@ -39,6 +39,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
+from editor import replication_yaml  # bench/editor.py: the same 1,000-stream replication
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 NAME = "bench"
@@ -49,27 +51,6 @@ TIMEOUT_S = 30.0
 
 
 # --- the server ---------------------------------------------------------------------
-
-
-def replication_yaml(streams: int) -> str:
-    lines = [
-        "source: PG",
-        "target: WAREHOUSE",
-        "defaults:",
-        "  mode: incremental",
-        "  object: 'raw.{stream_schema}_{stream_table}'",
-        "  primary_key: [id]",
-        "  target_options: {column_casing: snake}",
-        "streams:",
-    ]
-    for i in range(streams):
-        lines.append(f"  schema_{i // 100}.table_{i}:")
-        lines.append(f"    object: raw.table_{i}")
-        if i % 3 == 0:
-            lines.append("    update_key: updated_at")
-        if i % 7 == 0:
-            lines.append("    tags: [finance]")
-    return "\n".join(lines) + "\n"
 
 
 def free_port() -> int:
@@ -125,8 +106,11 @@ def server(data_dir: Path, streams: int, database_url: str | None) -> Iterator[t
     )
     port = free_port()
     log = (data_dir / "server.log").open("w")
+    # gunicorn, as README's "Deploying" runs the studio: one worker process per core plus one.
+    server = [sys.executable, "-m", "gunicorn", "studio.wsgi", "-b", f"{HOST}:{port}"]
+    server += ["--workers", str((os.cpu_count() or 1) + 1), "--timeout", "60"]
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"{HOST}:{port}", "--noreload"],
+        server,
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -425,7 +409,10 @@ def main() -> None:
             print(f"{args.clients} clients for {elapsed:.1f} s")
         status = report(results, elapsed)
     finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if os.environ.get("KEEP"):
+            print("kept", data_dir)
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
     sys.exit(status)
 
 

@@ -80,6 +80,13 @@ class Replication:
         return effective_config(self.defaults, self.streams[name])
 
 
+def with_stream(
+    streams: dict[Any, StreamConfig | None], old: Any, new: Any, config: StreamConfig | None
+) -> dict[Any, StreamConfig | None]:
+    """`streams` with stream `old` renamed `new` and given `config`, in its place."""
+    return {(new if name == old else name): (config if name == old else c) for name, c in streams.items()}
+
+
 def _is_empty(value: Any) -> bool:
     return value is None or value == {}
 

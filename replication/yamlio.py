@@ -61,8 +61,11 @@ def parse(source: str | bytes) -> Document:
 
 def load_value(source: str) -> Any:
     """Any YAML value (a fragment typed into a form field); None for an empty text."""
-    text = _decode(source)
-    builder = _Builder()
+    return _build(_decode(source), _Builder())
+
+
+def _build(text: str, builder: _Builder) -> Any:
+    """`builder.build(text)`, its failures turned into YamlError with a line."""
     try:
         with paused_gc():
             return builder.build(text)
@@ -82,17 +85,8 @@ def _reader_error(exc: yaml.reader.ReaderError, text: str) -> YamlError:
 
 def load_mapping(source: str | bytes, expected: str) -> tuple[dict[Any, Any], dict[Path, int]]:
     """Any YAML document that must be a mapping, with the line of every key."""
-    text = _decode(source)
     builder = _Builder()
-    try:
-        with paused_gc():
-            data = builder.build(text)
-    except yaml.MarkedYAMLError as exc:
-        raise _marked_error(exc, text) from None
-    except yaml.reader.ReaderError as exc:
-        raise _reader_error(exc, text) from None
-    except yaml.YAMLError as exc:
-        raise YamlError(f"not valid YAML: {exc}") from None
+    data = _build(_decode(source), builder)
     if builder.root_line is None:
         raise YamlError(f"the document is empty; expected {expected}", 1)
     if not isinstance(data, dict):

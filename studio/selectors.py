@@ -10,7 +10,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 
 from replication.model import Replication as Config
-from replication.model import effective_config
+from replication.model import effective_config, with_stream
 from replication.resolve import resolve_object
 from replication.translator import TranslationError, key_to_string, stream_definitions
 from replication.validate import Problem
@@ -147,8 +147,7 @@ class Editor:
     def preview(self, old_name: str, new_name: str, config: dict[str, Any] | None) -> dict[str, Any]:
         """What stream `old_name` would be as `new_name` with `config`: problems,
         target object, asset key and YAML."""
-        streams = {(new_name if n == old_name else n): (config if n == old_name else c)
-                   for n, c in self.config.streams.items()}  # fmt: skip
+        streams = with_stream(self.config.streams, old_name, new_name, config)
         candidate = replace(self.config, streams=streams)
         problems = [p for p in services.replication_check(candidate) if p.path[:2] == ("streams", new_name)]
         effective = effective_config(self.config.defaults, config)

@@ -110,8 +110,12 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Concurrent readers while the worker writes run logs.
-    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
+    # Several processes (web workers, run workers) write at once: readers never wait (WAL),
+    # a write transaction takes the lock when it begins (IMMEDIATE: no "database is locked"
+    # when a reader later wants to write) and waits up to 20 s for it.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        init_command="PRAGMA journal_mode=WAL;", transaction_mode="IMMEDIATE", timeout=20
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -144,6 +148,14 @@ if not DEBUG:
 
 # A pasted replication may be as large as the parser accepts (10 MB), plus the form around it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
+
+# Errors (with tracebacks) go to stderr in production too, where the process manager keeps them.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")}},
+}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

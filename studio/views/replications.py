@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
+from replication.model import with_stream
 from replication.validate import ERROR, Problem
 from replication.yamlio import MAX_BYTES, parse
 from studio import forms, models, services
@@ -321,10 +322,7 @@ def stream_edit(request: HttpRequest, name: str, pk: int) -> HttpResponse:
         form.add_error("name", "another stream has this name")
         return _stream_panel(request, state, stream, form)
     config = form.apply()
-    streams = {
-        (new_name if n == stream else n): (config if n == stream else c)
-        for n, c in state.config.streams.items()
-    }
+    streams = with_stream(state.config.streams, stream, new_name, config)
     refused = _commit(request, state, replace(state.config, streams=streams), f"edited {new_name}")
     if refused:
         return refused
