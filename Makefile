@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install install-test run test dagster-check lint bench clean
+.PHONY: install install-test run test dagster-check bench clean
 
 # Idempotent: re-installs only when pyproject.toml changed.
 install: $(VENV)/.installed
@@ -41,8 +41,10 @@ dagster-check: install-test
 
 bench: install-test
 	$(PY) bench/foundation.py
+	$(PY) bench/editor.py
 	$(PY) bench/runs.py
 	$(PY) bench/lineage.py
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) .venv-dagster data
