@@ -29,6 +29,7 @@ def setup_django() -> str:
     os.environ.pop("DATABASE_URL", None)
     os.environ["ALLOWED_HOSTS"] = "testserver"
     os.environ["DEBUG"] = "false"
+    os.environ["SECURE_SSL_REDIRECT"] = "false"  # the test client speaks plain HTTP
     os.environ.setdefault("SECRET_KEY", "bench-only")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
     sys.path.insert(0, str(ROOT))

@@ -81,7 +81,7 @@ def run_create(
     try:
         if found is None:
             raise runner.RunError(f"no replication named `{name}`")
-        config = replication_config(found)
+        config = found.as_config()
         chosen = _check(config, chosen_names, mode)
         _lock(run, found, [str(s) for s in chosen.streams])
     except runner.RunError as exc:
@@ -97,20 +97,6 @@ def run_create(
         models.RunStream(run=run, position=i, name=stream) for i, stream in enumerate(listed)
     )
     return run
-
-
-def replication_config(replication: models.Replication) -> Config:
-    """`services.replication_config`, kept apart so that a run does not import the lineage
-    (networkx alone is a tenth of a second at every `run_replication`); a test keeps them equal."""
-    return Config(
-        source=replication.source or None,
-        target=replication.target or None,
-        streams=dict(replication.streams.values_list("name", "config")),
-        defaults=replication.defaults,
-        hooks=replication.hooks,
-        env=replication.env,
-        extra=replication.extra,
-    )
 
 
 def _check(config: Config, streams: list[str], mode: str) -> Config:
@@ -252,7 +238,7 @@ def run_execute(
 def _execute(run: models.Run, on_line: Callable[[str], None], cancel: threading.Event | None) -> None:
     if run.replication is None:
         raise runner.RunError(f"replication `{run.replication_name}` was deleted")
-    config = replication_config(run.replication)
+    config = run.replication.as_config()
     binary = find_binary(settings.SLING_BINARY or None)
     connections = list(models.Connection.objects.all())
     secrets = _secrets(connections)

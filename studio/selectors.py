@@ -94,7 +94,7 @@ class Editor:
     @classmethod
     def load(cls, replication: models.Replication) -> Editor:
         rows = list(replication.streams.values_list("pk", "name", "config"))
-        config = services.replication_config(replication, {name: cfg for _, name, cfg in rows})
+        config = replication.as_config({name: cfg for _, name, cfg in rows})
         variables = {
             "source_name": str(config.source or ""),
             "target_name": str(config.target or ""),

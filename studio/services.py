@@ -52,22 +52,6 @@ def translator() -> DagsterSlingTranslator:
 # --- replications -------------------------------------------------------------
 
 
-def replication_config(replication: models.Replication, streams: dict[str, Any] | None = None) -> Config:
-    """The `replication` object of a stored replication; its streams are read
-    (one query) unless given as {name: config}."""
-    if streams is None:
-        streams = dict(replication.streams.values_list("name", "config"))
-    return Config(
-        source=replication.source or None,
-        target=replication.target or None,
-        streams=streams,
-        defaults=replication.defaults,
-        hooks=replication.hooks,
-        env=replication.env,
-        extra=replication.extra,
-    )
-
-
 def replication_get(name: str) -> models.Replication:
     try:
         return models.Replication.objects.get(name=name)
@@ -146,7 +130,7 @@ def replication_save(
         version=replication.version,
         author=user if getattr(user, "is_authenticated", False) else None,
         summary=summary[:300],
-        yaml=emit(config),
+        document=models.Revision.document_of(config),
     )
     return replication
 
@@ -226,14 +210,14 @@ def replication_import_preview(
     """What importing `text` over `replication` would do: the config, its warnings and
     the diff against the current version. `Refused` on any error, as import_replication."""
     config, problems = _parse_checked(text)
-    current = emit(replication_config(replication))
+    current = emit(replication.as_config())
     return config, problems, text_diff(current, emit(config), "current", "imported")
 
 
 def revision_diff(replication: models.Replication, old: int, new: int) -> str | None:
     """A unified diff of the YAML of two versions ('' when equal, None when either is unknown)."""
     revisions = models.Revision.objects.filter(replication=replication, version__in=[old, new])
-    texts = dict(revisions.values_list("version", "yaml"))
+    texts = {revision.version: revision.yaml for revision in revisions}
     if old not in texts or new not in texts:
         return None
     return text_diff(texts[old], texts[new], f"version {old}", f"version {new}")
@@ -252,7 +236,7 @@ def replication_duplicate(*, replication: models.Replication, user: Any = None) 
     taken = set(models.Replication.objects.filter(name__startswith=base).values_list("name", flat=True))
     name = next(n for n in (base, *(f"{base}-{i}" for i in range(2, 10_000))) if n not in taken)
     summary = f"duplicated from {replication.name}"
-    return replication_save(name=name, config=replication_config(replication), user=user, summary=summary)
+    return replication_save(name=name, config=replication.as_config(), user=user, summary=summary)
 
 
 def streams_bulk_edit(
@@ -288,7 +272,7 @@ def streams_bulk_edit(
 
 
 def replication_export(*, name: str) -> str:
-    return emit(replication_config(replication_get(name)))
+    return emit(replication_get(name).as_config())
 
 
 # --- lineage ------------------------------------------------------------------
@@ -337,7 +321,7 @@ def lineage_graph(names: Iterable[str] | None = None) -> nx.DiGraph:
         for asset in models.DownstreamAsset.objects.all()
     ]
     schemas = target_schemas()
-    configs = [(r.name, replication_config(r, streams[r.pk])) for r in replications]
+    configs = [(r.name, r.as_config(streams[r.pk])) for r in replications]
     return lineage_mod.build_graph(
         configs,
         downstream,
@@ -428,7 +412,7 @@ def connection_discover(connection: models.Connection, *, pattern: str = "") -> 
 
 def streams_add(*, replication: models.Replication, names: list[str], user: Any = None) -> models.Replication:
     """Append streams (those not there yet) to a replication."""
-    config = replication_config(replication)
+    config = replication.as_config()
     streams = dict(config.streams)
     for name in names:
         streams.setdefault(name, None)
@@ -690,7 +674,7 @@ def dagster_location(*, names: list[str] | None = None) -> dict[str, str]:
         for c in models.Connection.objects.all()
     ]
     return dagster_export.location_files(
-        [(r.name, replication_config(r)) for r in replications],
+        [(r.name, r.as_config()) for r in replications],
         graph,
         connections,
         translator=settings.SLING_STUDIO_TRANSLATOR or None,

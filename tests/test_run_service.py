@@ -263,16 +263,6 @@ def wait_for(condition, timeout: float = 15.0):
     raise AssertionError("timed out")
 
 
-@pytest.mark.django_db
-def test_the_run_reads_a_replication_as_the_services_do(tmp_path):
-    from studio import services
-
-    csv_to_sqlite(tmp_path, {"a.csv": 3, "b.csv": 4})
-    shop = models.Replication.objects.get(name="shop")
-
-    assert runs.replication_config(shop) == services.replication_config(shop)
-
-
 def test_run_replication_does_not_import_the_lineage():
     # Start-up time is the studio's whole overhead over bare sling (bench/runs.py).
     code = (

@@ -17,7 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigg
 
 from replication.model import with_stream
 from replication.validate import ERROR, Problem
-from replication.yamlio import MAX_BYTES, parse
+from replication.yamlio import MAX_BYTES
 from studio import forms, models, services
 from studio.roles import role_required
 from studio.selectors import Editor, replications_list, stream_runs
@@ -394,7 +394,7 @@ def import_yaml(request: HttpRequest, name: str) -> HttpResponse:
 @login_required
 def history(request: HttpRequest, name: str) -> HttpResponse:
     replication = _replication(name)
-    revisions = replication.revisions.select_related("author").defer("yaml")
+    revisions = replication.revisions.select_related("author").defer("document")
     context: dict[str, Any] = {"replication": replication, "revisions": revisions}
     a, b = _int(request.GET.get("a")), _int(request.GET.get("b"))
     if a is not None and b is not None:
@@ -409,7 +409,7 @@ def revision_restore(request: HttpRequest, name: str, version: int) -> HttpRespo
     replication = _replication(name)
     revision = get_object_or_404(models.Revision, replication=replication, version=version)
     state = Editor.load(replication)
-    refused = _commit(request, state, parse(revision.yaml).replication, f"restored version {version}")
+    refused = _commit(request, state, revision.config, f"restored version {version}")
     if refused:
         return refused
     messages.success(request, f"Restored version {version} as a new version.")
