@@ -92,7 +92,7 @@ def run(streams: int, repeat: int) -> None:
     from studio import models, services
 
     services.replication_import(name="bench", text=replication_yaml(streams))
-    user = get_user_model().objects.create_user("bench", password="x")  # noqa: S106
+    user = get_user_model().objects.create_superuser("bench", password="x")  # noqa: S106
     client = Client()
     client.force_login(user)
     htmx = {"HTTP_HX_REQUEST": "true"}
@@ -130,7 +130,7 @@ def run(streams: int, repeat: int) -> None:
         ("stream check (validate as you type)", check, True),
         ("problems panel", get(f"{base}problems/", **htmx), True),
         ("editor page (full)", get(base), False),
-        ("save a stream (+ revision YAML)", save, False),
+        ("save a stream (+ its revision)", save, True),
         ("YAML preview", get(f"{base}yaml/", **htmx), False),
     ]
     print(f"editor of a {streams:,}-stream replication, {repeat} requests per step (Django test client)\n")
