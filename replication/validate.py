@@ -69,10 +69,6 @@ def format_path(path: Path) -> str:
     return out
 
 
-def has_errors(problems: list[Problem]) -> bool:
-    return any(p.severity == ERROR for p in problems)
-
-
 def validate(
     replication: Replication,
     line_of: LineOf | None = None,
