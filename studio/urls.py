@@ -9,6 +9,7 @@ from studio.views import connections, dagster, lineage, replications, runs
 replication_urls = [
     path("", replications.editor, name="editor"),
     path("settings/", replications.settings_save, name="settings-save"),
+    path("settings/check/", replications.settings_check, name="settings-check"),
     path("streams/", replications.streams_table, name="streams-table"),
     path("streams/add/", replications.stream_add, name="stream-add"),
     path("streams/bulk/", replications.streams_bulk, name="streams-bulk"),

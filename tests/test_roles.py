@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from studio import models
 
 # POST views that change nothing (a validation preview), open to every role.
-READ_ONLY_POSTS = {"stream-check"}
+READ_ONLY_POSTS = {"stream-check", "settings-check"}
 
 
 def studio_urls() -> list[tuple[str, str]]:

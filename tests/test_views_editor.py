@@ -590,3 +590,28 @@ def test_a_huge_version_number_is_not_a_server_error(client, user, demo, form_va
     assert 400 <= response.status_code < 500
     demo.refresh_from_db()
     assert (demo.source, demo.version) == ("LOCAL", 1)
+
+
+def test_settings_are_checked_as_you_type_without_saving(client, user, demo, form_values):
+    data = settings_data(client, form_values, "demo")
+    data["defaults-mode"] = "incremental"  # the demo's customers and products have no keys
+    data["env"] = "SLING_THREADS: 2"
+
+    response = client.post("/r/demo/settings/check/", data, headers=HTMX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.count("incremental mode needs `primary_key` and/or `update_key`") == 2
+    demo.refresh_from_db()
+    assert (demo.version, demo.defaults["mode"], demo.env) == (1, "full-refresh", {})
+
+
+def test_unreadable_settings_are_named_as_you_type(client, user, demo, form_values):
+    data = {**settings_data(client, form_values, "demo"), "env": "a: [1"}
+
+    response = client.post("/r/demo/settings/check/", data, headers=HTMX)
+
+    assert response.status_code == 200
+    assert "<code>env</code>" in response.content.decode()
+    assert "line 1: not valid YAML" in response.content.decode()

@@ -20,6 +20,7 @@ VIEWS = [
     ("get", "stream-edit", ["shop", 1]),
     ("post", "stream-edit", ["shop", 1]),
     ("post", "stream-check", ["shop", 1]),
+    ("post", "settings-check", ["shop"]),
     ("get", "problems", ["shop"]),
     ("get", "yaml-preview", ["shop"]),
     ("get", "yaml-download", ["shop"]),

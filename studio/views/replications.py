@@ -203,14 +203,7 @@ def settings_save(request: HttpRequest, name: str) -> HttpResponse:
         context = _editor_context(request, state, settings_form=settings, defaults_form=defaults)
         return render(request, f"{EDITOR}#settings", context, status=422)
     data = settings.cleaned_data
-    config = replace(
-        state.config,
-        source=data["source"],
-        target=data["target"],
-        env=data["env"] or {},
-        hooks=data["hooks"] or {},
-        defaults=defaults.apply(),
-    )
+    config = _with_settings(state, settings, defaults)
     refused = _commit(request, state, config, "settings", rename_to=data["name"])
     if refused:
         return refused
@@ -219,6 +212,32 @@ def settings_save(request: HttpRequest, name: str) -> HttpResponse:
     state = Editor.load(_replication(name))
     response = render(request, f"{EDITOR}#settings", _editor_context(request, state, saved=True))
     return trigger_client_event(response, CHANGED)
+
+
+def _with_settings(state: Editor, settings: forms.SettingsForm, defaults: forms.KeysForm) -> Any:
+    data = settings.cleaned_data
+    return replace(
+        state.config,
+        source=data["source"],
+        target=data["target"],
+        env=data["env"] or {},
+        hooks=data["hooks"] or {},
+        defaults=defaults.apply(),
+    )
+
+
+@require_POST
+@login_required
+def settings_check(request: HttpRequest, name: str) -> HttpResponse:
+    """Validation as you type in the settings: the problems the edit would leave, unsaved."""
+    state = Editor.load(_replication(name))
+    settings = forms.SettingsForm(request.POST)
+    defaults = forms.KeysForm(request.POST, config=state.config.defaults, prefix="defaults")
+    if settings.is_valid() and defaults.is_valid():
+        problems = services.replication_check(_with_settings(state, settings, defaults))
+    else:
+        problems = _form_problems(settings) + _form_problems(defaults)
+    return render(request, "studio/_problems.html", {"problems": problems})
 
 
 @require_POST
