@@ -89,9 +89,10 @@ def run(streams: int, repeat: int) -> None:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from studio import models, services
+    from studio import models
+    from studio.services.replications import replication_import
 
-    services.replication_import(name="bench", text=replication_yaml(streams))
+    replication_import(name="bench", text=replication_yaml(streams))
     user = get_user_model().objects.create_superuser("bench", password="x")  # noqa: S106
     client = Client()
     client.force_login(user)

@@ -29,8 +29,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from replication import lineage, validate, yamlio  # noqa: E402
-from replication.lineage import Downstream  # noqa: E402
+from replication import validate, yamlio  # noqa: E402
+from replication.lineage.export import to_json  # noqa: E402
+from replication.lineage.graph import TARGET, Downstream, build_graph  # noqa: E402
+from replication.lineage.select import select  # noqa: E402
+from replication.translator import key_to_string  # noqa: E402
 
 IMPORT_TARGET_S = 1.0
 LINEAGE_TARGET_S = 0.5
@@ -198,30 +201,32 @@ def run(streams: int, downstream_count: int, repeat: int) -> None:
     rows.append(("emit", times, None, ""))
 
     def domain_lineage() -> tuple[Any, str]:
-        graph = lineage.build_graph([(REPLICATION_NAME, doc.replication)], downstream)
-        return graph, lineage.to_json(graph)
+        graph = build_graph([(REPLICATION_NAME, doc.replication)], downstream)
+        return graph, to_json(graph)
 
     times, (graph, graph_json) = timed(domain_lineage, repeat)
     rows.append(("lineage JSON (domain)", times, LINEAGE_TARGET_S, "< 0.5 s"))
-    targets = sum(1 for _, kind in graph.nodes(data="kind") if kind == lineage.TARGET)
+    targets = sum(1 for _, kind in graph.nodes(data="kind") if kind == TARGET)
     enabled = sum(1 for i in range(streams) if not is_disabled(i))
     if targets != enabled:
         raise RuntimeError(f"{targets} target assets for {enabled} enabled streams: keys are not distinct")
-    times, selected = timed(lambda: lineage.select(graph, selector), repeat)
+    times, selected = timed(lambda: select(graph, selector), repeat)
     rows.append((f"select {selector}", times, None, ""))
 
     domain_rss_mb = max_rss_mb()  # ru_maxrss only grows: this is the peak before Django
     data_dir = setup_django()
     try:
-        from studio import models, services
+        from studio import models
+        from studio.selectors.lineage import lineage_graph
+        from studio.services.replications import replication_import
 
-        times, _ = timed(lambda: services.replication_import(name=REPLICATION_NAME, text=text), repeat)
+        times, _ = timed(lambda: replication_import(name=REPLICATION_NAME, text=text), repeat)
         rows.append(("import (parse+validate+store)", times, IMPORT_TARGET_S, "< 1 s"))
         models.DownstreamAsset.objects.bulk_create(
             (
                 models.DownstreamAsset(
-                    key=lineage.key_to_string(asset.key),
-                    deps=[lineage.key_to_string(dep) for dep in asset.deps],
+                    key=key_to_string(asset.key),
+                    deps=[key_to_string(dep) for dep in asset.deps],
                     description=asset.description,
                     group=asset.group or "",
                     tags=list(asset.tags),
@@ -232,7 +237,7 @@ def run(streams: int, downstream_count: int, repeat: int) -> None:
         )
 
         def db_lineage() -> str:
-            return lineage.to_json(services.lineage_graph([REPLICATION_NAME]))
+            return to_json(lineage_graph([REPLICATION_NAME]))
 
         times, db_json = timed(db_lineage, repeat)
         rows.append(("lineage JSON (database)", times, LINEAGE_TARGET_S, "< 0.5 s"))
@@ -248,7 +253,7 @@ def run(streams: int, downstream_count: int, repeat: int) -> None:
     tracemalloc.start()
     cycle_doc = yamlio.parse(text)
     validate.validate(cycle_doc.replication, cycle_doc.line_of)
-    lineage.to_json(lineage.build_graph([(REPLICATION_NAME, cycle_doc.replication)], downstream))
+    to_json(build_graph([(REPLICATION_NAME, cycle_doc.replication)], downstream))
     peak_mb = tracemalloc.get_traced_memory()[1] / 1024 / 1024
     tracemalloc.stop()
     del cycle_doc

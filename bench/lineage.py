@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from foundation import downstream_assets, replication_yaml, setup_django  # noqa: E402
 
-from replication import lineage  # noqa: E402
+from replication.translator import key_to_string  # noqa: E402
 
 # The biggest view the page draws here: a target schema opened (about 250 nodes, server layout).
 OPENED = "expand=MY_SNOWFLAKE&expand=MY_SNOWFLAKE%23%40MY_SNOWFLAKE.raw_schema_3"
@@ -64,14 +64,15 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 def load(streams: int, downstream: int) -> None:
-    from studio import models, services
+    from studio import models
+    from studio.services.replications import replication_import
 
-    services.replication_import(name="bench", text=replication_yaml(streams))
+    replication_import(name="bench", text=replication_yaml(streams))
     models.DownstreamAsset.objects.bulk_create(
         (
             models.DownstreamAsset(
-                key=lineage.key_to_string(asset.key),
-                deps=[lineage.key_to_string(dep) for dep in asset.deps],
+                key=key_to_string(asset.key),
+                deps=[key_to_string(dep) for dep in asset.deps],
                 description=asset.description,
                 group=asset.group or "",
                 tags=list(asset.tags),
@@ -83,12 +84,14 @@ def load(streams: int, downstream: int) -> None:
 
 
 def timed(fn: Callable[[], Any], repeat: int, *, cold: bool = False) -> list[float]:
-    from studio import services
+    from django.core.cache import caches
+
+    from studio.selectors.lineage import CACHE
 
     times = []
     for _ in range(repeat):
         if cold:
-            services._lineage_cache.clear()
+            caches[CACHE].clear()
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
@@ -155,10 +158,11 @@ def browser_rows(repeat: int, downstream: int) -> list[tuple[str, list[float], f
         print(f"(no Chromium at {CHROMIUM}: browser timings skipped)")
         return []
     from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.cache import caches
     from django.core.wsgi import get_wsgi_application
     from playwright.sync_api import sync_playwright
 
-    from studio import services
+    from studio.selectors.lineage import CACHE
 
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     server = make_server(
@@ -180,7 +184,7 @@ def browser_rows(repeat: int, downstream: int) -> list[tuple[str, list[float], f
 
             def first_render(url: str, cold: bool) -> float:
                 if cold:
-                    services._lineage_cache.clear()
+                    caches[CACHE].clear()
                 page.goto("about:blank")
                 page.goto(url)
                 page.wait_for_selector("body[data-lineage-rendered]")
@@ -211,17 +215,15 @@ def run(streams: int, downstream: int, repeat: int) -> None:
 
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
         load(streams, downstream)
-        from studio import services
+        from studio.selectors.lineage import lineage_joined, lineage_view
 
-        graph = services.lineage_joined()
+        graph = lineage_joined()
         print(
             f"streams {streams:,}, downstream {downstream:,}: graph {graph.number_of_nodes():,} nodes, "
             f"{graph.number_of_edges():,} edges"
         )
         for name, expand in (("the page", []), ("a schema opened", ["MY_SNOWFLAKE", OPENED.split("=")[-1]])):
-            view = services.lineage_view(
-                graph, expand=[e.replace("%23", "#").replace("%40", "@") for e in expand]
-            )
+            view = lineage_view(graph, expand=[e.replace("%23", "#").replace("%40", "@") for e in expand])
             print(f"{name} draws {len(view.nodes)} nodes, {len(view.edges)} edges")
         rows, _ = server_rows(repeat, downstream)
         rows += browser_rows(repeat, downstream)

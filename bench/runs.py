@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from replication.binary import find_binary  # noqa: E402
+from replication.sling import find_binary  # noqa: E402
 
 RATIO_TARGET = 1.05
 NAME = "bench"

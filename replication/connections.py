@@ -26,7 +26,10 @@ _NOT_SECRET = frozenset(
     {"key_file", "key_file_path", "private_key_path", "keyfile", "auth_mode", "authenticator", "sslkey"}
 )
 
+# How a secret is shown wherever it is mentioned (pages, logs, errors): never its value.
 MASK = "••••••"
+# Among a connection's stored secrets, those of its URL (`url:password`, `url:query:token`).
+URL_SECRET = "url:"  # noqa: S105 - a name prefix, not a secret
 
 DATABASE_TYPES = [
     "postgres",
@@ -138,7 +141,7 @@ def split_secrets(fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
         if name == "url" and isinstance(value, str):
             public_url, url_secrets = split_url(value)
             public[name] = public_url
-            secret.update({f"url:{k}": v for k, v in url_secrets.items()})
+            secret.update({URL_SECRET + k: v for k, v in url_secrets.items()})
         elif is_secret(name):
             secret[name] = value
         else:
@@ -196,14 +199,41 @@ def keep_url_secrets(url: str, stored: Mapping[str, str]) -> str:
     return join_url(url, {k: v for k, v in stored.items() if k not in present}) if stored else url
 
 
+def is_url_secret(name: str) -> bool:
+    """Whether a stored secret's name is one of a URL's parts (`url:password`)."""
+    return name.startswith(URL_SECRET)
+
+
+def url_secrets(secret: Mapping[str, Any]) -> dict[str, Any]:
+    """The secrets of a connection's URL, named as `split_url` names them."""
+    return {k.removeprefix(URL_SECRET): v for k, v in secret.items() if is_url_secret(k)}
+
+
+def field_secrets(secret: Mapping[str, Any]) -> dict[str, Any]:
+    """The secret fields of a connection besides its URL's."""
+    return {k: v for k, v in secret.items() if not is_url_secret(k)}
+
+
 def merge_secrets(public: Mapping[str, Any], secret: Mapping[str, Any]) -> dict[str, Any]:
     """The full fields again, secrets included: only for a sling process's environment."""
     fields = dict(public)
-    url_secrets = {k.removeprefix("url:"): v for k, v in secret.items() if k.startswith("url:")}
-    if isinstance(fields.get("url"), str) and url_secrets:
-        fields["url"] = join_url(fields["url"], url_secrets)
-    fields.update({k: v for k, v in secret.items() if not k.startswith("url:")})
+    if isinstance(fields.get("url"), str) and url_secrets(secret):
+        fields["url"] = join_url(fields["url"], url_secrets(secret))
+    fields.update(field_secrets(secret))
     return fields
+
+
+def carry_secrets(fields: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
+    """`fields` of an edit with the stored secrets it does not send again.
+
+    Secrets are never shown, so an edit that leaves a password box empty, or
+    gives the URL without its password, keeps the stored value."""
+    out = dict(fields)
+    for name, value in field_secrets(stored).items():
+        out.setdefault(name, value)
+    if out.get("url"):
+        out["url"] = keep_url_secrets(out["url"], url_secrets(stored))
+    return out
 
 
 def env_value(conn_type: str, fields: Mapping[str, Any]) -> str:
@@ -215,5 +245,5 @@ def masked(public: Mapping[str, Any], secret: Mapping[str, Any]) -> dict[str, An
     """Fields for display: secrets named but never shown."""
     shown = dict(public)
     for name in secret:
-        shown[name.removeprefix("url:")] = MASK
+        shown[name.removeprefix(URL_SECRET)] = MASK
     return shown

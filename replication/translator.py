@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from replication.model import Replication, deep_merge
+from replication.config import ReplicationConfig, deep_merge
 
 AssetKey = tuple[str, ...]
 
@@ -141,7 +141,7 @@ def _dagster_meta(stream_definition: dict[str, Any]) -> dict[str, Any]:
     return dagster if isinstance(dagster, dict) else {}
 
 
-def stream_definitions(replication: Replication) -> Iterator[dict[str, Any]]:
+def stream_definitions(replication: ReplicationConfig) -> Iterator[dict[str, Any]]:
     """The `{"name", "config"}` pairs dagster-sling hands its translator, in file order."""
     defaults_meta = replication.defaults.get("meta") if isinstance(replication.defaults, dict) else None
     default_dagster = defaults_meta.get("dagster") if isinstance(defaults_meta, dict) else None

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from replication.model import Replication, StreamConfig, effective_config
+from replication.config import ReplicationConfig, StreamConfig, effective_config
 from replication.spec import (
     DAGSTER_META_KEYS,
     MODES,
@@ -70,7 +70,7 @@ def format_path(path: Path) -> str:
 
 
 def validate(
-    replication: Replication,
+    replication: ReplicationConfig,
     line_of: LineOf | None = None,
     translator: DagsterSlingTranslator | None = None,
 ) -> list[Problem]:
@@ -95,7 +95,7 @@ class _Checker:
     def add(self, path: Path, message: str, severity: str = ERROR, code: str = "") -> None:
         self.problems.append(Problem(path, self.line_of(path), severity, message, code))
 
-    def replication(self, rep: Replication) -> None:
+    def replication(self, rep: ReplicationConfig) -> None:
         for key in ("source", "target"):
             value = getattr(rep, key)
             if value is None or value == "":
@@ -221,7 +221,7 @@ class _Checker:
                     WARNING,
                 )
 
-    def storable(self, rep: Replication) -> None:
+    def storable(self, rep: ReplicationConfig) -> None:
         """Values YAML can hold but JSON and PostgreSQL text cannot, and non-text keys."""
         roots: list[tuple[Path, Any]] = [((key,), value) for key, value in rep.extra.items()]
         roots += [(("source",), rep.source), (("target",), rep.target), (("defaults",), rep.defaults)]
@@ -243,7 +243,7 @@ class _Checker:
             elif isinstance(value, str) and "\x00" in value:
                 self.add(path, "the text contains a NUL character, which cannot be stored")
 
-    def asset_keys(self, rep: Replication, translator: DagsterSlingTranslator) -> None:
+    def asset_keys(self, rep: ReplicationConfig, translator: DagsterSlingTranslator) -> None:
         if not isinstance(rep.streams, dict) or not isinstance(rep.defaults, dict):
             return
         seen: dict[tuple[str, ...], Any] = {}

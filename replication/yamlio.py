@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from replication.model import Replication, canonical_stream
+from replication.config import ReplicationConfig, canonical_stream
 from replication.util import paused_gc
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -40,7 +40,7 @@ class YamlError(ValueError):
 
 @dataclass(slots=True)
 class Document:
-    replication: Replication
+    replication: ReplicationConfig
     # Path of a mapping key, e.g. ("streams", "public.users", "mode") -> its line.
     lines: dict[Path, int] = field(default_factory=dict)
 
@@ -56,7 +56,7 @@ class Document:
 def parse(source: str | bytes) -> Document:
     """Parse a replication document. Raises `YamlError` with a line number."""
     data, lines = load_mapping(source, "a mapping with source, target and streams")
-    return Document(Replication.from_dict(data), lines)
+    return Document(ReplicationConfig.from_dict(data), lines)
 
 
 def load_value(source: str) -> Any:
@@ -94,7 +94,7 @@ def load_mapping(source: str | bytes, expected: str) -> tuple[dict[Any, Any], di
     return data, builder.lines
 
 
-def emit(replication: Replication) -> str:
+def emit(replication: ReplicationConfig) -> str:
     doc = _Ordered(replication.to_dict())
     if isinstance(doc.get("defaults"), dict):
         doc["defaults"] = _Ordered(doc["defaults"])

@@ -3,26 +3,16 @@ meaning of the values is `replication.validate`'s business."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django import forms
 
-from replication.connections import TYPES
+from replication.config import NAME, ReplicationConfig
+from replication.connections import FIELDS, MASK, TYPES, field_secrets, is_secret
 from replication.spec import MODES, STREAM_KEYS
-from replication.yamlio import YamlError, dump, load_value
+from replication.yamlio import MAX_BYTES, YamlError, dump, load_value
 
-TEXT_KEYS = ("id", "description", "mode", "object", "update_key", "where", "schedule", "sql")
-LIST_KEYS = ("primary_key", "select", "files", "tags")
-YAML_KEYS = (
-    "columns",
-    "transforms",
-    "source_options",
-    "target_options",
-    "change_capture_options",
-    "hooks",
-    "meta",
-)
-BOOL_KEYS = ("single", "disabled")
 OTHER = "other_keys"
 
 
@@ -186,7 +176,7 @@ class StreamForm(KeysForm):
 
 class ReplicationForm(forms.Form):
     name = forms.RegexField(
-        regex=r"^[-\w]{1,200}$",
+        regex=rf"^{NAME.pattern}$",
         max_length=200,
         error_messages={"invalid": "letters, digits, - and _ only"},
     )
@@ -197,6 +187,18 @@ class ReplicationForm(forms.Form):
 class SettingsForm(ReplicationForm):
     env = YamlField(kind="map", help_text="variables, e.g. SLING_THREADS: 4")
     hooks = YamlField(kind="map", help_text="start / end: lists of hooks")
+
+    def apply(self, config: ReplicationConfig, defaults: dict[str, Any]) -> ReplicationConfig:
+        """`config` with these settings and `defaults`; call after is_valid()."""
+        data = self.cleaned_data
+        return replace(
+            config,
+            source=data["source"],
+            target=data["target"],
+            env=data["env"] or {},
+            hooks=data["hooks"] or {},
+            defaults=defaults,
+        )
 
 
 class NewStreamForm(forms.Form):
@@ -242,18 +244,66 @@ class ImportForm(forms.Form):
         data = super().clean()
         upload = data.get("file")
         if upload:
-            data["text"] = upload.read(10 * 1024 * 1024 + 1)
+            data["text"] = upload.read(MAX_BYTES + 1)
         if not data.get("text") or not data["text"].strip():
             raise forms.ValidationError("paste YAML or choose a file")
         return data
 
 
 class ConnectionForm(forms.Form):
+    """A connection: its name, type, URL and the fields usual for its type, plus any
+    others as YAML. Secret fields never show their value (`secret_names` had one)."""
+
     name = forms.RegexField(
         regex=r"^[A-Za-z_][A-Za-z0-9_]{0,199}$", error_messages={"invalid": "letters, digits and _"}
     )
     type = forms.ChoiceField(choices=[(t, t) for t in TYPES])
     url = forms.CharField(required=False, max_length=4000, help_text="instead of the fields below")
+
+    def __init__(self, data: Any = None, *, connection: Any = None, conn_type: str = "postgres") -> None:
+        params = connection.params if connection else {}
+        initial: dict[str, Any] = {"type": conn_type}
+        if connection:
+            initial.update(name=connection.name, url=params.get("url", ""))
+        super().__init__(data, initial=initial)
+        self.conn_type = conn_type
+        stored = field_secrets(connection.secrets) if connection else {}
+        for field in FIELDS.get(conn_type, []):
+            if field == "url":
+                continue
+            if is_secret(field):
+                widget = forms.PasswordInput(
+                    render_value=False,
+                    attrs={
+                        "placeholder": f"{MASK} (unchanged)" if field in stored else "",
+                        "autocomplete": "off",
+                    },
+                )
+                self.fields[field] = forms.CharField(required=False, widget=widget, max_length=20_000)
+            else:
+                self.fields[field] = forms.CharField(
+                    required=False, max_length=4000, initial=params.get(field, "")
+                )
+        others = {k: v for k, v in params.items() if k not in FIELDS.get(conn_type, []) and k != "url"}
+        self.fields["other"] = YamlField(
+            kind="map",
+            label="Other fields",
+            initial=dump(others).rstrip("\n") if others else "",
+            help_text="any further field, as YAML (`key: value`); secret ones are stored apart",
+        )
+        self.secret_names = list(stored)
+
+    def sling_fields(self) -> dict[str, Any]:
+        """The connection's fields as Sling names them (call after is_valid()); stored secrets
+        the form leaves empty are not among them (`connections.carry_secrets` keeps those)."""
+        data = self.cleaned_data
+        fields: dict[str, Any] = {"type": self.conn_type, **(data.get("other") or {})}
+        for name in FIELDS.get(data["type"], []):
+            if data.get(name):
+                fields[name] = data[name]
+        if data.get("url"):
+            fields["url"] = data["url"]
+        return fields
 
 
 class DownstreamAssetForm(forms.Form):

@@ -7,8 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from replication.connections import masked, merge_secrets
-from replication.model import Replication as Config
+from replication.config import ReplicationConfig
+from replication.connections import env_value, masked, merge_secrets
 from replication.yamlio import emit
 from studio.fields import EncryptedJSONField
 
@@ -41,6 +41,14 @@ class Connection(models.Model):
     def full_params(self) -> dict[str, Any]:
         return merge_secrets(self.params, self.secrets)
 
+    def sling_env(self) -> str:
+        """The value of the environment variable (named as the connection) that gives sling it."""
+        return env_value(self.type, self.full_params())
+
+    def secret_values(self) -> list[str]:
+        """Every secret value, to mask wherever sling's output is shown."""
+        return [str(value) for value in self.secrets.values() if value not in (None, "")]
+
 
 class Replication(models.Model):
     name = models.SlugField(max_length=200, unique=True, allow_unicode=True)
@@ -62,12 +70,12 @@ class Replication(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def as_config(self, streams: dict[str, Any] | None = None) -> Config:
+    def as_config(self, streams: dict[str, Any] | None = None) -> ReplicationConfig:
         """The `replication` package's object for this row; its streams are read
         (one query) unless given as {name: config}."""
         if streams is None:
             streams = dict(self.streams.values_list("name", "config"))
-        return Config(
+        return ReplicationConfig(
             source=self.source or None,
             target=self.target or None,
             streams=streams,
@@ -103,12 +111,12 @@ class Revision(models.Model):
         return f"{self.replication} v{self.version}"
 
     @classmethod
-    def document_of(cls, config: Config) -> str:
+    def document_of(cls, config: ReplicationConfig) -> str:
         return json.dumps(config.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
     @property
-    def config(self) -> Config:
-        return Config.from_dict(json.loads(self.document))
+    def config(self) -> ReplicationConfig:
+        return ReplicationConfig.from_dict(json.loads(self.document))
 
     @property
     def yaml(self) -> str:

@@ -42,7 +42,7 @@ def can(user: Any, action: str) -> bool:
 def role_required(action: str, methods: tuple[str, ...] = ("GET", "POST")) -> Callable[..., Any]:
     """Refuse (403, saying which role is needed) requests of `methods` by users who may not `action`.
 
-    Put it below @login_required, so anonymous users are sent to sign in first."""
+    Anonymous users never get here: LoginRequiredMiddleware sends them to sign in first."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)

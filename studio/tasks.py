@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from studio import models, runs
+from studio import models
+from studio.services.executor import run_execute
 
 
 @task()
@@ -13,4 +14,4 @@ def execute_run(run_id: int) -> str:
     run = models.Run.objects.filter(pk=run_id).first()
     if run is None:
         return "deleted"
-    return runs.run_execute(run).status
+    return run_execute(run).status

@@ -4,24 +4,24 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from studio.views import connections, dagster, lineage, replications, runs
+from studio.views import connections, dagster, downstream, editor, history, lineage, replications, runs, yaml
 
 replication_urls = [
-    path("", replications.editor, name="editor"),
-    path("settings/", replications.settings_save, name="settings-save"),
-    path("settings/check/", replications.settings_check, name="settings-check"),
-    path("streams/", replications.streams_table, name="streams-table"),
-    path("streams/add/", replications.stream_add, name="stream-add"),
-    path("streams/bulk/", replications.streams_bulk, name="streams-bulk"),
-    path("streams/<int:pk>/", replications.stream_edit, name="stream-edit"),
-    path("streams/<int:pk>/check/", replications.stream_check, name="stream-check"),
-    path("problems/", replications.problems, name="problems"),
-    path("yaml/", replications.yaml_preview, name="yaml-preview"),
-    path("download/", replications.yaml_download, name="yaml-download"),
+    path("", editor.editor, name="editor"),
+    path("settings/", editor.settings_save, name="settings-save"),
+    path("settings/check/", editor.settings_check, name="settings-check"),
+    path("streams/", editor.streams_table, name="streams-table"),
+    path("streams/add/", editor.stream_add, name="stream-add"),
+    path("streams/bulk/", editor.streams_bulk, name="streams-bulk"),
+    path("streams/<int:pk>/", editor.stream_edit, name="stream-edit"),
+    path("streams/<int:pk>/check/", editor.stream_check, name="stream-check"),
+    path("problems/", editor.problems, name="problems"),
+    path("yaml/", yaml.yaml_preview, name="yaml-preview"),
+    path("download/", yaml.yaml_download, name="yaml-download"),
     path("dagster/", dagster.export, name="dagster-export"),
-    path("import/", replications.import_yaml, name="yaml-import"),
-    path("history/", replications.history, name="history"),
-    path("history/<int:version>/restore/", replications.revision_restore, name="revision-restore"),
+    path("import/", yaml.import_yaml, name="yaml-import"),
+    path("history/", history.history, name="history"),
+    path("history/<int:version>/restore/", history.revision_restore, name="revision-restore"),
     path("run/", runs.run_start, name="run-start"),
     path("streams/<int:pk>/run/", runs.stream_run, name="stream-run"),
     path("duplicate/", replications.replication_duplicate, name="replication-duplicate"),
@@ -29,7 +29,7 @@ replication_urls = [
 ]
 
 connection_urls = [
-    path("", connections.connection_list, name="connections"),
+    path("", connections.connection_list_page, name="connections"),
     path("new/", connections.connection_edit, name="connection-new"),
     path("<str:name>/", connections.connection_edit, name="connection-edit"),
     path("<str:name>/delete/", connections.connection_delete, name="connection-delete"),
@@ -54,9 +54,9 @@ lineage_urls = [
     path("suggest/", lineage.suggest, name="lineage-suggest"),
     path("path/", lineage.path, name="lineage-path"),
     path("export/<str:fmt>/", lineage.export, name="lineage-export"),
-    path("downstream/new/", lineage.downstream_new, name="lineage-downstream-new"),
-    path("downstream/<int:pk>/", lineage.downstream_edit, name="lineage-downstream-edit"),
-    path("downstream/<int:pk>/delete/", lineage.downstream_delete, name="lineage-downstream-delete"),
+    path("downstream/new/", downstream.downstream_new, name="lineage-downstream-new"),
+    path("downstream/<int:pk>/", downstream.downstream_edit, name="lineage-downstream-edit"),
+    path("downstream/<int:pk>/delete/", downstream.downstream_delete, name="lineage-downstream-delete"),
 ]
 
 urlpatterns = [
@@ -66,6 +66,7 @@ urlpatterns = [
     path("connections/", include(connection_urls)),
     path("runs/", include(run_urls)),
     path("lineage/", include(lineage_urls)),
+    # Sign-in is required everywhere (LoginRequiredMiddleware) but here: LoginView says so itself.
     path("login/", auth_views.LoginView.as_view(template_name="studio/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

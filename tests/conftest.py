@@ -12,7 +12,9 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 
-from studio import models, services
+from replication.config import ReplicationConfig
+from studio import models
+from studio.services.replications import replication_save
 
 
 @pytest.fixture
@@ -23,15 +25,18 @@ def fast_hasher(settings):
 
 @pytest.fixture
 def data_dir(settings, tmp_path):
-    """A fresh DATA_DIR (and Sling home) per test, so tests never touch the developer's data."""
-    settings.DATA_DIR = tmp_path
-    settings.SLING_HOME_DIR = tmp_path / "sling"
-    return tmp_path
+    """A fresh DATA_DIR (and Sling home) per test, so tests never touch the developer's data;
+    beside it in `tmp_path` the test's own files (CSV sources, databases)."""
+    settings.DATA_DIR = tmp_path / "data"
+    settings.SLING_HOME_DIR = settings.DATA_DIR / "sling"
+    settings.DATA_DIR.mkdir()
+    return settings.DATA_DIR
 
 
 @pytest.fixture
 def user(db, client, fast_hasher):
-    """Alice, an editor and operator, signed in on `client` (tests/test_roles.py covers the other roles)."""
+    """Alice, an editor and operator, signed in on `client`
+    (tests/views/test_roles.py covers the other roles)."""
     alice = get_user_model().objects.create_user("alice", "alice@example.com", "alice-password")
     alice.groups.add(*(Group.objects.get_or_create(name=role)[0] for role in ("editor", "operator")))
     client.force_login(alice)
@@ -70,8 +75,8 @@ def _make_replication(
         streams = {f"public.t{i:04}": {"object": f"raw.t{i:04}"} for i in range(streams)}
     if defaults is None:
         defaults = {"mode": "full-refresh"}
-    config = services.Config(source=source, target=target, streams=streams, defaults=defaults)
-    return services.replication_save(name=name, config=config, user=user, summary="created")
+    config = ReplicationConfig(source=source, target=target, streams=streams, defaults=defaults)
+    return replication_save(name=name, config=config, user=user, summary="created")
 
 
 @pytest.fixture

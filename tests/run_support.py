@@ -8,7 +8,9 @@ from pathlib import Path
 
 from django.core.management import call_command
 
-from studio import models, services
+from studio import models
+from studio.services.connections import connection_save
+from studio.services.replications import replication_import
 
 
 def write_csv(path: Path, rows: int, *, start: int = 0) -> Path:
@@ -18,11 +20,11 @@ def write_csv(path: Path, rows: int, *, start: int = 0) -> Path:
 
 
 def sqlite_connection(name: str, path: Path) -> models.Connection:
-    return services.connection_save(name=name, fields={"type": "sqlite", "url": f"sqlite://{path}"})
+    return connection_save(name=name, fields={"type": "sqlite", "url": f"sqlite://{path}"})
 
 
 def replication(name: str, text: str) -> models.Replication:
-    stored, _ = services.replication_import(name=name, text=text)
+    stored, _ = replication_import(name=name, text=text)
     return stored
 
 

@@ -3,21 +3,20 @@ so every signed-in user may download it, as they may its YAML)."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from replication.dagster_export import zip_bytes
-from studio import models, services
+from replication.dagster.location import zip_bytes
+from studio import models
+from studio.services.dagster import dagster_location
 
 
 @require_GET
-@login_required
 def export(request: HttpRequest, name: str) -> HttpResponse:
     replication = get_object_or_404(models.Replication, name=name)
-    files = services.dagster_location(names=[replication.name])
+    files = dagster_location(names=[replication.name])
     folder = f"{replication.name}-dagster"
     response = HttpResponse(zip_bytes(files, folder), content_type="application/zip")
     response["Content-Disposition"] = content_disposition_header(True, f"{folder}.zip")

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
-from studio import models, runs
+from studio import models
 from studio.roles import role_required
+from studio.selectors import runs as selectors
+from studio.services import runs as service
 
 RUN = "studio/run.html"
 
 
 def _run(pk: int) -> models.Run:
-    return get_object_or_404(models.Run.objects.select_related("replication", "requested_by"), pk=pk)
+    return get_object_or_404(selectors.runs_with_details(), pk=pk)
 
 
 def _started(request: HttpRequest, run: models.Run) -> HttpResponse:
@@ -31,42 +31,38 @@ def _started(request: HttpRequest, run: models.Run) -> HttpResponse:
 
 
 @require_POST
-@login_required
 @role_required("run")
 def run_start(request: HttpRequest, name: str) -> HttpResponse:
     """Run the whole replication, or the streams ticked in the editor (`stream` ids)."""
     replication = get_object_or_404(models.Replication, name=name)
     ids = [int(pk) for pk in request.POST.getlist("streams") if pk.isdigit()]
-    names = list(replication.streams.filter(pk__in=ids).values_list("name", flat=True)) if ids else []
+    names = selectors.stream_names(replication, ids) if ids else []
     if ids and not names:
         messages.error(request, "None of the ticked streams exist any more; reload the page.")
         return redirect("editor", name)
-    run = runs.run_queue(
+    run = service.run_queue(
         replication=replication, streams=names, mode=request.POST.get("mode", ""), user=request.user
     )
     return _started(request, run)
 
 
 @require_POST
-@login_required
 @role_required("run")
 def stream_run(request: HttpRequest, name: str, pk: int) -> HttpResponse:
     stream = get_object_or_404(models.Stream, replication__name=name, pk=pk)
-    run = runs.run_queue(replication=stream.replication, streams=[stream.name], user=request.user)
+    run = service.run_queue(replication=stream.replication, streams=[stream.name], user=request.user)
     return _started(request, run)
 
 
 @require_GET
-@login_required
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(pk)
-    log, offset = runs.run_log(run=run)
+    log, offset = selectors.run_log(run=run)
     context = {"run": run, "run_streams": run.run_streams.all(), "log": log, "offset": offset}
     return render(request, RUN, context)
 
 
 @require_GET
-@login_required
 def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The header and per-stream table; polled while the run is active."""
     run = _run(pk)
@@ -78,7 +74,6 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@login_required
 def run_log(request: HttpRequest, pk: int) -> HttpResponse:
     """New log lines from `offset` (appended to the page), and the poller for the next ones."""
     run = _run(pk)
@@ -86,16 +81,15 @@ def run_log(request: HttpRequest, pk: int) -> HttpResponse:
         offset = max(0, int(request.GET.get("offset", 0)))
     except ValueError:
         offset = 0
-    text, offset = runs.run_log(run=run, offset=offset)
+    text, offset = selectors.run_log(run=run, offset=offset)
     context = {"run": run, "lines": text, "offset": offset, "more": run.is_active or bool(text)}
     return render(request, f"{RUN}#log-poller", context)
 
 
 @require_POST
-@login_required
 @role_required("run")
 def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    run = runs.run_cancel(run=_run(pk))
+    run = service.run_cancel(run=_run(pk))
     if run.status == models.Run.Status.CANCELLED:
         messages.success(request, f"Run #{run.pk} cancelled.")
     elif run.cancel_requested:
@@ -104,28 +98,19 @@ def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
 @role_required("run")
 def run_again(request: HttpRequest, pk: int) -> HttpResponse:
     old = _run(pk)
     replication = old.replication or old.replication_name
-    run = runs.run_queue(replication=replication, streams=old.streams, mode=old.mode, user=request.user)
+    run = service.run_queue(replication=replication, streams=old.streams, mode=old.mode, user=request.user)
     return _started(request, run)
 
 
 @require_GET
-@login_required
 def run_list(request: HttpRequest) -> HttpResponse:
     """Run history: all runs, or one replication's (`?replication=`), or one stream's (`&stream=`)."""
     name, stream = request.GET.get("replication", ""), request.GET.get("stream", "")
-    rows = models.RunStream.objects.filter(run=OuterRef("pk")).values("run").annotate(total=Sum("rows"))
-    queryset = models.Run.objects.select_related("requested_by").annotate(
-        rows_total=Subquery(rows.values("total"))
-    )
-    if name:
-        queryset = queryset.filter(replication_name=name)
-    if stream:
-        queryset = queryset.filter(run_streams__name=stream).distinct()
-    page = Paginator(queryset.prefetch_related("run_streams"), 50).get_page(request.GET.get("page"))
+    runs = selectors.run_list(replication=name, stream=stream)
+    page = Paginator(runs, 50).get_page(request.GET.get("page"))
     context = {"page": page, "replication_name": name, "stream": stream}
     return render(request, "studio/runs.html", context)

@@ -79,7 +79,7 @@ def test_the_main_journey(page, tmp_path):
     page.click("#stream-panel >> text=Run stream")
     page.wait_for_url("**/runs/*/")
     # What the worker's task does with the queued run (the worker command itself installs
-    # signal handlers, which only the main thread may; tests/test_worker.py runs it for real).
+    # signal handlers, which only the main thread may; tests/commands/test_worker.py runs it for real).
     queued = models.Run.objects.get(status="queued")
     worker = threading.Thread(target=execute_run.call, args=(queued.pk,))
     worker.start()

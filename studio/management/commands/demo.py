@@ -8,7 +8,9 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from studio import models, services
+from studio import models
+from studio.services.connections import connection_save
+from studio.services.replications import replication_import
 
 DEMO_USER = ("demo", "demo")
 # One user per role to try them out, each with their name as password.
@@ -42,9 +44,9 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> str:
         demo_db = settings.DATA_DIR / "demo.sqlite"
-        services.connection_save(name="DEMO_SQLITE", fields={"type": "sqlite", "url": f"sqlite://{demo_db}"})
+        connection_save(name="DEMO_SQLITE", fields={"type": "sqlite", "url": f"sqlite://{demo_db}"})
         text = (settings.BASE_DIR / "demo" / "replication.yaml").read_bytes()
-        services.replication_import(name="demo", text=text)
+        replication_import(name="demo", text=text)
         for asset in DOWNSTREAM:
             models.DownstreamAsset.objects.update_or_create(key=asset["key"], defaults=asset)
         username, password = DEMO_USER

@@ -5,8 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from studio import services
+from studio.errors import NotFound
 from studio.management.output import fail
+from studio.services.dagster import dagster_location
 
 
 class Command(BaseCommand):
@@ -21,8 +22,8 @@ class Command(BaseCommand):
         if bool(names) == all:
             fail(self, ["error: name replications or give --all, not both"])
         try:
-            files = services.dagster_location(names=None if all else names)
-        except services.NotFound as exc:
+            files = dagster_location(names=None if all else names)
+        except NotFound as exc:
             fail(self, [f"error: {exc}"])
         folder = Path(output)
         for path, text in files.items():

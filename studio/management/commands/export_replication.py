@@ -5,8 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from studio import services
+from studio.errors import NotFound
 from studio.management.output import fail
+from studio.selectors.replications import replication_yaml
 
 
 class Command(BaseCommand):
@@ -18,8 +19,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, name: str, output: str | None, **options: Any) -> None:
         try:
-            text = services.replication_export(name=name)
-        except services.NotFound as exc:
+            text = replication_yaml(name=name)
+        except NotFound as exc:
             fail(self, [f"error: {exc}"])
         if not output:
             self.stdout.write(text, ending="")

@@ -5,8 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from studio import services
+from studio.errors import Refused
 from studio.management.output import fail, problem_line
+from studio.services.connections import connections_import
 
 
 class Command(BaseCommand):
@@ -21,8 +22,8 @@ class Command(BaseCommand):
         except OSError as exc:
             fail(self, [f"{file}: error: cannot read file: {exc.strerror}"])
         try:
-            connections = services.connections_import(text=text)
-        except services.Refused as exc:
+            connections = connections_import(text=text)
+        except Refused as exc:
             fail(self, [problem_line(file, p) for p in exc.problems])
         except ValueError as exc:
             fail(self, [f"{file}: error: {exc}"])

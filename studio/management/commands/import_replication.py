@@ -6,8 +6,9 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils.text import slugify
 
-from studio import services
+from studio.errors import Refused
 from studio.management.output import fail, problem_line
+from studio.services.replications import replication_import
 
 
 class Command(BaseCommand):
@@ -25,8 +26,8 @@ class Command(BaseCommand):
         except OSError as exc:
             fail(self, [f"{file}: error: cannot read file: {exc.strerror}"])
         try:
-            replication, warnings = services.replication_import(name=name, text=text)
-        except services.Refused as exc:
+            replication, warnings = replication_import(name=name, text=text)
+        except Refused as exc:
             fail(self, [problem_line(file, p) for p in exc.problems])
         for problem in warnings:
             self.stderr.write(problem_line(file, problem))

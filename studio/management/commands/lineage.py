@@ -4,9 +4,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from replication import lineage
-from studio import services
+from replication.lineage.graph import SelectionError
+from studio.errors import NotFound
 from studio.management.output import fail
+from studio.selectors.lineage import lineage_document
 
 
 class Command(BaseCommand):
@@ -20,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, name: str | None, format: str, select: str | None, **options: Any) -> None:
         try:
             # The same function serves the page's JSON and DOT export.
-            text = services.lineage_document(replication=name, selector=select, fmt=format)
-        except (services.NotFound, lineage.SelectionError) as exc:
+            text = lineage_document(replication=name, selector=select, fmt=format)
+        except (NotFound, SelectionError) as exc:
             fail(self, [f"error: {exc}"])
         self.stdout.write(text, ending="")

@@ -8,8 +8,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, OutputWrapper
 
-from studio import models, runs
+from studio import models
 from studio.management.output import fail
+from studio.services import runs
+from studio.services.executor import run_execute
 
 Status = models.Run.Status
 
@@ -37,7 +39,7 @@ class Command(BaseCommand):
             return f"queued run #{run.pk}"
         cancel = threading.Event()
         with _cancel_on_ctrl_c(cancel, self.stderr):
-            run = runs.run_execute(run, on_line=self.line, cancel=cancel)
+            run = run_execute(run, on_line=self.line, cancel=cancel)
         self.stdout.write("\n" + stream_table(run))
         summary = f"run #{run.pk} {run.status} in {run.duration or 0:.1f} s"
         if run.status != Status.SUCCEEDED:

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from studio import runs
+from studio.services.executor import run_reap
 
 
 class Command(BaseCommand):
@@ -36,7 +36,7 @@ class Command(BaseCommand):
         )
 
     def reap(self) -> None:
-        for run in runs.run_reap():
+        for run in run_reap():
             self.stdout.write(f"run #{run.pk} of {run.replication_name}: failed ({run.error})")
 
     def reap_forever(self, every: float) -> None:

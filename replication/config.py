@@ -1,0 +1,177 @@
+"""The replication config as Python objects.
+
+A `ReplicationConfig` keeps every value as it was written: option maps, hooks and
+unknown keys are plain data, so nothing Sling knows (or a newer Sling will know)
+is lost on the way through the studio. Typed accessors and `validate()` tell
+what the values mean and whether they are right.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from replication.spec import MERGED_OPTION_KEYS, STREAM_KEYS, TOP_KEYS
+
+StreamConfig = dict[str, Any]
+
+# A replication's name in the studio: also its file name (`NAME.yaml`) and, cleaned, its Dagster op.
+NAME = re.compile(r"[-\w]{1,200}")
+
+
+@dataclass(slots=True)
+class ReplicationConfig:
+    source: Any
+    target: Any
+    # Stream name -> its own keys, in file order; None when written as `name:`.
+    streams: dict[Any, StreamConfig | None]
+    defaults: StreamConfig = field(default_factory=dict)
+    hooks: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, Any] = field(default_factory=dict)
+    # Unknown top-level keys, and known ones whose value was written empty
+    # (`defaults:` or `env: {}`), kept verbatim so a round trip loses nothing.
+    # Emitted sorted by name after the known keys.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ReplicationConfig:
+        """Build from a loaded YAML mapping without judging it; `validate()` judges."""
+        extra = {k: v for k, v in data.items() if k not in TOP_KEYS or _is_empty(v)}
+
+        def mapping(key: str) -> Any:
+            value = data.get(key)
+            return {} if _is_empty(value) else value
+
+        return cls(
+            source=data.get("source"),
+            target=data.get("target"),
+            streams=mapping("streams"),
+            defaults=mapping("defaults"),
+            hooks=mapping("hooks"),
+            env=mapping("env"),
+            extra=extra,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The canonical document: known keys in a fixed order, then unknown ones."""
+        out: dict[str, Any] = {}
+        values = {
+            "source": self.source,
+            "target": self.target,
+            "defaults": canonical_stream(self.defaults) if self.defaults else None,
+            "hooks": self.hooks or None,
+            "streams": {
+                name: None if cfg is None else canonical_stream(cfg) for name, cfg in self.streams.items()
+            }
+            if self.streams
+            else None,
+            "env": self.env or None,
+        }
+        for key in TOP_KEYS:
+            if values[key] is not None:
+                out[key] = values[key]
+            elif key in self.extra:
+                out[key] = self.extra[key]
+        for key in sorted((k for k in self.extra if k not in TOP_KEYS), key=str):
+            out[key] = self.extra[key]
+        return out
+
+    def stream_names(self) -> list[str]:
+        return [str(name) for name in self.streams]
+
+    def effective(self, name: Any) -> StreamConfig:
+        return effective_config(self.defaults, self.streams[name])
+
+
+def with_stream(
+    streams: dict[Any, StreamConfig | None], old: Any, new: Any, config: StreamConfig | None
+) -> dict[Any, StreamConfig | None]:
+    """`streams` with stream `old` renamed `new` and given `config`, in its place."""
+    return {(new if name == old else name): (config if name == old else c) for name, c in streams.items()}
+
+
+def bulk_edit(
+    streams: dict[Any, StreamConfig | None],
+    names: list[str],
+    action: str,
+    *,
+    key: str | None = None,
+    value: Any = None,
+) -> dict[Any, StreamConfig | None]:
+    """The streams after `action` (enable, disable, duplicate, delete, set) on `names`."""
+    chosen = set(names)
+    out: dict[Any, StreamConfig | None] = {}
+    for name, config in streams.items():
+        if name not in chosen:
+            out[name] = config
+            continue
+        own = dict(config or {})
+        if action == "delete":
+            continue
+        if action == "enable":
+            own.pop("disabled", None)
+        elif action == "disable":
+            own["disabled"] = True
+        elif action == "set" and key:
+            if value is None:
+                own.pop(key, None)
+            else:
+                own[key] = value
+        elif action == "duplicate":
+            out[name] = config
+            copy = f"{name}_copy"
+            while copy in streams or copy in out:
+                copy += "_copy"
+            name = copy
+        out[name] = own or (None if config is None else {})
+    return out
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == {}
+
+
+def canonical_stream(config: StreamConfig) -> StreamConfig:
+    """Known stream keys in the canonical order, then unknown keys sorted by name."""
+    known = {k: config[k] for k in STREAM_KEYS if k in config}
+    known.update((k, config[k]) for k in sorted((k for k in config if k not in STREAM_KEYS), key=str))
+    return known
+
+
+def effective_config(defaults: StreamConfig, own: StreamConfig | None) -> StreamConfig:
+    """A stream's config with `defaults` merged under it, as Sling merges them.
+
+    Option maps merge key by key (stream wins); `columns` merge only when the
+    stream prefixes its column names with `+`; `hooks` of the stream replace
+    the defaults' when not empty; `meta` merges deeply (as dagster-sling does);
+    every other key comes from defaults only when the stream lacks it.
+    """
+    own = own or {}
+    merged = dict(own)
+    for key, default in (defaults or {}).items():
+        if key not in own:
+            merged[key] = default
+            continue
+        value = own[key]
+        if key in MERGED_OPTION_KEYS and isinstance(default, dict) and isinstance(value, dict):
+            merged[key] = {**default, **value}
+        elif key == "columns" and isinstance(default, dict) and isinstance(value, dict):
+            if any(str(c).startswith("+") for c in value):
+                merged[key] = {**default, **{str(c).lstrip("+"): t for c, t in value.items()}}
+        elif key == "hooks" and not value:
+            merged[key] = default
+        elif key == "meta" and isinstance(default, dict) and isinstance(value, dict):
+            merged[key] = deep_merge(default, value)
+    return merged
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`over` merged onto `base`, recursing into maps both have."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out

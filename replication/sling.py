@@ -1,0 +1,458 @@
+"""The one place that talks to the `sling` binary.
+
+- `find_binary()` finds it: it ships inside PyPI's platform wheels
+  (`sling-linux-amd64` etc.) as `<package>/bin/sling-<os>-<arch>`. The `sling`
+  wrapper package is not used: it downloads the binary at import time, which
+  fails offline. Nothing here downloads anything.
+- `environment()` builds what sling sees: Sling's home, JSON logs and the
+  connections it is given.
+- `prepare()` writes the replication (only the chosen streams) to a file and
+  builds the argv: a list, never a shell string, so stream names, objects and
+  SQL reach Sling as data. `execute()` starts sling, reads its JSON log line by
+  line (`SLING_LOGGING=JSON`, so a stream named "INF" is not mangled as in
+  dagster#32208), masks secrets in every line, and reports per-stream status,
+  rows and timing as they happen.
+- `call()` runs a short command (`conns test`, `conns discover`) and returns
+  its output; `discovered()` reads what `conns discover` printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import platform
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from replication.config import ReplicationConfig
+from replication.connections import MASK
+from replication.yamlio import emit
+
+# Sling's own connection names and URL-style names need no studio connection.
+BUILTIN_CONNECTIONS = frozenset({"LOCAL"})
+
+PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED = "pending", "running", "succeeded", "failed", "cancelled"
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_RUNNING = re.compile(r"^\[\d+ / \d+\] running stream (?P<name>.+)$")
+_SINGLE = re.compile(r"^Sling Replication \| .+ -> .+ \| (?P<name>.+)$")
+_ROWS = re.compile(
+    r"^(?:inserted (?P<n1>\d+) rows into (?P<t1>.+?) in \d|wrote (?P<n2>\d+) rows (?:\[.*?\] )?to (?P<t2>.+))"
+)
+_ERROR_HEADER = re.compile(r"^-{3,} (?P<name>.+?) -{3,}$")
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
+
+
+class RunError(Exception):
+    """A run that cannot start: the message is one line for the user."""
+
+
+# --- the binary ------------------------------------------------------------------------
+
+# (sys.platform, machine) -> wheel package; its binary is the name with dashes.
+_WHEELS = {
+    ("linux", "x86_64"): "sling_linux_amd64",
+    ("linux", "amd64"): "sling_linux_amd64",
+    ("linux", "aarch64"): "sling_linux_arm64",
+    ("linux", "arm64"): "sling_linux_arm64",
+    ("darwin", "arm64"): "sling_mac_arm64",
+    ("darwin", "x86_64"): "sling_mac_amd64",
+    ("win32", "amd64"): "sling_windows_amd64",
+    ("win32", "x86_64"): "sling_windows_amd64",
+}
+
+
+def wheel_package() -> str | None:
+    """The platform wheel's package name for this machine (None: no wheel for it)."""
+    return _WHEELS.get((sys.platform, platform.machine().lower()))
+
+
+def find_binary(override: str | None = None) -> str:
+    """The path of the sling binary: `override` (SLING_BINARY) or the platform wheel's.
+
+    Raises RunError with a one-line message when there is none.
+    """
+    if override:
+        path = Path(override).expanduser()
+        if not path.is_file():
+            raise RunError(f"the sling binary is missing: SLING_BINARY={override} does not exist")
+        if not os.access(path, os.X_OK):
+            raise RunError(f"the sling binary is not executable: SLING_BINARY={override}")
+        return str(path)
+    package = wheel_package()
+    if package is None:
+        machine = f"{sys.platform}/{platform.machine()}"
+        raise RunError(f"the sling binary is missing: no sling wheel for {machine}; set SLING_BINARY")
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        wheel = package.replace("_", "-")
+        raise RunError(f"the sling binary is missing: pip install {wheel} (or set SLING_BINARY)")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "bin"
+    name = package.replace("_", "-") + (".exe" if sys.platform == "win32" else "")
+    path = folder / name
+    if not path.is_file():
+        raise RunError(f"the sling binary is missing: {path} does not exist; reinstall {package}")
+    return str(path)
+
+
+# --- a run -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class StreamResult:
+    name: str
+    status: str = PENDING
+    rows: int | None = None
+    target: str | None = None
+    started: float | None = None
+    ended: float | None = None
+    error: str = ""
+
+    @property
+    def duration(self) -> float | None:
+        if self.started is None or self.ended is None:
+            return None
+        return self.ended - self.started
+
+
+@dataclass(slots=True)
+class RunResult:
+    exit_code: int
+    status: str
+    streams: list[StreamResult]
+    error: str = ""
+
+
+@dataclass(slots=True)
+class Prepared:
+    argv: list[str]
+    config_path: Path
+    streams: list[str]
+
+
+def subset(replication: ReplicationConfig, streams: Iterable[str] | None) -> ReplicationConfig:
+    """The replication with only `streams` (all when None); unknown names raise RunError."""
+    if not streams:
+        return replication
+    wanted = list(dict.fromkeys(streams))
+    known = {str(name): name for name in replication.streams}
+    missing = [s for s in wanted if s not in known]
+    if missing:
+        raise RunError(f"no stream named `{missing[0]}` in this replication")
+    return replace(replication, streams={known[s]: replication.streams[known[s]] for s in wanted})
+
+
+def prepare(
+    replication: ReplicationConfig,
+    *,
+    binary: str,
+    workdir: Path,
+    streams: Iterable[str] | None = None,
+    mode: str | None = None,
+) -> Prepared:
+    chosen = subset(replication, streams)
+    workdir.mkdir(parents=True, exist_ok=True)
+    config_path = workdir / "replication.yaml"
+    config_path.write_text(emit(chosen))
+    argv = [binary, "run", "-r", str(config_path)]
+    if mode:
+        argv += ["--mode", mode]
+    return Prepared(argv, config_path, [str(name) for name in chosen.streams])
+
+
+def needed_connections(replication: ReplicationConfig) -> list[str]:
+    """Connection names the run needs from the studio (built-ins and URLs excluded)."""
+    names = []
+    for value in (replication.source, replication.target):
+        if isinstance(value, str) and "://" not in value and value.upper() not in BUILTIN_CONNECTIONS:
+            names.append(value)
+    return names
+
+
+def mask(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret value, and any password in a URL, replaced by a mask."""
+    for secret in secrets:
+        if secret and len(secret) >= 3:
+            text = text.replace(secret, MASK)
+    return _URL_PASSWORD.sub(rf"\g<1>{MASK}\g<3>", text)
+
+
+def environment(
+    connections: Mapping[str, str], *, home: Path, base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment for sling: `base` (the process's), Sling's home, JSON logs, connections."""
+    env = dict(os.environ if base is None else base)
+    # The studio's own secrets are none of sling's business.
+    for name in (
+        "SECRET_KEY",
+        "SECRET_KEY_FILE",
+        "DATABASE_URL",
+        "STUDIO_ENCRYPTION_KEYS",
+        "STUDIO_ENCRYPTION_KEYS_FILE",
+    ):
+        env.pop(name, None)
+    home.mkdir(parents=True, exist_ok=True)
+    env.update(SLING_HOME_DIR=str(home), SLING_LOGGING="JSON", NO_COLOR="1")
+    env.update(connections)
+    return env
+
+
+class LogReader:
+    """Turns sling's output into display lines and per-stream results."""
+
+    def __init__(self, streams: Iterable[str], clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.streams = {name: StreamResult(name) for name in streams}
+        self.current: StreamResult | None = None
+        self._error_stream: StreamResult | None = None
+
+    def stream(self, name: str) -> StreamResult:
+        key = _normalize(name)
+        for known, result in self.streams.items():
+            if _normalize(known) == key:
+                return result
+        # A wildcard expands to streams the file does not name.
+        self.streams[name] = StreamResult(name)
+        return self.streams[name]
+
+    def stdout(self, raw: str) -> str:
+        """One line of sling's stdout (a JSON object when JSON logging is on)."""
+        try:
+            event = json.loads(raw)
+            message, level = _ANSI.sub("", str(event.get("msg", ""))).rstrip(), str(event.get("lvl", "info"))
+        except (ValueError, AttributeError):
+            message, level = _ANSI.sub("", raw).rstrip(), "info"
+        self._event(message)
+        return f"{level[:3].upper()} {message}" if message else ""
+
+    def stderr(self, raw: str) -> str:
+        """One line of sling's stderr: the error report closing a failed run."""
+        line = _ANSI.sub("", raw).rstrip()
+        header = _ERROR_HEADER.match(line)
+        if header:
+            self._error_stream = self.stream(header["name"])
+        elif line and self._error_stream is not None:
+            error = self._error_stream.error
+            self._error_stream.error = (error + "\n" + line).strip()[-2000:]
+        return line
+
+    def _event(self, message: str) -> None:
+        now = self.clock()
+        started = _RUNNING.match(message) or _SINGLE.match(message)
+        if started:
+            self.current = self.stream(started["name"])
+            self.current.status, self.current.started = RUNNING, now
+            return
+        if self.current is None:
+            return
+        rows = _ROWS.match(message)
+        if rows:
+            count = rows["n1"] or rows["n2"]
+            self.current.rows = (self.current.rows or 0) + int(count)
+            self.current.target = rows["t1"] or rows["t2"]
+        elif message.startswith("execution succeeded"):
+            self._finish(SUCCEEDED, now)
+        elif message.startswith("execution failed"):
+            self._finish(FAILED, now)
+
+    def _finish(self, status: str, now: float) -> None:
+        assert self.current is not None
+        self.current.status, self.current.ended = status, now
+        self.current = None
+
+    def finish(self, exit_code: int, cancelled: bool) -> list[StreamResult]:
+        now = self.clock()
+        for result in self.streams.values():
+            if result.status == RUNNING:
+                result.status, result.ended = (CANCELLED if cancelled else FAILED), now
+            elif result.status == PENDING and cancelled:
+                result.status = CANCELLED
+            if result.status == FAILED and not result.error and exit_code != 0:
+                result.error = "sling stopped before this stream finished" if not cancelled else ""
+        return list(self.streams.values())
+
+
+def _normalize(name: str) -> str:
+    return name.replace('"', "").replace("`", "").strip().lower()
+
+
+def execute(
+    prepared: Prepared,
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    secrets: Iterable[str] = (),
+    on_line: Callable[[str], None] = lambda line: None,
+    on_progress: Callable[[list[StreamResult]], None] = lambda results: None,
+    should_cancel: Callable[[], bool] = lambda: False,
+    on_start: Callable[[int], None] = lambda pid: None,
+    grace_seconds: float = 10.0,
+) -> RunResult:
+    """Run sling to the end (or until `should_cancel()`), reporting as it goes."""
+    secrets = [s for s in secrets if s]
+    reader = LogReader(prepared.streams)
+    try:
+        process = subprocess.Popen(
+            prepared.argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            bufsize=1,
+            start_new_session=True,  # its own process group, so a cancel reaches sling's children
+        )
+    except OSError as exc:
+        raise RunError(f"cannot start sling ({prepared.argv[0]}): {exc.strerror}") from None
+    try:
+        on_start(process.pid)
+        cancelled = _follow(process, reader, secrets, on_line, on_progress, should_cancel, grace_seconds)
+    except BaseException:
+        # Interrupted (Ctrl-C, a worker told to stop, an error in a callback): sling must not outlive us.
+        _stop(process, grace_seconds=min(grace_seconds, 5.0))
+        raise
+    exit_code = process.wait()
+    results = reader.finish(exit_code, cancelled)
+    for result in results:
+        result.error = mask(result.error, secrets)
+    if cancelled:
+        status = CANCELLED
+    elif exit_code == 0 and all(r.status != FAILED for r in results):
+        status = SUCCEEDED
+    else:
+        status = FAILED
+    error = "" if status == SUCCEEDED else _summary(exit_code, results, cancelled)
+    return RunResult(exit_code, status, results, error)
+
+
+def _follow(
+    process: subprocess.Popen[str],
+    reader: LogReader,
+    secrets: list[str],
+    on_line: Callable[[str], None],
+    on_progress: Callable[[list[StreamResult]], None],
+    should_cancel: Callable[[], bool],
+    grace_seconds: float,
+) -> bool:
+    """Read sling's output until both pipes close; True when a cancel was requested."""
+    lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
+    readers = [
+        threading.Thread(target=_pump, args=(process.stdout, "out", lines), daemon=True),
+        threading.Thread(target=_pump, args=(process.stderr, "err", lines), daemon=True),
+    ]
+    for thread in readers:
+        thread.start()
+    open_pipes, cancelled, kill_at = 2, False, None
+    while open_pipes:
+        try:
+            source, raw = lines.get(timeout=0.5)
+        except queue.Empty:
+            source, raw = "", None
+        if source and raw is None:
+            open_pipes -= 1
+        elif raw is not None:
+            text = reader.stdout(raw) if source == "out" else reader.stderr(raw)
+            if text:
+                on_line(mask(text, secrets))
+            if source == "out":
+                on_progress(list(reader.streams.values()))
+        if not cancelled and should_cancel():
+            cancelled, kill_at = True, time.monotonic() + grace_seconds
+            _signal(process, signal.SIGTERM)
+            on_line("--- cancel requested: sling was sent SIGTERM ---")
+        if kill_at is not None and time.monotonic() > kill_at:
+            _signal(process, signal.SIGKILL)
+            kill_at = None
+    return cancelled
+
+
+def _pump(pipe: Any, source: str, lines: queue.Queue[tuple[str, str | None]]) -> None:
+    for raw in pipe:
+        lines.put((source, raw))
+    lines.put((source, None))
+
+
+def _signal(process: subprocess.Popen[str], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)
+
+
+def _stop(process: subprocess.Popen[str], *, grace_seconds: float) -> None:
+    """SIGTERM sling's process group, then SIGKILL if it is still there after the grace time."""
+    _signal(process, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        _signal(process, signal.SIGKILL)
+        process.wait()
+
+
+def _summary(exit_code: int, results: list[StreamResult], cancelled: bool) -> str:
+    if cancelled:
+        return "cancelled by request"
+    failed = [r.name for r in results if r.status == FAILED]
+    if failed:
+        return f"{len(failed)} stream(s) failed: " + ", ".join(failed[:5])
+    return f"sling exited with code {exit_code}"
+
+
+# --- short commands: conns test, conns discover ---------------------------------------
+
+
+class SlingFailed(RunError):
+    """sling answered with an error; the message is masked and short."""
+
+
+def call(
+    binary: str,
+    args: Iterable[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    secrets: Iterable[str] = (),
+    timeout: float = 60,
+) -> str:
+    """Run `sling <args>` to its end with JSON output; its stdout, or SlingFailed."""
+    env = dict(env)
+    env.pop("SLING_LOGGING", None)
+    env["SLING_OUTPUT"] = "json"
+    try:
+        done = subprocess.run(
+            [binary, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise SlingFailed(f"sling did not answer within {timeout:.0f} s") from None
+    if done.returncode != 0:
+        lines = [line.strip("~ ") for line in _ANSI.sub("", done.stderr).splitlines() if line.strip()]
+        detail = " ".join(line for line in lines if not line.startswith(("fatal", "INF", "DBG")))[-500:]
+        raise SlingFailed(mask(detail or f"sling exited with {done.returncode}", secrets))
+    return done.stdout
+
+
+def discovered(output: str, *, files: bool) -> list[str]:
+    """Stream names in what `sling conns discover` printed: tables as `schema.table`,
+    files as paths (`file://` paths when `files` are local)."""
+    try:
+        table = json.loads(output.strip().splitlines()[-1]) if output.strip() else {"fields": [], "rows": []}
+        fields = [str(f).lower() for f in table["fields"]]
+        rows = [dict(zip(fields, row, strict=False)) for row in table["rows"]]
+    except (ValueError, KeyError, TypeError, IndexError):
+        raise SlingFailed("could not read what sling discovered") from None
+    if "schema" in fields:
+        return [f"{row['schema']}.{row['name']}" for row in rows]
+    prefix = "file://" if files else ""
+    return [f"{prefix}{row['name']}" for row in rows]

@@ -1,0 +1,140 @@
+"""The editor's view-model: everything the editor page shows of one replication."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+
+from replication.config import ReplicationConfig, effective_config, with_stream
+from replication.resolve import resolve_object
+from replication.translator import TranslationError, key_to_string, stream_definitions
+from replication.validate import Problem
+from replication.yamlio import emit_streams
+from studio import models, rules
+from studio.selectors.connections import target_schema
+from studio.selectors.runs import last_stream_runs
+
+STREAMS_PER_PAGE = 100
+SORTS = {"position": "position", "name": "name", "mode": "mode", "object": "object"}
+
+
+@dataclass(slots=True)
+class StreamRow:
+    pk: int
+    position: int
+    name: str
+    config: dict[str, Any] | None
+    effective: dict[str, Any]
+    object: str | None
+    problems: list[Problem]
+    last_run: models.RunStream | None = None
+
+    @property
+    def disabled(self) -> bool:
+        return self.effective.get("disabled") is True
+
+    @property
+    def wildcard(self) -> bool:
+        return "*" in self.name or "?" in self.name
+
+    @property
+    def own(self) -> dict[str, Any]:
+        return self.config or {}
+
+
+@dataclass
+class Editor:
+    """One replication as the editor shows it, from two queries."""
+
+    replication: models.Replication
+    config: ReplicationConfig
+    ids: dict[str, int]  # stream name -> row id
+    variables: dict[str, Any]  # what resolve_object needs besides the stream
+
+    def __post_init__(self) -> None:
+        self.positions = {name: i for i, name in enumerate(self.ids)}
+
+    @classmethod
+    def load(cls, replication: models.Replication) -> Editor:
+        rows = list(replication.streams.values_list("pk", "name", "config"))
+        config = replication.as_config({name: cfg for _, name, cfg in rows})
+        variables = {
+            "source_name": str(config.source or ""),
+            "target_name": str(config.target or ""),
+            "target_schema": target_schema(config.target),
+            "env": config.env,
+        }
+        ids = {name: pk for pk, name, _ in rows}
+        return cls(replication, config, ids, variables)
+
+    @cached_property
+    def problems(self) -> list[Problem]:
+        return rules.check(self.config)
+
+    def stream_name(self, pk: int) -> str | None:
+        """The name of the stream with row id `pk`, or None when it is not this replication's."""
+        return next((name for name, stream_pk in self.ids.items() if stream_pk == pk), None)
+
+    def row(self, name: str, last_run: models.RunStream | None = None) -> StreamRow:
+        config = self.config.streams[name]
+        effective = effective_config(self.config.defaults, config)
+        return StreamRow(
+            pk=self.ids[name],
+            position=self.positions[name],
+            name=name,
+            config=config,
+            effective=effective,
+            object=resolve_object(name, effective, **self.variables),
+            problems=[p for p in self.problems if p.path[:2] == ("streams", name)],
+            last_run=last_run,
+        )
+
+    def rows(self, q: str = "", sort: str = "position", page: int | str = 1) -> Page:
+        names = list(self.ids)
+        if q:
+            needle = q.lower()
+            names = [
+                n
+                for n in names
+                if needle in n.lower()
+                or needle in str((self.config.streams[n] or {}).get("object", "")).lower()
+            ]
+        key = SORTS.get(sort.lstrip("-"), "position")
+        if key != "position":
+            effective = {n: effective_config(self.config.defaults, self.config.streams[n]) for n in names}
+            names.sort(key=lambda n: n.lower() if key == "name" else str(effective[n].get(key) or ""))
+        if sort.startswith("-"):
+            names.reverse()
+        paginator = Paginator(names, STREAMS_PER_PAGE)
+        current = paginator.get_page(page)
+        rep = self.replication.name
+        last = last_stream_runs((rep, n) for n in current.object_list)
+        current.object_list = [self.row(n, last.get((rep, n))) for n in current.object_list]
+        return current
+
+    def preview(self, old_name: str, new_name: str, config: dict[str, Any] | None) -> dict[str, Any]:
+        """What stream `old_name` would be as `new_name` with `config`: problems,
+        target object, asset key and YAML."""
+        streams = with_stream(self.config.streams, old_name, new_name, config)
+        candidate = replace(self.config, streams=streams)
+        problems = [p for p in rules.check(candidate) if p.path[:2] == ("streams", new_name)]
+        effective = effective_config(self.config.defaults, config)
+        return {
+            "preview_problems": problems,
+            "preview_object": resolve_object(new_name, effective, **self.variables),
+            "preview_key": self.asset_key(new_name, config),
+            "preview_yaml": emit_streams({new_name: config}),
+        }
+
+    def asset_key(self, name: str, config: dict[str, Any] | None) -> str:
+        """The dagster asset key `config` gives stream `name` (disabled or not)."""
+        if config:
+            config = {k: v for k, v in config.items() if k != "disabled"}
+        [definition] = stream_definitions(replace(self.config, streams={name: config}))
+        try:
+            return key_to_string(rules.translator().get_asset_key(definition))
+        except TranslationError as exc:
+            return f"(refused: {exc})"

@@ -1,0 +1,27 @@
+"""What the services and selectors raise for the views and commands to explain."""
+
+from __future__ import annotations
+
+from replication.validate import Problem
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Refused(ValueError):
+    """Input that cannot be stored; nothing was saved. `problems` say where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class Conflict(Exception):
+    """Someone saved the thing since this edit began; `diff` shows their change."""
+
+    def __init__(self, *, name: str, version: int, base_version: int, diff: str) -> None:
+        super().__init__(f"`{name}` was changed by someone else (now version {version})")
+        self.version = version
+        self.base_version = base_version
+        self.diff = diff

@@ -1,0 +1,66 @@
+"""Reads of replications: the list, one replication, its YAML and its revisions."""
+
+from __future__ import annotations
+
+import difflib
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+
+from replication.yamlio import emit
+from studio import models
+from studio.errors import NotFound
+
+
+def replications_list(q: str = "") -> QuerySet[models.Replication]:
+    last_run = models.Run.objects.filter(replication=OuterRef("pk")).order_by("-created", "-pk")
+    replications = models.Replication.objects.annotate(
+        stream_count=Count("streams"),
+        last_run_status=Subquery(last_run.values("status")[:1]),
+        last_run_id=Subquery(last_run.values("pk")[:1]),
+    ).order_by("name")
+    if q:
+        replications = replications.filter(
+            Q(name__icontains=q) | Q(source__icontains=q) | Q(target__icontains=q)
+        )
+    return replications
+
+
+def replication_names() -> list[str]:
+    return list(models.Replication.objects.values_list("name", flat=True))
+
+
+def replications_reading(connection: str) -> list[str]:
+    """The names of the replications whose source is `connection`."""
+    return list(models.Replication.objects.filter(source=connection).values_list("name", flat=True))
+
+
+def replication_get(name: str) -> models.Replication:
+    try:
+        return models.Replication.objects.get(name=name)
+    except models.Replication.DoesNotExist:
+        raise NotFound(f"no replication named `{name}`") from None
+
+
+def replication_yaml(*, name: str) -> str:
+    """The replication as `export_replication` writes it."""
+    return emit(replication_get(name).as_config())
+
+
+def revision_diff(replication: models.Replication, old: int, new: int) -> str | None:
+    """A unified diff of the YAML of two versions ('' when equal, None when either is unknown)."""
+    revisions = models.Revision.objects.filter(replication=replication, version__in=[old, new])
+    texts = {revision.version: revision.yaml for revision in revisions}
+    if old not in texts or new not in texts:
+        return None
+    return text_diff(texts[old], texts[new], f"version {old}", f"version {new}")
+
+
+def text_diff(old: str, new: str, old_name: str, new_name: str) -> str:
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=old_name, tofile=new_name
+    )
+    return "".join(lines)
+
+
+def revisions(replication: models.Replication) -> QuerySet[models.Revision]:
+    return replication.revisions.select_related("author").defer("document")

@@ -1,0 +1,80 @@
+"""Reads of runs: the last run of streams, a stream's history, the run list and logs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
+
+from studio import models
+
+StreamStatus = models.RunStream.Status
+# Statuses that say nothing about how a stream last went: it never started.
+UNSETTLED = (StreamStatus.PENDING, StreamStatus.SKIPPED)
+
+
+def last_stream_runs(
+    pairs: Iterable[tuple[str, str]], *, settled: bool = False
+) -> dict[tuple[str, str], models.RunStream]:
+    """The latest run of each (replication name, stream name), with its run; with `settled`,
+    the latest in which the stream started (not pending, not skipped). Two queries."""
+    pairs = set(pairs)
+    if not pairs:
+        return {}
+    rows = models.RunStream.objects.filter(
+        run__replication_name__in={r for r, _ in pairs}, name__in={s for _, s in pairs}
+    )
+    if settled:
+        rows = rows.exclude(status__in=UNSETTLED)
+    latest = (
+        rows.values("run__replication_name", "name")
+        .annotate(last=Max("pk"))
+        .values_list("run__replication_name", "name", "last")
+    )
+    wanted = [pk for rep, name, pk in latest if (rep, name) in pairs]
+    found = models.RunStream.objects.filter(pk__in=wanted).select_related("run")
+    return {(row.run.replication_name, row.name): row for row in found}
+
+
+def stream_runs(replication_name: str, name: str, limit: int = 5) -> list[models.RunStream]:
+    """The latest runs of one stream, newest first."""
+    rows = models.RunStream.objects.filter(run__replication_name=replication_name, name=name)
+    return list(rows.select_related("run").order_by("-run_id")[:limit])
+
+
+def stream_names(replication: models.Replication, ids: list[int]) -> list[str]:
+    """The names of the replication's streams with these row ids (unknown ids are left out)."""
+    return list(replication.streams.filter(pk__in=ids).values_list("name", flat=True))
+
+
+def runs_with_details() -> QuerySet[models.Run]:
+    """Runs with what their pages show beside them."""
+    return models.Run.objects.select_related("replication", "requested_by")
+
+
+def run_list(*, replication: str = "", stream: str = "") -> QuerySet[models.Run]:
+    """Run history, newest first: all runs, one replication's, or one stream's; with their row totals."""
+    totals = models.RunStream.objects.filter(run=OuterRef("pk")).values("run").annotate(total=Sum("rows"))
+    runs = models.Run.objects.select_related("requested_by").annotate(
+        rows_total=Subquery(totals.values("total"))
+    )
+    if replication:
+        runs = runs.filter(replication_name=replication)
+    if stream:
+        runs = runs.filter(run_streams__name=stream).distinct()
+    return runs.prefetch_related("run_streams")
+
+
+def run_log(*, run: models.Run, offset: int = 0, limit: int = 256 * 1024) -> tuple[str, int]:
+    """Whole lines of the run's log from byte `offset`, at most `limit` bytes: (text, next offset)."""
+    path = run.log_file
+    offset = max(0, offset)
+    if path is None or not path.is_file():
+        return "", offset
+    with path.open("rb") as log:
+        log.seek(offset)
+        data = log.read(limit)
+    end = data.rfind(b"\n") + 1
+    if end == 0 and len(data) == limit:
+        end = len(data)  # one line longer than `limit`: hand it over in pieces
+    return data[:end].decode("utf-8", errors="replace"), offset + end

@@ -1,0 +1,29 @@
+"""The Dagster hand-off: the files of a code location for stored replications."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from replication.dagster.location import Connection, location_files
+from studio import models
+from studio.selectors.lineage import lineage_joined
+
+
+def dagster_location(*, names: list[str] | None = None) -> dict[str, str]:
+    """The files of a Dagster code location for the named replications, or the whole
+    lineage when None: {relative path: text}. Raises `NotFound`. No secret value goes in."""
+    graph = lineage_joined(names)
+    replications = models.Replication.objects.all()
+    if names is not None:
+        replications = replications.filter(name__in=names)
+    connections = [
+        Connection(name=c.name, type=c.type, params=c.params, secret_fields=tuple(c.secrets))
+        for c in models.Connection.objects.all()
+    ]
+    return location_files(
+        [(r.name, r.as_config()) for r in replications],
+        graph,
+        connections,
+        translator=settings.SLING_STUDIO_TRANSLATOR or None,
+        every_downstream=names is None,
+    )

@@ -1,0 +1,263 @@
+"""Writes of replications: save as a new version (refusing stale edits), import, create,
+duplicate, delete, and the editor's edits of settings and streams."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+
+from replication.config import NAME, ReplicationConfig, bulk_edit, with_stream
+from replication.util import paused_gc
+from replication.validate import ERROR, Problem
+from replication.yamlio import YamlError, emit, parse
+from studio import models, rules
+from studio.errors import Conflict, Refused
+from studio.selectors.replications import revision_diff, text_diff
+
+
+def _refused(field: str, message: str) -> Refused:
+    return Refused([Problem((field,), None, ERROR, message)])
+
+
+def _check_name(name: str) -> None:
+    if not NAME.fullmatch(name):
+        raise _refused("name", f"name `{name}` must be 1-200 letters, digits, `-` or `_`")
+
+
+@transaction.atomic
+def replication_save(
+    *,
+    name: str,
+    config: ReplicationConfig,
+    user: Any = None,
+    summary: str = "",
+    base_version: int | None = None,
+    rename_to: str | None = None,
+) -> models.Replication:
+    """Store `config` under `name` as a new version with its revision.
+
+    With `base_version`, the save is refused with `Conflict` when the stored
+    replication has moved on since (the check and the bump are one UPDATE, so
+    two concurrent saves cannot both pass). Streams keep their rows (and ids)
+    when their names stay; only changed rows are written.
+    """
+    _check_name(rename_to or name)
+    fields = {
+        "source": config.source or "",
+        "target": config.target or "",
+        "defaults": config.defaults,
+        "hooks": config.hooks,
+        "env": config.env,
+        "extra": config.extra,
+    }
+    replication = models.Replication.objects.filter(name=name).first()
+    if replication is None:
+        replication = models.Replication.objects.create(name=name, version=1, **fields)
+    elif base_version is None:
+        models.Replication.objects.filter(pk=replication.pk).update(version=F("version") + 1)
+    elif not models.Replication.objects.filter(pk=replication.pk, version=base_version).update(
+        version=base_version + 1
+    ):
+        replication.refresh_from_db()
+        raise Conflict(
+            name=name,
+            version=replication.version,
+            base_version=base_version,
+            diff=revision_diff(replication, base_version, replication.version) or "",
+        )
+    replication.refresh_from_db(fields=["version"])
+    if rename_to and rename_to != name:
+        if models.Replication.objects.filter(name=rename_to).exists():
+            raise _refused("name", f"a replication named `{rename_to}` exists")
+        fields["name"] = rename_to
+    for key, value in fields.items():
+        setattr(replication, key, value)
+    replication.save(update_fields=[*fields, "updated"])
+    _save_streams(replication, config.streams)
+    models.Revision.objects.create(
+        replication=replication,
+        version=replication.version,
+        author=user if getattr(user, "is_authenticated", False) else None,
+        summary=summary[:300],
+        document=models.Revision.document_of(config),
+    )
+    return replication
+
+
+def _save_streams(replication: models.Replication, streams: dict[str, Any]) -> None:
+    """Write only what changed: new rows, rows whose position or config moved, deletions."""
+    existing = {
+        name: (pk, position, config)
+        for pk, name, position, config in replication.streams.values_list("pk", "name", "position", "config")
+    }
+    create, update = [], []
+    with paused_gc():
+        for position, (name, config) in enumerate(streams.items()):
+            old = existing.pop(name, None)
+            if old is None:
+                create.append(
+                    models.Stream(replication=replication, position=position, name=name, config=config)
+                )
+            elif old[1:] != (position, config):
+                row = models.Stream(
+                    pk=old[0], replication=replication, position=position, name=name, config=config
+                )
+                update.append(row.derive())
+        if existing:
+            models.Stream.objects.filter(pk__in=[pk for pk, _, _ in existing.values()]).delete()
+        fields = ["position", "config", "mode", "object", "disabled"]
+        models.Stream.objects.bulk_update(update, fields, batch_size=1000)
+        models.Stream.objects.bulk_create([row.derive() for row in create], batch_size=2000)
+
+
+def replication_commit(
+    *, name: str, config: ReplicationConfig, **save: Any
+) -> tuple[models.Replication, list[Problem]]:
+    """Validate and save an edit; `Refused` lists the errors when there are any."""
+    problems = rules.check(config)
+    if rules.blocking(problems):
+        raise Refused(rules.blocking(problems))
+    return replication_save(name=name, config=config, **save), problems
+
+
+@transaction.atomic
+def replication_create(*, name: str, source: str, target: str, user: Any = None) -> models.Replication:
+    """A new replication without streams; `Refused` when the name is taken."""
+    if models.Replication.objects.filter(name=name).exists():
+        raise _refused("name", f"a replication named `{name}` exists")
+    config = ReplicationConfig(source=source, target=target, streams={})
+    return replication_save(name=name, config=config, user=user, summary="created")
+
+
+def replication_import(
+    *, name: str, text: str | bytes, user: Any = None
+) -> tuple[models.Replication, list[Problem]]:
+    """Parse, validate and store a replication document.
+
+    Raises `Refused` (nothing saved) on unreadable YAML or any validation error;
+    returns the warnings otherwise.
+    """
+    _check_name(name)
+    config, problems = _parse_checked(text)
+    replication = replication_save(name=name, config=config, user=user, summary="imported")
+    return replication, problems
+
+
+def _parse_checked(text: str | bytes) -> tuple[ReplicationConfig, list[Problem]]:
+    """Parse and validate a document; `Refused` with lines on any error, else the warnings."""
+    try:
+        document = parse(text)
+    except YamlError as exc:
+        raise Refused([Problem((), exc.line, ERROR, exc.message)]) from None
+    problems = rules.check(document.replication, document.line_of)
+    if any(p.severity == ERROR for p in problems):
+        raise Refused(problems)
+    return document.replication, problems
+
+
+def replication_import_preview(
+    *, replication: models.Replication, text: str | bytes
+) -> tuple[ReplicationConfig, list[Problem], str]:
+    """What importing `text` over `replication` would do: the config, its warnings and
+    the diff against the current version. `Refused` on any error, as import_replication."""
+    config, problems = _parse_checked(text)
+    current = emit(replication.as_config())
+    return config, problems, text_diff(current, emit(config), "current", "imported")
+
+
+def replication_duplicate(*, replication: models.Replication, user: Any = None) -> models.Replication:
+    """A copy under the first free name `<name>-copy`, `<name>-copy-2`, ..."""
+    base = f"{replication.name[:190]}-copy"
+    taken = set(models.Replication.objects.filter(name__startswith=base).values_list("name", flat=True))
+    name = next(n for n in (base, *(f"{base}-{i}" for i in range(2, 10_000))) if n not in taken)
+    summary = f"duplicated from {replication.name}"
+    return replication_save(name=name, config=replication.as_config(), user=user, summary=summary)
+
+
+def replication_delete(*, replication: models.Replication) -> None:
+    replication.delete()
+
+
+# --- the editor's edits: each is a commit of the edited version -----------------------------
+
+
+def stream_add(
+    *, replication: models.Replication, config: ReplicationConfig, name: str, own: Any, **save: Any
+) -> models.Replication:
+    """Append stream `name` (its own keys `own`); `Refused` when the name is taken."""
+    if name in config.streams:
+        raise Refused([Problem(("streams", name), None, ERROR, "a stream with this name exists")])
+    streams = {**config.streams, name: own}
+    saved, _ = replication_commit(
+        name=replication.name, config=replace(config, streams=streams), summary=f"added {name}", **save
+    )
+    return saved
+
+
+def stream_update(
+    *, replication: models.Replication, config: ReplicationConfig, old: str, new: str, own: Any, **save: Any
+) -> models.Replication:
+    """Give stream `old` the name `new` and the keys `own`; `Refused` when `new` is another's name."""
+    if new != old and new in config.streams:
+        raise _refused("name", "another stream has this name")
+    streams = with_stream(config.streams, old, new, own)
+    saved, _ = replication_commit(
+        name=replication.name, config=replace(config, streams=streams), summary=f"edited {new}", **save
+    )
+    return saved
+
+
+def streams_bulk(
+    *,
+    replication: models.Replication,
+    config: ReplicationConfig,
+    names: list[str],
+    action: str,
+    key: str | None = None,
+    value: Any = None,
+    **save: Any,
+) -> models.Replication:
+    """Apply a bulk action (enable, disable, duplicate, delete, set a key) to the named streams."""
+    streams = bulk_edit(config.streams, names, action, key=key, value=value)
+    summary = f"{action} {len(names)} stream(s)"
+    saved, _ = replication_commit(
+        name=replication.name, config=replace(config, streams=streams), summary=summary, **save
+    )
+    return saved
+
+
+def streams_add(
+    *,
+    replication: models.Replication,
+    names: list[str],
+    user: Any = None,
+    connection: models.Connection | None = None,
+) -> models.Replication:
+    """Append streams (those not there yet) to a replication; discovered on `connection`,
+    they are refused unless the replication reads from it."""
+    if connection is not None and replication.source.upper() != connection.name:
+        source = replication.source or "nothing"
+        raise _refused("replication", f"{replication.name} reads from {source}, not {connection.name}")
+    config = replication.as_config()
+    streams = dict(config.streams)
+    for name in names:
+        streams.setdefault(name, None)
+    saved, _ = replication_commit(
+        name=replication.name,
+        config=replace(config, streams=streams),
+        user=user,
+        summary=f"added {len(names)} discovered stream(s)",
+    )
+    return saved
+
+
+def revision_restore(*, replication: models.Replication, version: int, **save: Any) -> models.Replication:
+    """Save the config of an old version as a new one."""
+    revision = models.Revision.objects.get(replication=replication, version=version)
+    saved, _ = replication_commit(
+        name=replication.name, config=revision.config, summary=f"restored version {version}", **save
+    )
+    return saved

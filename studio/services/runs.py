@@ -1,0 +1,161 @@
+"""Runs: a replication, or some of its streams, to be executed by the `sling` binary.
+
+`run_create` checks and records a run and locks its streams; `run_enqueue`
+hands it to the worker; `run_queue` does both (the browser's run buttons);
+`run_cancel` asks it to stop. Executing is `studio.services.executor`'s job.
+
+Each stream of a run is locked by a `StreamLock` row (unique per replication
+and stream), inserted in the transaction that creates the run and deleted when
+it ends, so a second run of the same stream is refused in any process.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from replication import sling
+from replication.config import ReplicationConfig
+from replication.spec import MODES
+from studio import models, tasks
+from studio.services.executor import end_run, run_reap
+
+Status = models.Run.Status
+
+
+@transaction.atomic
+def run_create(
+    *,
+    replication: models.Replication | str,
+    streams: Iterable[str] = (),
+    mode: str = "",
+    user: Any = None,
+) -> models.Run:
+    """Record a run of `replication` (its `streams`, or all of it) and lock those streams.
+
+    Returns the run `queued`, or `failed` with a one-line `error` when it cannot
+    start: unknown replication or stream, a disabled stream, an unknown mode, a
+    connection or the sling binary missing, a stream already queued or running.
+    """
+    chosen_names = list(dict.fromkeys(str(s) for s in streams))
+    if isinstance(replication, str):
+        name = replication
+        found = models.Replication.objects.filter(name=name).first()
+    else:
+        name, found = replication.name, replication
+    run = models.Run.objects.create(
+        replication=found,
+        replication_name=name,
+        streams=chosen_names,
+        mode=mode or "",
+        requested_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    try:
+        if found is None:
+            raise sling.RunError(f"no replication named `{name}`")
+        config = found.as_config()
+        chosen = _check(config, chosen_names, mode)
+        _lock(run, found, [str(s) for s in chosen.streams])
+    except sling.RunError as exc:
+        end_run(run, Status.FAILED, error=str(exc))
+        return run
+    listed = [
+        str(s)
+        for s in chosen.streams
+        # A whole run skips disabled streams, as sling does; chosen ones are never disabled.
+        if chosen_names or chosen.effective(s).get("disabled") is not True
+    ]
+    models.RunStream.objects.bulk_create(
+        models.RunStream(run=run, position=i, name=stream) for i, stream in enumerate(listed)
+    )
+    return run
+
+
+def _check(config: ReplicationConfig, streams: list[str], mode: str) -> ReplicationConfig:
+    """The replication with only the chosen streams; RunError when the run cannot start."""
+    chosen = sling.subset(config, streams)
+    if mode and mode not in MODES:
+        raise sling.RunError(f"unknown mode `{mode}`; expected one of: {', '.join(MODES)}")
+    if streams:
+        for stream in chosen.streams:
+            if chosen.effective(stream).get("disabled") is True:
+                raise sling.RunError(f"stream `{stream}` is disabled; enable it to run it")
+    missing = missing_connections(config)
+    if missing:
+        raise sling.RunError(
+            f"connection `{missing[0]}` is not defined: add it to the studio "
+            f"or set the environment variable {missing[0]}"
+        )
+    sling.find_binary(settings.SLING_BINARY or None)
+    return chosen
+
+
+def missing_connections(config: ReplicationConfig) -> list[str]:
+    """Connections the replication names that neither the studio nor the environment defines."""
+    known = set(models.Connection.objects.values_list("name", flat=True))
+    return [
+        name
+        for name in sling.needed_connections(config)
+        if name.upper() not in known and name not in os.environ and name.upper() not in os.environ
+    ]
+
+
+def _lock(run: models.Run, replication: models.Replication, streams: list[str], *, reap: bool = True) -> None:
+    locks = [models.StreamLock(replication=replication, stream=stream, run=run) for stream in streams]
+    try:
+        with transaction.atomic():
+            models.StreamLock.objects.bulk_create(locks)
+    except IntegrityError:
+        if reap and run_reap():
+            # A holder may have been a run whose process died (run_replication killed, no worker since).
+            return _lock(run, replication, streams, reap=False)
+        wanted = set(streams)
+        held = models.StreamLock.objects.filter(replication=replication).exclude(run=run)
+        for lock in held.select_related("run").order_by("run_id"):
+            if lock.stream in wanted:
+                raise sling.RunError(
+                    f"stream `{lock.stream}` is already {lock.run.status} in run #{lock.run_id}"
+                ) from None
+        raise sling.RunError("a stream of this run is already queued or running") from None
+
+
+def run_enqueue(*, run: models.Run) -> None:
+    """Hand a queued run to the worker (`manage.py worker`).
+
+    The task row is written in the caller's transaction, so a worker never sees
+    a task whose run is not committed.
+    """
+    if run.status != Status.QUEUED:
+        raise ValueError(f"run #{run.pk} is {run.status}, not queued")
+    tasks.execute_run.enqueue(run.pk)
+
+
+@transaction.atomic
+def run_queue(
+    *,
+    replication: models.Replication | str,
+    streams: Iterable[str] = (),
+    mode: str = "",
+    user: Any = None,
+) -> models.Run:
+    """`run_create`, then `run_enqueue` when the run may start: what the browser's run buttons do."""
+    run = run_create(replication=replication, streams=streams, mode=mode, user=user)
+    if run.status == Status.QUEUED:
+        run_enqueue(run=run)
+    return run
+
+
+@transaction.atomic
+def run_cancel(*, run: models.Run) -> models.Run:
+    """Cancel a queued run now, or ask a running one to stop (sling gets SIGTERM within a second)."""
+    queued = models.Run.objects.filter(pk=run.pk, status=Status.QUEUED)
+    if queued.update(cancel_requested=True):
+        end_run(run, Status.CANCELLED, error="cancelled before it started")
+    else:
+        models.Run.objects.filter(pk=run.pk, status=Status.RUNNING).update(cancel_requested=True)
+    run.refresh_from_db()
+    return run

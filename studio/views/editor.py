@@ -1,0 +1,260 @@
+"""The editor of one replication: its page, settings and defaults, the streams table,
+a stream's panel, adding streams and bulk edits. Each view parses the request, calls
+one service (through `save_and_refresh`) or reads the editor, and renders one part."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from replication.config import ReplicationConfig
+from studio import forms, rules
+from studio.editor import Editor
+from studio.errors import Refused
+from studio.roles import role_required
+from studio.selectors.connections import connection_names
+from studio.selectors.runs import stream_runs
+from studio.services import replications as service
+from studio.views.saving import form_problems, notice, save_and_refresh, with_editor
+
+EDITOR = "studio/editor.html"
+SORT_CHOICES = [
+    ("position", "File order"),
+    ("name", "Name"),
+    ("-name", "Name, Z to A"),
+    ("mode", "Mode"),
+    ("object", "Target object"),
+]
+
+
+def _context(request: HttpRequest, editor: Editor, **extra: Any) -> dict[str, Any]:
+    config = editor.config
+    settings = forms.SettingsForm(
+        initial={
+            "name": editor.replication.name,
+            "source": config.source,
+            "target": config.target,
+            "env": config.env or None,
+            "hooks": config.hooks or None,
+        }
+    )
+    q, sort = request.GET.get("q", ""), request.GET.get("sort", "position")
+    return {
+        "editor": editor,
+        "replication": editor.replication,
+        "settings_form": settings,
+        "defaults_form": forms.KeysForm(config=config.defaults, prefix="defaults"),
+        "page": editor.rows(q, sort, _page(request)),
+        "q": q,
+        "sort": sort,
+        "bulk_actions": forms.BULK_ACTIONS,
+        "sort_choices": SORT_CHOICES,
+        "stream_keys": forms.KeysForm.base_fields,
+        "connections": connection_names(),
+        "new_stream_form": forms.NewStreamForm(),
+        **extra,
+    }
+
+
+def _page(request: HttpRequest) -> str:
+    """Paginator.get_page copes with anything, but would show the last page for 0 or -4."""
+    page = request.GET.get("page", "1").strip()
+    return "1" if page.startswith("-") or page.strip("0") == "" else page
+
+
+def _part(request: HttpRequest, editor: Editor, part: str, **extra: Any) -> HttpResponse:
+    return render(request, f"{EDITOR}#{part}", _context(request, editor, **extra))
+
+
+@require_GET
+@with_editor
+def editor(request: HttpRequest, editor: Editor) -> HttpResponse:
+    return render(request, EDITOR, _context(request, editor))
+
+
+@require_GET
+@with_editor
+def streams_table(request: HttpRequest, editor: Editor) -> HttpResponse:
+    return _part(request, editor, "streams")
+
+
+@require_GET
+@with_editor
+def problems(request: HttpRequest, editor: Editor) -> HttpResponse:
+    return render(request, "studio/_problems.html", {"problems": editor.problems, "editor": editor})
+
+
+def _settings_forms(request: HttpRequest, editor: Editor) -> tuple[forms.SettingsForm, forms.KeysForm]:
+    settings = forms.SettingsForm(request.POST)
+    defaults = forms.KeysForm(request.POST, config=editor.config.defaults, prefix="defaults")
+    return settings, defaults
+
+
+def _with_settings(
+    editor: Editor, settings: forms.SettingsForm, defaults: forms.KeysForm
+) -> ReplicationConfig:
+    return settings.apply(editor.config, defaults.apply())
+
+
+@require_POST
+@role_required("edit")
+@with_editor
+def settings_save(request: HttpRequest, editor: Editor) -> HttpResponse:
+    settings, defaults = _settings_forms(request, editor)
+    if not (settings.is_valid() and defaults.is_valid()):
+        response = _part(request, editor, "settings", settings_form=settings, defaults_form=defaults)
+        response.status_code = 422
+        return response
+    name, new_name = editor.replication.name, settings.cleaned_data["name"]
+
+    def refresh(saved: Editor) -> HttpResponse:
+        if new_name != name:
+            return HttpResponseClientRedirect(reverse("editor", args=[new_name]))
+        return _part(request, saved, "settings", saved=True)
+
+    def save(**by: Any) -> Any:
+        config = _with_settings(editor, settings, defaults)
+        saved, _ = service.replication_commit(
+            name=name, config=config, summary="settings", rename_to=new_name, **by
+        )
+        return saved
+
+    return save_and_refresh(request, editor, save, refresh)
+
+
+@require_POST
+@with_editor
+def settings_check(request: HttpRequest, editor: Editor) -> HttpResponse:
+    """Validation as you type in the settings: the problems the edit would leave, unsaved."""
+    settings, defaults = _settings_forms(request, editor)
+    if settings.is_valid() and defaults.is_valid():
+        problems = rules.check(_with_settings(editor, settings, defaults))
+    else:
+        problems = form_problems(settings) + form_problems(defaults)
+    return render(request, "studio/_problems.html", {"problems": problems})
+
+
+@require_POST
+@role_required("edit")
+@with_editor
+def stream_add(request: HttpRequest, editor: Editor) -> HttpResponse:
+    form = forms.NewStreamForm(request.POST)
+    if not form.is_valid():
+        return notice(request, {"problems": form_problems(form), "refused": True})
+    name = form.cleaned_data["name"].strip()
+    own = {"object": form.cleaned_data["object"]} if form.cleaned_data["object"] else None
+
+    def save(**by: Any) -> Any:
+        return service.stream_add(
+            replication=editor.replication, config=editor.config, name=name, own=own, **by
+        )
+
+    return save_and_refresh(
+        request, editor, save, lambda saved: _stream_panel(request, saved, name, saved=True)
+    )
+
+
+@require_POST
+@role_required("edit")
+@with_editor
+def streams_bulk(request: HttpRequest, editor: Editor) -> HttpResponse:
+    form = forms.BulkForm(request.POST, stream_ids=list(editor.ids.values()))
+    if not form.is_valid():
+        return notice(request, {"problems": form_problems(form), "refused": True})
+    chosen = set(form.cleaned_data["streams"])
+    data = form.cleaned_data
+
+    def save(**by: Any) -> Any:
+        return service.streams_bulk(
+            replication=editor.replication,
+            config=editor.config,
+            names=[name for name, pk in editor.ids.items() if pk in chosen],
+            action=data["action"],
+            key=data.get("key"),
+            value=data.get("value"),
+            **by,
+        )
+
+    return save_and_refresh(request, editor, save, lambda saved: _part(request, saved, "streams", saved=True))
+
+
+def _stream_name_or_404(editor: Editor, pk: int) -> str:
+    name = editor.stream_name(pk)
+    if name is None:
+        raise Http404("no such stream in this replication")
+    return name
+
+
+def _stream_panel(
+    request: HttpRequest, editor: Editor, stream: str, form: Any = None, **extra: Any
+) -> HttpResponse:
+    if form is None:
+        form = forms.StreamForm(config=editor.config.streams[stream], name=stream)
+    form.set_inherited(editor.config.defaults)
+    config = form.apply() if form.is_bound and form.is_valid() else editor.config.streams[stream]
+    context = {
+        "editor": editor,
+        "replication": editor.replication,
+        "stream": {"name": stream, "pk": editor.ids[stream]},
+        "stream_runs": stream_runs(editor.replication.name, stream),
+        "form": form,
+        **editor.preview(stream, form.cleaned_data.get("name", stream) if form.is_bound else stream, config),
+        **extra,
+    }
+    template = "studio/_stream_panel.html" if request.htmx else "studio/stream.html"
+    return render(request, template, context, status=422 if form.is_bound and form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("edit", methods=("POST",))
+@with_editor
+def stream_edit(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
+    stream = _stream_name_or_404(editor, pk)
+    if request.method == "GET":
+        return _stream_panel(request, editor, stream)
+    form = forms.StreamForm(request.POST, config=editor.config.streams[stream], name=stream)
+    if not form.is_valid():
+        return _stream_panel(request, editor, stream, form)
+    new_name = form.cleaned_data["name"].strip()
+
+    def save(**by: Any) -> Any:
+        return service.stream_update(
+            replication=editor.replication,
+            config=editor.config,
+            old=stream,
+            new=new_name,
+            own=form.apply(),
+            **by,
+        )
+
+    def refused(exc: Refused) -> HttpResponse:
+        """A name another stream has is said on the form; anything else above it."""
+        if not all(p.path == ("name",) for p in exc.problems):
+            return notice(
+                request, {"problems": exc.problems, "refused": True, "replication": editor.replication}
+            )
+        for problem in exc.problems:
+            form.add_error("name", problem.message)
+        return _stream_panel(request, editor, stream, form)
+
+    def refresh(saved: Editor) -> HttpResponse:
+        return _stream_panel(request, saved, new_name, saved=True)
+
+    return save_and_refresh(request, editor, save, refresh, refused)
+
+
+@require_POST
+@with_editor
+def stream_check(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
+    stream = _stream_name_or_404(editor, pk)
+    form = forms.StreamForm(request.POST, config=editor.config.streams[stream], name=stream)
+    if form.is_valid():
+        context = editor.preview(stream, form.cleaned_data["name"].strip(), form.apply())
+    else:
+        context = {"preview_problems": form_problems(form), "form_invalid": True}
+    return render(request, "studio/_stream_panel.html#preview", context)

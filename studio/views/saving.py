@@ -1,0 +1,84 @@
+"""Saving an edit of a replication from the editor, then refreshing the parts of the page it
+changed; and saying why when it was not saved (refused, or someone saved in between)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django_htmx.http import reswap, retarget, trigger_client_event
+
+from replication.validate import ERROR, Problem
+from studio import models
+from studio.editor import Editor
+from studio.errors import Conflict, Refused
+
+# Sent after every save: the parts of the editor that show the replication fetch themselves again.
+CHANGED = "replicationChanged"
+
+
+def with_editor(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Give the view the editor of the replication named in the URL (404 when there is none)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, name: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        editor = Editor.load(get_object_or_404(models.Replication, name=name))
+        return view(request, editor, *args, **kwargs)
+
+    return wrapped
+
+
+def small_int(text: str | None) -> int | None:
+    """A small non-negative integer from a request parameter, or None."""
+    if text is None or not text.isdigit() or len(text) > 9:
+        return None
+    return int(text)
+
+
+def save_and_refresh(
+    request: HttpRequest,
+    editor: Editor,
+    save: Callable[..., Any],
+    refresh: Callable[[Editor], HttpResponse],
+    refused: Callable[[Refused], HttpResponse] | None = None,
+) -> HttpResponse:
+    """Call `save(user=..., base_version=...)`, a service that commits an edit of the version
+    the form was loaded with, then answer with `refresh(editor reloaded)`; a refusal or a
+    conflict is answered in place instead (by `refused`, when given, for a refusal) and
+    nothing is saved.
+
+    Every save names the version it edits, so nothing is overwritten unseen."""
+    base_version = small_int(request.POST.get("version"))
+    if base_version is None:
+        problem = Problem(("version",), None, ERROR, "the edited version is missing: reload the page")
+        return notice(request, {"problems": [problem], "refused": True, "replication": editor.replication})
+    try:
+        saved = save(user=request.user, base_version=base_version)
+    except Refused as exc:
+        if refused is not None:
+            return refused(exc)
+        return notice(request, {"problems": exc.problems, "refused": True, "replication": editor.replication})
+    except Conflict as exc:
+        return notice(request, {"conflict": exc, "replication": editor.replication}, status=409)
+    return trigger_client_event(refresh(Editor.load(saved)), CHANGED)
+
+
+def notice(request: HttpRequest, context: dict[str, Any], status: int = 422) -> HttpResponse:
+    """Why an edit was not saved: into the page's #notices for htmx, else a page of its own."""
+    if not request.htmx:
+        return render(request, "studio/refused.html", context, status=status)
+    template = "studio/_conflict.html" if "conflict" in context else "studio/_problems.html"
+    response = render(request, template, context, status=status)
+    return reswap(retarget(response, "#notices"), "innerHTML")
+
+
+def form_problems(form: Any) -> list[Problem]:
+    """A form's errors as problems, to show as the editor shows any other."""
+    return [
+        Problem((field,) if field != "__all__" else (), None, ERROR, str(error))
+        for field, errors in form.errors.items()
+        for error in errors
+    ]

@@ -1,0 +1,75 @@
+"""A replication's YAML: download, live preview, and import over it (diff first, then confirm)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from replication.validate import ERROR, Problem
+from replication.yamlio import MAX_BYTES
+from studio import forms
+from studio.editor import Editor
+from studio.errors import Refused
+from studio.roles import role_required
+from studio.selectors.replications import replication_yaml
+from studio.services import replications as service
+from studio.views.saving import save_and_refresh, with_editor
+
+
+@require_GET
+@with_editor
+def yaml_download(request: HttpRequest, editor: Editor) -> HttpResponse:
+    name = editor.replication.name
+    response = HttpResponse(replication_yaml(name=name), content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.yaml"'
+    return response
+
+
+@require_GET
+@with_editor
+def yaml_preview(request: HttpRequest, editor: Editor) -> HttpResponse:
+    return render(
+        request, "studio/_yaml_preview.html", {"yaml": replication_yaml(name=editor.replication.name)}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("edit")
+@with_editor
+def import_yaml(request: HttpRequest, editor: Editor) -> HttpResponse:
+    replication = editor.replication
+    context: dict[str, Any] = {"replication": replication, "form": forms.ImportForm()}
+    try:
+        data, files = (request.POST, request.FILES) if request.method == "POST" else (None, None)
+    except RequestDataTooBig:
+        problem = Problem((), None, ERROR, f"the document is larger than {MAX_BYTES // 2**20} MB")
+        return render(request, "studio/import.html", {**context, "problems": [problem]}, status=413)
+    form = context["form"] = forms.ImportForm(data, files)
+    if not form.is_valid():
+        return render(request, "studio/import.html", context, status=422 if form.is_bound else 200)
+    text = form.cleaned_data["text"]
+    try:
+        config, problems, diff = service.replication_import_preview(replication=replication, text=text)
+    except Refused as exc:
+        return render(request, "studio/import.html", {**context, "problems": exc.problems}, status=422)
+    if request.POST.get("confirm") != "yes":
+        text = text if isinstance(text, str) else text.decode("utf-8", "replace")
+        context.update(problems=problems, diff=diff, confirm=True, text=text)
+        return render(request, "studio/import.html", context)
+
+    def save(**by: Any) -> Any:
+        saved, _ = service.replication_commit(
+            name=replication.name, config=config, summary="imported YAML", **by
+        )
+        return saved
+
+    def refresh(saved: Editor) -> HttpResponse:
+        messages.success(request, f"Replaced `{replication.name}` with the imported YAML.")
+        return redirect("editor", replication.name)
+
+    return save_and_refresh(request, editor, save, refresh)

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from replication.config import ReplicationConfig as Config
+from studio import models
+from studio.errors import NotFound, Refused
+from studio.selectors.lineage import lineage_graph
+from studio.selectors.replications import replication_yaml
+from studio.services.connections import connection_save
+from studio.services.replications import replication_import, replication_save
+
+
+def config(streams: int) -> Config:
+    return Config(
+        source="PG",
+        target="DUCK",
+        streams={f"public.t{i}": {"object": f"main.t{i}", "tags": ["x"]} for i in range(streams)},
+    )
+
+
+@pytest.mark.django_db
+def test_replication_import_returns_the_warnings():
+    text = "source: A\ntarget: B\nstreams:\n  users:\n    object: u\n    primary_keys: [id]\n"
+
+    replication, warnings = replication_import(name="x", text=text)
+
+    assert replication.name == "x"
+    assert [(w.path, w.line, w.severity) for w in warnings] == [
+        (("streams", "users", "primary_keys"), 6, "warning")
+    ]
+    assert "did you mean `primary_key`" in warnings[0].message
+    # Unknown keys are warned about and kept.
+    assert replication.streams.get().config == {"object": "u", "primary_keys": ["id"]}
+
+
+@pytest.mark.django_db
+def test_replication_import_refuses_with_problems_and_lines():
+    text = "source: A\ntarget: B\nstreams:\n  a:\n    object: x\n    mode: incremetal\n"
+    text += "  b:\n    mode: truncate\n"
+
+    with pytest.raises(Refused) as exc:
+        replication_import(name="x", text=text)
+
+    assert [(p.path, p.line, p.severity) for p in exc.value.problems] == [
+        (("streams", "a", "mode"), 6, "error"),
+        (("streams", "b"), 7, "error"),
+    ]
+    assert "unknown mode `incremetal`" in exc.value.problems[0].message
+    assert models.Replication.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_replication_import_refuses_unreadable_yaml_with_a_line():
+    with pytest.raises(Refused) as exc:
+        replication_import(name="x", text="source: A\nsource: B\n")
+
+    [problem] = exc.value.problems
+    assert (problem.line, problem.severity) == (2, "error")
+    assert problem.message == "duplicate key `source` (first defined on line 1)"
+
+
+@pytest.mark.django_db
+def test_replication_export_of_an_unknown_name_raises_not_found():
+    with pytest.raises(NotFound, match="no replication named `nope`"):
+        replication_yaml(name="nope")
+
+
+@pytest.mark.django_db
+def test_replication_save_replaces_streams_in_order():
+    replication_save(name="x", config=config(3))
+    smaller = Config(source="PG", target="DUCK", streams={"b": None, "a": {"object": "main.a"}})
+
+    replication_save(name="x", config=smaller)
+
+    assert list(models.Stream.objects.values_list("name", "position", "config", "object")) == [
+        ("b", 0, None, ""),
+        ("a", 1, {"object": "main.a"}, "main.a"),
+    ]
+
+
+def lineage_queries(streams: int) -> tuple[int, int]:
+    """(queries, nodes) of the lineage of all replications, `big` having `streams` streams."""
+    replication_save(name="big", config=config(streams))
+    with CaptureQueriesContext(connection) as queries:
+        graph = lineage_graph()
+    return len(queries), graph.number_of_nodes()
+
+
+@pytest.mark.django_db
+def test_lineage_graph_does_a_constant_number_of_queries():
+    models.DownstreamAsset.objects.create(key="reports/all", deps=["target/main/t0"])
+    models.Connection.objects.create(name="DUCK", type="duckdb", params={"schema": "main"})
+
+    few, few_nodes = lineage_queries(3)
+    many, many_nodes = lineage_queries(300)
+
+    # Each stream is a source and a target node: the graph is complete, not just cheap.
+    assert (few_nodes, many_nodes) == (3 * 2 + 1, 300 * 2 + 1)
+    assert few == many
+    assert few <= 4
+
+
+@pytest.mark.django_db
+def test_lineage_graph_does_a_constant_number_of_queries_for_many_replications():
+    few, _ = lineage_queries(3)
+    for i in range(20):
+        replication_save(name=f"r{i}", config=config(5))
+
+    with CaptureQueriesContext(connection) as queries:
+        graph = lineage_graph()
+
+    assert graph.nodes["target/main/t4"]["kind"] == "target"
+    assert len(queries) == few
+
+
+@pytest.mark.django_db
+def test_lineage_graph_does_a_constant_number_of_queries_for_named_replications():
+    replication_save(name="other", config=config(2))
+    few, _ = lineage_queries(3)
+    replication_save(name="big", config=config(300))
+
+    with CaptureQueriesContext(connection) as queries:
+        lineage_graph(["big", "other"])
+
+    assert len(queries) == few
+
+
+@pytest.mark.django_db
+def test_lineage_graph_raises_not_found_for_an_unknown_name():
+    replication_save(name="x", config=config(1))
+
+    with pytest.raises(NotFound, match="no replication named `nope`"):
+        lineage_graph(["x", "nope"])
+
+
+@pytest.mark.django_db
+def test_lineage_graph_reads_downstream_assets():
+    replication_save(name="x", config=config(1))
+    models.DownstreamAsset.objects.create(
+        key="reports/daily", deps=["target/main/t0"], group="reports", tags=["finance"]
+    )
+
+    graph = lineage_graph()
+
+    assert graph.nodes["reports/daily"]["kind"] == "downstream"
+    assert graph.nodes["reports/daily"]["tags"] == ("finance",)
+    assert list(graph.predecessors("reports/daily")) == ["target/main/t0"]
+
+
+@pytest.mark.django_db
+def test_connection_save_refuses_an_unknown_type():
+    with pytest.raises(ValueError, match="unknown or missing type `nosql`"):
+        connection_save(name="x", fields={"type": "nosql"})
+
+    assert models.Connection.objects.count() == 0
