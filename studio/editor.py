@@ -15,6 +15,7 @@ from replication.validate import Problem
 from replication.yamlio import emit_streams
 from studio import models, rules
 from studio.selectors.connections import target_schema
+from studio.selectors.replications import key_conflicts
 from studio.selectors.runs import last_stream_runs
 
 STREAMS_PER_PAGE = 100
@@ -53,26 +54,27 @@ class Editor:
     config: ReplicationConfig
     ids: dict[str, int]  # stream name -> row id
     variables: dict[str, Any]  # what resolve_object needs besides the stream
+    keys: dict[str, str]  # stream name -> its asset key, as saved
 
     def __post_init__(self) -> None:
         self.positions = {name: i for i, name in enumerate(self.ids)}
 
     @classmethod
     def load(cls, replication: models.Replication) -> Editor:
-        rows = list(replication.streams.values_list("pk", "name", "config"))
-        config = replication.as_config({name: cfg for _, name, cfg in rows})
+        rows = list(replication.streams.values_list("pk", "name", "config", "asset_key"))
+        config = replication.as_config({name: cfg for _, name, cfg, _ in rows})
         variables = {
             "source_name": str(config.source or ""),
             "target_name": str(config.target or ""),
             "target_schema": target_schema(config.target),
             "env": config.env,
         }
-        ids = {name: pk for pk, name, _ in rows}
-        return cls(replication, config, ids, variables)
+        ids = {name: pk for pk, name, _, _ in rows}
+        return cls(replication, config, ids, variables, {name: key for _, name, _, key in rows})
 
     @cached_property
     def problems(self) -> list[Problem]:
-        return rules.check(self.config)
+        return rules.check(self.config) + key_conflicts(self.replication, self.keys)
 
     def stream_name(self, pk: int) -> str | None:
         """The name of the stream with row id `pk`, or None when it is not this replication's."""
@@ -122,10 +124,13 @@ class Editor:
         candidate = replace(self.config, streams=streams)
         problems = [p for p in rules.check(candidate) if p.path[:2] == ("streams", new_name)]
         effective = effective_config(self.config.defaults, config)
+        key = self.asset_key(new_name, config)
+        if effective.get("disabled") is not True:
+            problems += key_conflicts(self.replication, {new_name: key})
         return {
             "preview_problems": problems,
             "preview_object": resolve_object(new_name, effective, **self.variables),
-            "preview_key": self.asset_key(new_name, config),
+            "preview_key": key,
             "preview_yaml": emit_streams({new_name: config}),
         }
 
