@@ -13,7 +13,8 @@ from typing import Any
 import networkx as nx
 
 from replication.config import ReplicationConfig, effective_config
-from replication.resolve import resolve_object
+from replication.context import Context
+from replication.resolve import Names, resolve_object
 from replication.translator import (
     AssetKey,
     DagsterSlingTranslator,
@@ -52,7 +53,7 @@ def build_graph(
     downstream: Iterable[Downstream] = (),
     *,
     translator: DagsterSlingTranslator | None = None,
-    target_schemas: Mapping[str, str] | None = None,
+    context: Context | None = None,
 ) -> nx.DiGraph:
     """The lineage of `replications` (name, config) and `downstream` assets.
 
@@ -67,7 +68,7 @@ def build_graph(
     """
     with paused_gc():
         return _build_graph(
-            replications, downstream, translator or DagsterSlingTranslator(), target_schemas or {}
+            replications, downstream, translator or DagsterSlingTranslator(), context or Context()
         )
 
 
@@ -111,18 +112,13 @@ def _build_graph(
     replications: Iterable[tuple[str, ReplicationConfig]],
     downstream: Iterable[Downstream],
     translator: DagsterSlingTranslator,
-    target_schemas: Mapping[str, str],
+    context: Context,
 ) -> nx.DiGraph:
     # Every asset that defines a key, in order: its attributes and the keys it reads.
     defined: dict[str, list[tuple[dict[str, Any], tuple[AssetKey, ...], dict[str, Any]]]] = {}
     for rep_name, rep in replications:
         defaults = rep.defaults if isinstance(rep.defaults, dict) else {}
-        context = {
-            "source_name": str(rep.source or ""),
-            "target_name": str(rep.target or ""),
-            "target_schema": target_schemas.get(str(rep.target or "").upper()),
-            "env": rep.env if isinstance(rep.env, dict) else {},
-        }
+        names = Names.of(rep, context)
         for definition in stream_definitions(rep):
             name = definition["name"]
             if not isinstance(name, str) or not isinstance(definition["config"], dict | None):
@@ -131,21 +127,21 @@ def _build_graph(
                 spec = translator.get_asset_spec(definition)
             except TranslationError:
                 continue
-            effective = effective_config(defaults, rep.streams[name])
+            effective = effective_config(defaults, rep.streams[name], context.sling)
             tags = effective.get("tags")
             attrs = {
                 "key": spec.key,
                 "kind": TARGET,
                 "replication": rep_name,
                 "stream": name,
-                "connection": context["target_name"],
-                "object": resolve_object(name, effective, **context),
+                "connection": str(rep.target or ""),
+                "object": resolve_object(name, effective, names),
                 "mode": effective.get("mode") if isinstance(effective.get("mode"), str) else None,
                 "group": spec.group_name,
                 "description": spec.description,
                 "tags": tuple(tags) if isinstance(tags, list) else (),
             }
-            source = {"replication": rep_name, "stream": name, "connection": context["source_name"]}
+            source = {"replication": rep_name, "stream": name, "connection": str(rep.source or "")}
             defined.setdefault(key_to_string(spec.key), []).append((attrs, tuple(spec.deps), source))
     for asset in downstream:
         attrs = {

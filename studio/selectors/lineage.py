@@ -28,10 +28,9 @@ from replication.lineage.select import path_between, replication_part, subgraph
 from replication.lineage.view import GROUPINGS, View, build_view, unit_members
 from replication.util import paused_gc
 from replication.yamlio import dump, emit_streams
-from studio import models
+from studio import models, rules
 from studio.errors import NotFound
-from studio.rules import translator
-from studio.selectors.connections import default_schemas, target_schemas
+from studio.selectors.connections import default_schemas
 from studio.selectors.runs import last_stream_runs, stream_runs
 
 # At most this many `expand` ids are honoured per view (each is a group to open).
@@ -60,7 +59,7 @@ def lineage_graph() -> nx.DiGraph:
         for asset in models.DownstreamAsset.objects.all()
     ]
     configs = [(r.name, r.as_config(streams[r.pk])) for r in replications]
-    return build_graph(configs, downstream, translator=translator(), target_schemas=target_schemas())
+    return build_graph(configs, downstream, translator=rules.translator(), context=rules.context())
 
 
 def _generation() -> str:
@@ -165,7 +164,7 @@ def lineage_node(*, key: str, replication: str | None = None) -> dict[str, Any]:
             .first()
         )
         if row is not None:
-            effective = effective_config(row.replication.defaults, row.config)
+            effective = effective_config(row.replication.defaults, row.config, rules.sling())
             node.update(
                 stream_pk=row.pk,
                 effective_yaml=dump(effective) if effective else "",

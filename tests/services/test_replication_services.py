@@ -23,7 +23,7 @@ def config(streams: int) -> Config:
     )
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("known_connections")
 def test_replication_import_returns_the_warnings():
     text = "source: A\ntarget: B\nstreams:\n  users:\n    object: u\n    primary_keys: [id]\n"
 
@@ -38,7 +38,7 @@ def test_replication_import_returns_the_warnings():
     assert replication.streams.get().config == {"object": "u", "primary_keys": ["id"]}
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("known_connections")
 def test_replication_import_refuses_with_problems_and_lines():
     text = "source: A\ntarget: B\nstreams:\n  a:\n    object: x\n    mode: incremetal\n"
     text += "  b:\n    mode: truncate\n"
