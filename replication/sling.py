@@ -48,7 +48,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _RUNNING = re.compile(r"^\[\d+ / \d+\] running stream (?P<name>.+)$")
 _SINGLE = re.compile(r"^Sling Replication \| .+ -> .+ \| (?P<name>.+)$")
 _ROWS = re.compile(
-    r"^(?:inserted (?P<n1>\d+) rows into (?P<t1>.+?) in \d|wrote (?P<n2>\d+) rows (?:\[.*?\] )?to (?P<t2>.+))"
+    r"^(?:inserted (?P<n1>\d+) rows into (?P<t1>.+?) in \d"
+    r"|wrote (?P<n2>\d+) rows (?:\[.*?\] )?to (?P<t2>.+?)(?: in \d+ secs.*)?$)"
 )
 _ERROR_HEADER = re.compile(r"^-{3,} (?P<name>.+?) -{3,}$")
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
@@ -239,11 +240,15 @@ class LogReader:
         self._error_stream: StreamResult | None = None
 
     def stream(self, name: str) -> StreamResult:
+        """The result of the stream sling names `name`: the stream of that name, else one it
+        names loosely (case and quotes aside) that has not started yet, else a new one (a
+        wildcard expands to streams the file does not name)."""
+        if name in self.streams:
+            return self.streams[name]
         key = _normalize(name)
         for known, result in self.streams.items():
-            if _normalize(known) == key:
+            if _normalize(known) == key and result.status == PENDING:
                 return result
-        # A wildcard expands to streams the file does not name.
         self.streams[name] = StreamResult(name)
         return self.streams[name]
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from replication.config import ReplicationConfig, StreamConfig, effective_config
+from replication.config import YAML11_BOOLEANS, ReplicationConfig, StreamConfig, effective_config, is_true
 from replication.context import API, DATABASE, FILE, Context
 from replication.resolve import (
     DATE_PARTS,
@@ -25,6 +26,7 @@ from replication.resolve import (
     is_wildcard,
     object_has_stream_vars,
     object_problem,
+    relative_path,
     render_env,
     resolve_object,
 )
@@ -110,20 +112,11 @@ def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
     return f"; did you mean `{match[0]}`?" if match else ""
 
 
-# What YAML 1.1 (sling's yaml.v2) reads as true or false that PyYAML reads as text.
-_YAML11_BOOLEANS = {"y": True, "Y": True, "n": False, "N": False}
 COLUMN_CASINGS = ("source", "target", "snake", "upper", "lower", "normalize")
 _SLING_STATE = "SLING_STATE"
 _TOKEN = "SLING_CLI_TOKEN"  # noqa: S105 - the name of the variable, not a token
 _LOADED_AT = {"_sling_loaded_at": None, "_sling_synced_at": "synced_at_waiver"}
 _PART = re.compile(r"\{part_[a-z_]+\}|\{(?:" + "|".join(DATE_PARTS) + r")\}")
-
-
-def is_true(value: Any) -> bool:
-    """Whether sling reads `value` as true (YAML 1.1 reads `y` as true)."""
-    if isinstance(value, str):
-        return _YAML11_BOOLEANS.get(value) is True
-    return value is True
 
 
 class _Checker:
@@ -159,7 +152,7 @@ class _Checker:
             self.add(("env",), "`env` must be a mapping of names to values")
         else:
             for key in rep.env:
-                if key in _YAML11_BOOLEANS:
+                if key in YAML11_BOOLEANS:
                     self.add(
                         ("env", key),
                         f"sling reads the key `{key}` as a boolean (YAML 1.1), so `{{{key}}}` is never "
@@ -173,9 +166,12 @@ class _Checker:
             self.add(("streams",), "`streams` must be a mapping of stream names to their config")
             return
         if not rep.streams:
-            where = ("streams",) if "streams" in rep.extra else ()
-            message = "`streams` is missing or empty: a replication needs at least one stream"
-            self.add(where, message, code="no-streams")
+            if rep.extra.get("streams") == {}:  # written empty: sling finds nothing to run and says so
+                self.add(("streams",), "`streams` is empty: sling runs nothing", WARNING, code="no-streams")
+            else:
+                where = ("streams",) if "streams" in rep.extra else ()
+                message = "`streams` is missing or empty: a replication needs at least one stream"
+                self.add(where, message, code="no-streams")
             return
         defaults = rep.defaults if isinstance(rep.defaults, dict) else {}
         for name, config in rep.streams.items():
@@ -251,12 +247,26 @@ class _Checker:
             range_ = options.get("range") if isinstance(options, dict) else None
             if not isinstance(range_, str) or range_.count(",") != 1:
                 self.add(where, 'backfill mode needs `source_options.range` as "start,end"')
+        if kind == FILE and self.names.source.upper() == "LOCAL":
+            self.local_file(path, stream)
         if source_known and kind == DATABASE and stream.lower().startswith("file://"):
             self.add(path, f"a `file://` stream needs a file source; `{self.names.source}` is a database")
         if isinstance(effective.get("object"), str):
             self.object(path, where_object, stream, config, effective, defaults, kind)
         self.select(path, config, effective, kind)
         self.merges(path, config or {}, defaults)
+
+    def local_file(self, path: Path, stream: str) -> None:
+        """A file of sling's own machine that is not there fails its stream (no such file)."""
+        if self.context.workdir is None or is_wildcard(stream) or _VARIABLE.search(stream):
+            return
+        file = os.path.join(self.context.workdir, relative_path(stream))
+        if not os.path.exists(file):
+            self.add(
+                path,
+                f"`{relative_path(stream)}` does not exist where sling runs: the stream would fail",
+                WARNING,
+            )
 
     def incremental(self, path: Path, where: Path, stream: str, kind: str, effective: StreamConfig) -> None:
         update_key = effective.get("update_key")
@@ -313,7 +323,7 @@ class _Checker:
                 where,
                 f"`${{...}}` in an object is not expanded by sling: it writes `{resolved}`; "
                 "put the value in `env` and write `{NAME}`",
-                ERROR if self.names.target_kind == DATABASE else WARNING,
+                WARNING,
             )
         if not is_wildcard(stream):
             return
@@ -397,8 +407,8 @@ class _Checker:
                 self.add((*path, key), f"{newer}, which ignores it", WARNING)
             if value is None:
                 continue
-            if key in ("disabled", "single") and value in _YAML11_BOOLEANS:
-                sure = "true" if _YAML11_BOOLEANS[value] else "false"
+            if key in ("disabled", "single") and value in YAML11_BOOLEANS:
+                sure = "true" if YAML11_BOOLEANS[value] else "false"
                 self.add((*path, key), f"sling reads `{value}` as {sure} (YAML 1.1); write `{sure}`", WARNING)
                 continue
             if not any(_SHAPES[shape](value) for shape in spec.shapes):
