@@ -10,7 +10,8 @@ from django import forms
 
 from replication.config import NAME, ReplicationConfig
 from replication.connections import FIELDS, MASK, TYPES, field_secrets, is_secret
-from replication.spec import MODES, STREAM_KEYS
+from replication.spec import STREAM_KEYS
+from replication.versions import MODES
 from replication.yamlio import MAX_BYTES, YamlError, dump, load_value
 
 OTHER = "other_keys"

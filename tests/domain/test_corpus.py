@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from replication.spec import MODES, STREAM_KEYS
+from replication.spec import STREAM_KEYS
 from replication.validate import validate
+from replication.versions import MODES
 from replication.yamlio import emit, parse
 
 CORPUS = sorted((Path(__file__).parents[1] / "corpus" / "valid").glob("*.yaml"))
