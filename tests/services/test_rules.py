@@ -52,7 +52,9 @@ def test_another_binary_brings_its_own_rules(version_of):
     assert messages(CDC) == []
     # A stream hook written at replication level: 1.4.11 ignores it, 1.4.25 and later refuse it.
     hooked = "source: PG\ntarget: SNOW\nhooks:\n  pre: []\nstreams:\n  public.a:\n    object: raw.a\n"
-    assert messages(hooked) == ["sling refuses a `pre` hook at replication level: put it under defaults.hooks"]
+    assert messages(hooked) == [
+        "sling refuses a `pre` hook at replication level: put it under defaults.hooks"
+    ]
     version_of("1.4.11")
     assert messages(hooked) == []
 
