@@ -303,7 +303,7 @@ def resolve_object(stream: str, effective: Mapping[str, Any], names: Names | Non
     stream = render_env(stream, names.env)
     text = render_env(template, names.env)
     if "{" in text:
-        single = is_true(effective.get("single")) or not object_has_stream_vars(text)
+        single = read_as_one({**effective, "object": text})
         variables = format_map(stream, effective, names, single=single)
         if is_wildcard(stream) and not single:
             # Known only for each stream the pattern expands to: shown as `*`.
@@ -369,6 +369,15 @@ def object_has_stream_vars(template: str) -> bool:
             "stream_file_path",
             "stream_file_name",
         )
+    )
+
+
+def read_as_one(effective: Mapping[str, Any]) -> bool:
+    """Whether sling reads a wildcard stream as one stream (`single`, or an object without a
+    stream variable) rather than one stream per match."""
+    template = effective.get("object")
+    return is_true(effective.get("single")) or not object_has_stream_vars(
+        template if isinstance(template, str) else ""
     )
 
 

@@ -469,16 +469,35 @@ def call(
     return done.stdout
 
 
-def discovered(output: str, *, files: bool) -> list[str]:
-    """Stream names in what `sling conns discover` printed: tables as `schema.table`,
-    files as paths (`file://` paths when `files` are local)."""
+def _rows(output: str) -> list[dict[str, Any]]:
     try:
         table = json.loads(output.strip().splitlines()[-1]) if output.strip() else {"fields": [], "rows": []}
         fields = [str(f).lower() for f in table["fields"]]
-        rows = [dict(zip(fields, row, strict=False)) for row in table["rows"]]
+        return [dict(zip(fields, row, strict=False)) for row in table["rows"]]
     except (ValueError, KeyError, TypeError, IndexError):
         raise SlingFailed("could not read what sling discovered") from None
-    if "schema" in fields:
+
+
+def discovered(output: str, *, files: bool) -> list[str]:
+    """Stream names in what `sling conns discover` printed: tables as `schema.table`,
+    files as paths (`file://` paths when `files` are local)."""
+    rows = _rows(output)
+    if rows and "schema" in rows[0]:
         return [f"{row['schema']}.{row['name']}" for row in rows]
     prefix = "file://" if files else ""
     return [f"{prefix}{row['name']}" for row in rows]
+
+
+def discover_pattern(stream: str) -> str:
+    """The `--pattern` sling discovers a wildcard stream with (`ProcessWildcards`): a file
+    pattern without its `file://`."""
+    return stream[len("file://") :] if stream.lower().startswith("file://") else stream
+
+
+def expanded(output: str, *, quote: str = '"') -> list[str]:
+    """The streams a wildcard expands into, named as sling names them, from what discovering
+    its pattern printed: tables as `"schema"."table"`, files as their plain path."""
+    rows = _rows(output)
+    if rows and "schema" in rows[0]:
+        return [f"{quote}{row['schema']}{quote}.{quote}{row['name']}{quote}" for row in rows]
+    return [str(row["name"]) for row in rows]

@@ -26,6 +26,7 @@ from replication.resolve import (
     is_wildcard,
     object_has_stream_vars,
     object_problem,
+    read_as_one,
     relative_path,
     render_env,
     resolve_object,
@@ -334,11 +335,7 @@ class _Checker:
                 f"sling {self.sling.version} crashes on a wildcard written without a config when the "
                 "object has no stream variable (fixed in 1.4.25): add `{stream_table}` or a config",
             )
-        elif (
-            (is_true(effective.get("single")) or var_less)
-            and kind == DATABASE
-            and self.names.source_kind == DATABASE
-        ):
+        elif read_as_one(effective) and kind == DATABASE and self.names.source_kind == DATABASE:
             self.add(
                 where,
                 f"`{stream}` with an object without a stream variable is read as one table, "

@@ -28,13 +28,13 @@ from typing import Any
 import pytest
 
 from replication import sling
-from replication.config import effective_config, is_true
+from replication.config import effective_config
 from replication.connections import type_of_url
-from replication.context import DATABASE, ConnectionInfo, Context
+from replication.context import ConnectionInfo, Context
 from replication.resolve import (
     Names,
     is_wildcard,
-    object_has_stream_vars,
+    read_as_one,
     render_env,
     resolve_object,
     runtime_variables,
@@ -100,18 +100,10 @@ def normalise(target: str) -> str:
     return target if "://" in target else target.replace('"', "").replace("`", "")
 
 
-def expansion(
-    binary: str, env: dict[str, str], folder: Path, source: str, kind: str, pattern: str
-) -> list[str]:
+def expansion(binary: str, env: dict[str, str], folder: Path, source: str, pattern: str) -> list[str]:
     """The streams sling expands a wildcard into, from the same discovery sling runs."""
-    path = pattern.removeprefix("file://") if kind != DATABASE else pattern
-    output = sling.call(binary, ["conns", "discover", source, "--pattern", path], env=env, cwd=folder)
-    rows = json.loads(output.strip().splitlines()[-1]) if output.strip() else {"fields": [], "rows": []}
-    fields = [str(f).lower() for f in rows["fields"]]
-    found = [dict(zip(fields, row, strict=False)) for row in rows["rows"]]
-    if kind == DATABASE:
-        return [f'"{row["schema"]}"."{row["name"]}"' for row in found]
-    return [row["name"] for row in found]
+    args = ["conns", "discover", source, "--pattern", sling.discover_pattern(pattern)]
+    return sling.expanded(sling.call(binary, args, env=env, cwd=folder))
 
 
 @pytest.fixture(scope="module")
@@ -185,10 +177,8 @@ def test_the_studio_agrees_with_sling(folder, tmp_path, binary, rules):
     for stream, own in config.streams.items():
         effective = effective_config(defaults, own, context.sling)
         name = render_env(stream, names.env)
-        single = is_true(effective.get("single")) or not object_has_stream_vars(str(effective.get("object")))
-        if is_wildcard(name) and not single:
-            kind = names.stream_kind(name)
-            for expanded in expansion(binary, env, work, names.source, kind, name):
+        if is_wildcard(name) and not read_as_one(effective):
+            for expanded in expansion(binary, env, work, names.source, name):
                 resolved.setdefault(expanded, resolve_object(expanded, effective, names))
         else:
             resolved[name] = resolve_object(name, effective, names)
