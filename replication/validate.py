@@ -39,6 +39,7 @@ from replication.translator import (
     stream_definitions,
 )
 from replication.versions import (
+    FEATURES,
     HOOK_REQUIRED,
     HOOK_TYPES,
     MODES,
@@ -506,13 +507,17 @@ class _Checker:
             self.add(path, "a hook is a mapping with a `type` and its fields")
             return
         kind = item.get("type")
-        if (
-            kind is None
-            and len(item) == 1
-            and next(iter(item)) in HOOK_TYPES
-            and self.sling.feature("hook_shorthand")
-        ):
+        shorthand = kind is None and len(item) == 1 and next(iter(item)) in HOOK_TYPES
+        if shorthand and self.sling.feature("hook_shorthand"):
             kind = next(iter(item))
+        elif shorthand:
+            kind = next(iter(item))
+            self.add(
+                path,
+                f"the `- {kind}: ...` shorthand needs sling {FEATURES['hook_shorthand']} or newer; this "
+                f"studio runs {self.sling.version}: write `type: {kind}` and its fields",
+            )
+            return
         elif kind is None:
             self.add(path, f"a hook needs a `type` (sling {self.sling.version}: invalid hook type)")
             return
@@ -533,7 +538,8 @@ class _Checker:
         if kind == "command" and isinstance(command, str) and not self.sling.feature("command_as_text"):
             self.add(
                 (*path, "command"),
-                f"sling {self.sling.version} wants `command` as a list (`[echo, hi]`), not text",
+                f"`command` as text needs sling {FEATURES['command_as_text']} or newer; this studio runs "
+                f"{self.sling.version}: write it as a list (`[echo, hi]`)",
             )
         if self.hooked is None and item.get("on_failure") != "warn":
             self.hooked = path
