@@ -43,6 +43,8 @@ class Document:
     replication: ReplicationConfig
     # Path of a mapping key, e.g. ("streams", "public.users", "mode") -> its line.
     lines: dict[Path, int] = field(default_factory=dict)
+    # The text it was read from, exactly (a byte-order mark included).
+    text: str = ""
 
     def line_of(self, path: Path) -> int | None:
         """The line of `path`, or of its nearest ancestor that has one."""
@@ -55,13 +57,14 @@ class Document:
 
 def parse(source: str | bytes) -> Document:
     """Parse a replication document. Raises `YamlError` with a line number."""
-    data, lines = load_mapping(source, "a mapping with source, target and streams")
-    return Document(ReplicationConfig.from_dict(data), lines)
+    text = decode(source)
+    data, lines = load_mapping(text, "a mapping with source, target and streams")
+    return Document(ReplicationConfig.from_dict(data), lines, text)
 
 
 def load_value(source: str) -> Any:
     """Any YAML value (a fragment typed into a form field); None for an empty text."""
-    return _build(_decode(source), _Builder())
+    return _build(decode(source).removeprefix(_BOM), _Builder())
 
 
 def _build(text: str, builder: _Builder) -> Any:
@@ -86,7 +89,7 @@ def _reader_error(exc: yaml.reader.ReaderError, text: str) -> YamlError:
 def load_mapping(source: str | bytes, expected: str) -> tuple[dict[Any, Any], dict[Path, int]]:
     """Any YAML document that must be a mapping, with the line of every key."""
     builder = _Builder()
-    data = _build(_decode(source), builder)
+    data = _build(decode(source).removeprefix(_BOM), builder)
     if builder.root_line is None:
         raise YamlError(f"the document is empty; expected {expected}", 1)
     if not isinstance(data, dict):
@@ -135,7 +138,11 @@ def dump(data: Any) -> str:
     )
 
 
-def _decode(source: str | bytes) -> str:
+_BOM = "\ufeff"
+
+
+def decode(source: str | bytes) -> str:
+    """The text of a document (UTF-8, a byte-order mark kept); YamlError past the size limit."""
     if isinstance(source, str):
         if len(source) > MAX_BYTES:
             raise YamlError(f"the document is larger than {MAX_BYTES // 1024 // 1024} MB")
@@ -143,7 +150,7 @@ def _decode(source: str | bytes) -> str:
     if len(source) > MAX_BYTES:
         raise YamlError(f"the document is larger than {MAX_BYTES // 1024 // 1024} MB")
     try:
-        return source.decode("utf-8-sig")
+        return source.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = source.count(b"\n", 0, exc.start) + 1
         raise YamlError(f"not UTF-8 text: byte 0x{source[exc.start]:02x} cannot be read", line) from None
