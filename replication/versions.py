@@ -170,22 +170,24 @@ HOOK_TYPES = {
     "run": "1.4.20",
     "routine": "1.5.0",
 }
-# The field each hook type cannot do without, as the 1.4.11 binary says ("missing url for hook").
+# The fields each hook type cannot do without (any one of them), as the 1.4.11 binary says
+# ("missing url for hook"): `delete`, `inspect` and `list` take a `location` (`CONN/path`) or
+# a `connection` (with `path`).
 HOOK_REQUIRED = {
-    "log": "message",
-    "query": "connection",
-    "command": "command",
-    "http": "url",
-    "copy": "from",
-    "delete": "connection",
-    "write": "to",
-    "check": "check",
-    "inspect": "location",
-    "list": "location",
-    "read": "from",
-    "replication": "path",
-    "store": "key",
-    "group": "steps",
+    "log": ("message",),
+    "query": ("connection",),
+    "command": ("command",),
+    "http": ("url",),
+    "copy": ("from",),
+    "delete": ("connection", "location"),
+    "write": ("to",),
+    "check": ("check",),
+    "inspect": ("location", "connection"),
+    "list": ("location", "connection"),
+    "read": ("from",),
+    "replication": ("path",),
+    "store": ("key",),
+    "group": ("steps",),
 }
 # Object variables the format map has (GetFormatMap), besides the date parts and env keys.
 VARIABLES = {

@@ -41,7 +41,7 @@ class YamlError(ValueError):
 @dataclass(slots=True)
 class Document:
     replication: ReplicationConfig
-    # Path of a mapping key, e.g. ("streams", "public.users", "mode") -> its line.
+    # Path of a mapping key or list item, e.g. ("streams", "public.users", "mode") -> its line.
     lines: dict[Path, int] = field(default_factory=dict)
     # The text it was read from, exactly (a byte-order mark included).
     text: str = ""
@@ -230,6 +230,8 @@ class _Builder:
                 path = self._child_path(stack[-1]) if stack else ()
                 if not stack:
                     self.root_line = event.start_mark.line + 1
+                elif isinstance(stack[-1].value, list):  # a list item's line, e.g. one hook's
+                    self.lines[path] = event.start_mark.line + 1
                 stack.append(_Frame({} if kind is yaml.MappingStartEvent else [], path, event.anchor))
                 if len(stack) > MAX_DEPTH:
                     line = event.start_mark.line + 1
@@ -278,10 +280,12 @@ class _Builder:
         frame.size += size
         if value is _MERGE and (frame.key is not None or isinstance(frame.value, list)):
             value = "<<"  # a plain `<<` anywhere but in a key is just text
+        line = event.start_mark.line + 1
         if isinstance(frame.value, list):
+            if type(event) is not yaml.MappingEndEvent and type(event) is not yaml.SequenceEndEvent:
+                self.lines[(*frame.path, len(frame.value))] = line
             frame.value.append(value)
             return
-        line = event.start_mark.line + 1
         if frame.key is None:
             if type(event) is yaml.ScalarEvent and value is _MERGE:
                 frame.key = _MERGE

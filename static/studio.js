@@ -18,3 +18,19 @@ document.addEventListener("change", (event) => {
   event.target.closest("form")?.querySelectorAll(`input[type=checkbox][name='${name}']`)
     .forEach((box) => { box.checked = event.target.checked; });
 });
+
+// The replication.yaml box loads when opened, and again after a save only while it is open
+// (at 10,000 streams its text is worth not fetching unseen).
+document.addEventListener("toggle", (event) => {
+  const box = event.target;
+  if (box.id === "yaml-preview-box" && box.open && box.dataset.fresh !== "yes") {
+    box.dataset.fresh = "yes";
+    htmx.trigger("#yaml-preview", "refresh");
+  }
+}, true);
+document.body.addEventListener("replicationChanged", () => {
+  const box = document.getElementById("yaml-preview-box");
+  if (!box) return;
+  if (box.open) htmx.trigger("#yaml-preview", "refresh");
+  else box.dataset.fresh = "no";
+});

@@ -106,6 +106,8 @@ class Revision(models.Model):
     # version before with this one's changes patched in (written the first time it is read;
     # empty until then: a replication's text never is).
     text = models.TextField(blank=True, default="")
+    # The streams this save renamed, old name -> new, so their text keeps its comments.
+    renamed = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["replication", "-version"]
@@ -129,15 +131,25 @@ class Revision(models.Model):
         """This version's text: as stored, else the nearest earlier version's text with the
         changes since patched in (then kept), else the canonical layout."""
         if not self.text:
-            base = (
-                Revision.objects.filter(replication_id=self.replication_id, version__lt=self.version)
-                .exclude(text="")
-                .order_by("-version")
-                .first()
-            )
-            self.text = patch_text(base.text, base.config, self.config) if base else emit(self.config)
+            earlier = Revision.objects.filter(replication_id=self.replication_id, version__lt=self.version)
+            base = earlier.exclude(text="").order_by("-version").first()
+            if base is None:
+                self.text = emit(self.config)
+            else:
+                between = earlier.filter(version__gt=base.version).order_by("version")
+                renames: dict[str, str] = {}
+                for renamed in [*between.values_list("renamed", flat=True), self.renamed]:
+                    renames = _chain(renames, renamed)
+                self.text = patch_text(base.text, base.config, self.config, renames)
             Revision.objects.filter(pk=self.pk).update(text=self.text)
         return self.text
+
+
+def _chain(first: dict[str, str], then: dict[str, str]) -> dict[str, str]:
+    """Renames one after the other, as one: a -> b then b -> c is a -> c."""
+    out = {old: then.get(new, new) for old, new in first.items()}
+    out.update({old: new for old, new in then.items() if old not in first.values()})
+    return out
 
 
 class Stream(models.Model):

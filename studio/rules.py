@@ -52,14 +52,16 @@ def template_context(request: object) -> dict[str, str | None]:
     return {"sling_version": sling_version(), "sling_rules": DEFAULT.version}
 
 
-def context() -> Context:
+def context(stored: bool = True) -> Context:
     """What sling would know running a replication here: its version, the studio's connections
-    and those of its environment, and that environment (one query)."""
+    (one query; with `stored=False`, none: a lint without a studio database) and those of its
+    environment, and that environment. Only knowing the studio's is knowing them all."""
     environ = sling_binary.process_environment()
     connections = _environment_connections(environ)
-    for name, conn_type, params in models.Connection.objects.values_list("name", "type", "params"):
-        connections[name.upper()] = ConnectionInfo.of(conn_type, params)
-    return Context(sling=sling(), connections=connections, process_env=environ, complete=True)
+    if stored:
+        for name, conn_type, params in models.Connection.objects.values_list("name", "type", "params"):
+            connections[name.upper()] = ConnectionInfo.of(conn_type, params)
+    return Context(sling=sling(), connections=connections, process_env=environ, complete=stored)
 
 
 def _environment_connections(environ: dict[str, str]) -> dict[str, ConnectionInfo]:
@@ -80,9 +82,9 @@ def _environment_connections(environ: dict[str, str]) -> dict[str, ConnectionInf
     return found
 
 
-def check(config: ReplicationConfig, line_of: LineOf | None = None) -> list[Problem]:
-    """Every problem of `config`, with lines where `line_of` knows them."""
-    return validate(config, line_of, translator(), context())
+def check(config: ReplicationConfig, line_of: LineOf | None = None, stored: bool = True) -> list[Problem]:
+    """Every problem of `config`, with lines where `line_of` knows them (`stored`: see context)."""
+    return validate(config, line_of, translator(), context(stored))
 
 
 def blocking(problems: list[Problem]) -> list[Problem]:

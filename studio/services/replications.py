@@ -38,6 +38,7 @@ def replication_save(
     base_version: int | None = None,
     rename_to: str | None = None,
     text: str | None = None,
+    renamed: dict[str, str] | None = None,
 ) -> models.Replication:
     """Store `config` under `name` as a new version with its revision; `text` is its YAML
     exactly (an import, a restore), else the text of the version before is patched when
@@ -88,6 +89,7 @@ def replication_save(
         summary=summary[:300],
         document=models.Revision.document_of(config),
         text=text or "",
+        renamed=renamed or {},
     )
     return replication
 
@@ -195,13 +197,14 @@ def replications_import(*, files: list[tuple[str, str | bytes]], user: Any = Non
     return done
 
 
-def replication_check_text(text: str | bytes) -> list[Problem]:
-    """Every problem of a document, as an import would find them; nothing is stored."""
+def replication_check_text(text: str | bytes, stored: bool = True) -> list[Problem]:
+    """Every problem of a document, as an import would find them; nothing is stored.
+    `stored=False`: without the studio's connections (there is no studio database)."""
     try:
         document = parse(text)
     except YamlError as exc:
         return [Problem((), exc.line, ERROR, exc.message)]
-    return rules.check(document.replication, document.line_of)
+    return rules.check(document.replication, document.line_of, stored)
 
 
 def _parse_checked(text: str | bytes) -> tuple[Document, list[Problem]]:
@@ -264,7 +267,11 @@ def stream_update(
         raise _refused("name", "another stream has this name")
     streams = with_stream(config.streams, old, new, own)
     saved, _ = replication_commit(
-        name=replication.name, config=replace(config, streams=streams), summary=f"edited {new}", **save
+        name=replication.name,
+        config=replace(config, streams=streams),
+        summary=f"edited {new}",
+        renamed={old: new} if new != old else None,
+        **save,
     )
     return saved
 

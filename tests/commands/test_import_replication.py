@@ -173,7 +173,7 @@ def test_it_prints_warnings_with_file_and_line(tmp_path):
     _, err = run(path, "--name", "zoo")
 
     assert err.splitlines() == [
-        f'{path}:26: warning: streams["public.zebras"].hooks.post[0]: hooks need a sling CLI Pro token: '
+        f'{path}:27: warning: streams["public.zebras"].hooks.post[0]: hooks need a sling CLI Pro token: '
         "without SLING_CLI_TOKEN in the studio's environment, sling 1.4.11 refuses to run them (a start hook "
         "stops the run before any stream; `on_failure: warn` lets it go on)",
         f'{path}:32: warning: streams["public.zebras"].colour: unknown key `colour` (kept as written)',

@@ -85,7 +85,7 @@ def test_one_refused_file_saves_nothing_and_says_where(tmp_path):
 
     assert code == 1
     assert err.splitlines() == [
-        f"{source / 'users.yaml'}:6: error: streams[\"public.users\"].mode: unknown mode `sideways`; "
+        f'{source / "users.yaml"}:6: error: streams["public.users"].mode: unknown mode `sideways`; '
         "sling knows full-refresh, incremental, truncate, snapshot, backfill"
     ]
     assert not models.Replication.objects.exists()
