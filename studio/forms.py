@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 
 from replication.config import NAME, ReplicationConfig
-from replication.connections import FIELDS, MASK, TYPES, field_secrets, is_secret
+from replication.connections import FORM_FIELDS, MASK, TYPES, field_secrets, is_secret
 from replication.spec import MODES, STREAM_KEYS
 from replication.yamlio import MAX_BYTES, YamlError, dump, load_value
 
@@ -268,10 +268,10 @@ class ConnectionForm(forms.Form):
         super().__init__(data, initial=initial)
         self.conn_type = conn_type
         stored = field_secrets(connection.secrets) if connection else {}
-        for field in FIELDS.get(conn_type, []):
+        for field in FORM_FIELDS.get(conn_type, []):
             if field == "url":
                 continue
-            if is_secret(field):
+            if is_secret(conn_type, field):
                 widget = forms.PasswordInput(
                     render_value=False,
                     attrs={
@@ -284,7 +284,7 @@ class ConnectionForm(forms.Form):
                 self.fields[field] = forms.CharField(
                     required=False, max_length=4000, initial=params.get(field, "")
                 )
-        others = {k: v for k, v in params.items() if k not in FIELDS.get(conn_type, []) and k != "url"}
+        others = {k: v for k, v in params.items() if k not in FORM_FIELDS.get(conn_type, []) and k != "url"}
         self.fields["other"] = YamlField(
             kind="map",
             label="Other fields",
@@ -298,7 +298,7 @@ class ConnectionForm(forms.Form):
         the form leaves empty are not among them (`connections.carry_secrets` keeps those)."""
         data = self.cleaned_data
         fields: dict[str, Any] = {"type": self.conn_type, **(data.get("other") or {})}
-        for name in FIELDS.get(data["type"], []):
+        for name in FORM_FIELDS.get(data["type"], []):
             if data.get(name):
                 fields[name] = data[name]
         if data.get("url"):

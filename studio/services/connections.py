@@ -28,7 +28,7 @@ def connection_save(
     conn_type = fields.pop("type", None) or type_of_url(str(fields.get("url", "")))
     if conn_type not in TYPES:
         raise ValueError(f"connection `{name}`: unknown or missing type `{conn_type}`")
-    public, secret = split_secrets(fields)
+    public, secret = split_secrets(conn_type, fields)
     values = {"name": name.upper(), "type": conn_type, "params": public, "secrets": secret}
     if instance is not None:
         for key, value in values.items():
@@ -51,7 +51,7 @@ def connection_edit(
     if name != (instance.name if instance else None) and models.Connection.objects.filter(name=name).exists():
         raise Refused([Problem(("name",), None, ERROR, f"a connection named {name} exists")])
     if instance is not None:
-        fields = carry_secrets(fields, instance.secrets)
+        fields = carry_secrets(str(fields.get("type") or instance.type), fields, instance.secrets)
     return connection_save(name=name, fields=fields, instance=instance)
 
 

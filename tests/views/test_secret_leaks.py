@@ -261,7 +261,8 @@ def planted(admin_client, data_dir, tmp_path_factory):
             "type": "bigquery",
             "project": "leaky",
             "dataset": "shop",
-            "keyfile_json": service_account(p.new("FORM_BQ.keyfile_json")),
+            # The form's field for a key's JSON body, as Sling names it.
+            "key_body": service_account(p.new("FORM_BQ.key_body")),
         },
     ]
     for data in forms:
