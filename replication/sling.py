@@ -172,12 +172,26 @@ def prepare(
 
 
 def needed_connections(replication: ReplicationConfig) -> list[str]:
-    """Connection names the run needs from the studio (built-ins and URLs excluded)."""
-    names = []
-    for value in (replication.source, replication.target):
-        if isinstance(value, str) and "://" not in value and value.upper() not in BUILTIN_CONNECTIONS:
-            names.append(value)
-    return names
+    """Connection names the run needs (built-ins and URLs excluded): its source and target, and
+    the `connection:` of its hooks (the replication's, its defaults' and each stream's)."""
+    hooks: list[Any] = [replication.hooks]
+    for config in (replication.defaults, *replication.streams.values()):
+        if isinstance(config, dict):
+            hooks.append(config.get("hooks"))
+    named = [replication.source, replication.target]
+    for points in hooks:
+        for items in points.values() if isinstance(points, dict) else ():
+            named += [hook.get("connection") for hook in items or () if isinstance(hook, dict)]
+    names: dict[str, str] = {}  # upper-cased -> as written first
+    for value in named:
+        if (
+            isinstance(value, str)
+            and value
+            and "://" not in value
+            and value.upper() not in BUILTIN_CONNECTIONS
+        ):
+            names.setdefault(value.upper(), value)
+    return list(names.values())
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:
@@ -188,22 +202,47 @@ def mask(text: str, secrets: Iterable[str]) -> str:
     return _URL_PASSWORD.sub(rf"\g<1>{MASK}\g<3>", text)
 
 
+# What sling gets of the studio's environment: the variables a process needs to run, and
+# Sling's own settings (`SLING_*`) but those that name connections or the studio's binary.
+PASSED = frozenset({"PATH", "TZ", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR"})
+NOT_PASSED = frozenset({"SLING_ENV_YAML", "SLING_BINARY", "SLING_HOME_DIR"})
+
+
 def environment(
-    connections: Mapping[str, str], *, home: Path, base: Mapping[str, str] | None = None
+    connections: Mapping[str, str],
+    *,
+    home: Path,
+    base: Mapping[str, str] | None = None,
+    text: str = "",
 ) -> dict[str, str]:
-    """The environment for sling: `base` (the process's), Sling's home, JSON logs, connections."""
-    env = dict(os.environ if base is None else base)
-    # The studio's own secrets are none of sling's business.
-    for name in (
-        "SECRET_KEY",
-        "SECRET_KEY_FILE",
-        "DATABASE_URL",
-        "STUDIO_ENCRYPTION_KEYS",
-        "STUDIO_ENCRYPTION_KEYS_FILE",
-    ):
-        env.pop(name, None)
+    """The environment for sling, an allowlist: a few process variables of `base` (the process's
+    environment), Sling's own settings, its home (also HOME, so no `~/.dbt` or `~/.ssh` of the
+    studio's user is read), JSON logs, and `connections` (variable name -> value), nothing else.
+
+    RunError when `text` (the replication file) or a connection refers to a variable that holds a
+    connection: sling would put that connection, secrets and all, in its place."""
+    base = os.environ if base is None else base
+    env = {
+        name: value
+        for name, value in base.items()
+        if name in PASSED or (name.startswith("SLING_") and name not in NOT_PASSED)
+    }
     home.mkdir(parents=True, exist_ok=True)
-    env.update(SLING_HOME_DIR=str(home), SLING_LOGGING="JSON", NO_COLOR="1")
+    env.update(HOME=str(home), SLING_HOME_DIR=str(home), SLING_LOGGING="JSON", NO_COLOR="1")
+    places = [
+        ("the replication", text),
+        *((f"connection {name}", value) for name, value in connections.items()),
+    ]
+    for place, value in places:
+        # Sling replaces `$NAME` and `${NAME}` with the variable NAME of its environment: a
+        # connection field written so, the values of the `env:` map, the text of a task (where a
+        # `$NAME` inside a longer word is replaced too).
+        for name in connections:
+            if f"${name}" in value or f"${{{name}}}" in value:
+                raise RunError(
+                    f"{place} refers to ${name}: sling would replace it with connection {name}, "
+                    "secrets included; write the value itself"
+                )
     env.update(connections)
     return env
 

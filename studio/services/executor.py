@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from replication import sling
+from replication.config import ReplicationConfig
 from studio import models
 
 Status = models.Run.Status
@@ -90,13 +91,12 @@ def _execute(run: models.Run, on_line: Callable[[str], None], cancel: threading.
         raise sling.RunError(f"replication `{run.replication_name}` was deleted")
     config = run.replication.as_config()
     binary = sling.find_binary(settings.SLING_BINARY or None)
-    connections = list(models.Connection.objects.all())
-    secrets = _secrets(connections)
-    env = sling.environment({c.name: c.sling_env() for c in connections}, home=settings.SLING_HOME_DIR)
     workdir = settings.DATA_DIR / "runs" / str(run.pk)
     prepared = sling.prepare(
         config, binary=binary, workdir=workdir, streams=run.streams or None, mode=run.mode or None
     )
+    connections, secrets = named_connections(config)
+    env = sling.environment(connections, home=settings.SLING_HOME_DIR, text=prepared.config_path.read_text())
     progress = _Progress(run)
     assert run.log_file is not None
     with run.log_file.open("a", encoding="utf-8", buffering=1) as log:  # line-buffered: tails see each line
@@ -123,6 +123,26 @@ def _execute(run: models.Run, on_line: Callable[[str], None], cancel: threading.
     end_run(
         run, result.status, error=error, exit_code=result.exit_code, results=result.streams, progress=progress
     )
+
+
+def named_connections(config: ReplicationConfig) -> tuple[dict[str, str], list[str]]:
+    """The connections the replication names, as sling's environment variables, and their
+    secrets (to mask): the studio's, or those the worker's own environment defines."""
+    names = sling.needed_connections(config)
+    stored = {c.name: c for c in models.Connection.objects.filter(name__in={n.upper() for n in names})}
+    env: dict[str, str] = {}
+    secrets: list[str] = []
+    for name in names:
+        connection = stored.get(name.upper())
+        if connection is not None:
+            env[connection.name] = connection.sling_env()
+            secrets += connection.secret_values()
+            continue
+        variable = next((v for v in (name, name.upper()) if v in os.environ), None)
+        if variable is not None:
+            env[variable] = os.environ[variable]
+            secrets.append(os.environ[variable])
+    return env, secrets
 
 
 def _secrets(connections: Iterable[models.Connection] | None = None) -> list[str]:
