@@ -96,6 +96,8 @@ def _execute(run: models.Run, on_line: Callable[[str], None], cancel: threading.
         config, binary=binary, workdir=workdir, streams=run.streams or None, mode=run.mode or None
     )
     connections, secrets = named_connections(config)
+    # Every studio secret is masked in the log, named by the run or not (a file may be named so).
+    secrets += _secrets()
     env = sling.environment(connections, home=settings.SLING_HOME_DIR, text=prepared.config_path.read_text())
     progress = _Progress(run)
     assert run.log_file is not None
