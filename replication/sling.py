@@ -37,10 +37,10 @@ from typing import Any
 
 from replication.config import ReplicationConfig
 from replication.connections import MASK
+from replication.fence import Fence, connection_paths, replication_paths
+from replication.reach import Reach, connection_hosts
+from replication.validate import format_path
 from replication.yamlio import emit
-
-# Sling's own connection names and URL-style names need no studio connection.
-BUILTIN_CONNECTIONS = frozenset({"LOCAL"})
 
 PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED = "pending", "running", "succeeded", "failed", "cancelled"
 
@@ -171,27 +171,30 @@ def prepare(
     return Prepared(argv, config_path, [str(name) for name in chosen.streams])
 
 
-def needed_connections(replication: ReplicationConfig) -> list[str]:
-    """Connection names the run needs (built-ins and URLs excluded): its source and target, and
-    the `connection:` of its hooks (the replication's, its defaults' and each stream's)."""
-    hooks: list[Any] = [replication.hooks]
-    for config in (replication.defaults, *replication.streams.values()):
-        if isinstance(config, dict):
-            hooks.append(config.get("hooks"))
-    named = [replication.source, replication.target]
-    for points in hooks:
-        for items in points.values() if isinstance(points, dict) else ():
-            named += [hook.get("connection") for hook in items or () if isinstance(hook, dict)]
-    names: dict[str, str] = {}  # upper-cased -> as written first
-    for value in named:
-        if (
-            isinstance(value, str)
-            and value
-            and "://" not in value
-            and value.upper() not in BUILTIN_CONNECTIONS
-        ):
-            names.setdefault(value.upper(), value)
-    return list(names.values())
+def check_reach(
+    fence: Fence,
+    reach: Reach,
+    replication: ReplicationConfig,
+    *,
+    local_connections: Iterable[str] = (),
+    connections: Iterable[tuple[str, str, Mapping[str, Any]]] = (),
+) -> None:
+    """RunError unless every local path the run gives sling is inside the fence as things are
+    now (wildcards expanded, folders walked, symlinks resolved) and every host its connections
+    name may be reached. `connections`: (name, type, fields) of those the run uses."""
+    for where, verb, path in replication_paths(replication, local_connections):
+        refused = fence.expanded_refusal(path, verb)
+        if refused:
+            raise RunError(f"{format_path(where)}: {refused}")
+    for name, conn_type, fields in connections:
+        for field, path in connection_paths(conn_type, fields):
+            refused = path and fence.refusal(path)
+            if refused:
+                raise RunError(f"connection {name}, {field}: {refused}")
+        for host in connection_hosts(fields):
+            refused = reach.refusal(host)
+            if refused:
+                raise RunError(f"connection {name}: {refused}")
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:

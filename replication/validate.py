@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from replication.config import ReplicationConfig, StreamConfig, effective_config
+from replication.config import ReplicationConfig, StreamConfig, effective_config, needed_connections
+from replication.fence import Fence, replication_paths
 from replication.spec import (
     DAGSTER_META_KEYS,
     MODES,
@@ -73,12 +74,19 @@ def validate(
     replication: ReplicationConfig,
     line_of: LineOf | None = None,
     translator: DagsterSlingTranslator | None = None,
+    fence: Fence | None = None,
+    local_connections: tuple[str, ...] = (),
 ) -> list[Problem]:
-    """All problems of `replication`, errors and warnings, in document order."""
+    """All problems of `replication`, errors and warnings, in document order. With a `fence`,
+    a local path outside it is an error (`local_connections`: the names of file connections,
+    whose streams and objects are paths too)."""
     checker = _Checker(line_of or (lambda path: None))
     checker.replication(replication)
     checker.asset_keys(replication, translator or DagsterSlingTranslator())
     checker.storable(replication)
+    if fence is not None:
+        checker.files(replication, fence, local_connections)
+    checker.references(replication)
     return sorted(checker.problems, key=lambda p: p.line or 0)
 
 
@@ -242,6 +250,39 @@ class _Checker:
                 self.add(path, f"`{value}` cannot be stored; quote it if it is meant as text")
             elif isinstance(value, str) and "\x00" in value:
                 self.add(path, "the text contains a NUL character, which cannot be stored")
+
+    def files(self, rep: ReplicationConfig, fence: Fence, local_connections: tuple[str, ...]) -> None:
+        for path, verb, local in replication_paths(rep, local_connections):
+            refused = fence.refusal(local, verb)
+            if refused:
+                self.add(path, refused, code="fence")
+
+    def references(self, rep: ReplicationConfig) -> None:
+        """`$NAME` of a connection the run names: sling would give its value, secrets and all."""
+        names = set(needed_connections(rep))
+        if not names:
+            return
+        stack: list[tuple[Path, Any]] = [
+            (("env",), rep.env),
+            (("hooks",), rep.hooks),
+            (("defaults",), rep.defaults),
+        ]
+        if isinstance(rep.streams, dict):
+            stack += [(("streams", name), config) for name, config in rep.streams.items()]
+        while stack:
+            path, value = stack.pop()
+            if isinstance(value, dict):
+                stack.extend(((*path, key), item) for key, item in value.items())
+            elif isinstance(value, list):
+                stack.extend(((*path, i), item) for i, item in enumerate(value))
+            elif isinstance(value, str) and "$" in value:
+                for name in names:
+                    if f"${name}" in value or f"${{{name}}}" in value:
+                        self.add(
+                            path,
+                            f"`${name}` would give sling's copy of connection {name}, secrets included: "
+                            "write the value itself",
+                        )
 
     def asset_keys(self, rep: ReplicationConfig, translator: DagsterSlingTranslator) -> None:
         if not isinstance(rep.streams, dict) or not isinstance(rep.defaults, dict):

@@ -14,7 +14,6 @@ from replication.translator import TranslationError, key_to_string, stream_defin
 from replication.validate import Problem
 from replication.yamlio import emit_streams
 from studio import models, rules
-from studio.selectors.connections import target_schema
 from studio.selectors.runs import last_stream_runs
 
 STREAMS_PER_PAGE = 100
@@ -53,6 +52,7 @@ class Editor:
     config: ReplicationConfig
     ids: dict[str, int]  # stream name -> row id
     variables: dict[str, Any]  # what resolve_object needs besides the stream
+    local_connections: tuple[str, ...] = ()  # its source or target when a `file` connection
 
     def __post_init__(self) -> None:
         self.positions = {name: i for i, name in enumerate(self.ids)}
@@ -61,18 +61,22 @@ class Editor:
     def load(cls, replication: models.Replication) -> Editor:
         rows = list(replication.streams.values_list("pk", "name", "config"))
         config = replication.as_config({name: cfg for _, name, cfg in rows})
+        ends = models.Connection.named(config.source, config.target)
+        target = ends.get(str(config.target).upper())
+        schema = target.params.get("schema") if target else None
         variables = {
             "source_name": str(config.source or ""),
             "target_name": str(config.target or ""),
-            "target_schema": target_schema(config.target),
+            "target_schema": schema if isinstance(schema, str) else None,
             "env": config.env,
         }
         ids = {name: pk for pk, name, _ in rows}
-        return cls(replication, config, ids, variables)
+        local = tuple(name for name, c in ends.items() if c.type == "file")
+        return cls(replication, config, ids, variables, local)
 
     @cached_property
     def problems(self) -> list[Problem]:
-        return rules.check(self.config)
+        return rules.check(self.config, local_connections=self.local_connections)
 
     def stream_name(self, pk: int) -> str | None:
         """The name of the stream with row id `pk`, or None when it is not this replication's."""
@@ -120,7 +124,8 @@ class Editor:
         target object, asset key and YAML."""
         streams = with_stream(self.config.streams, old_name, new_name, config)
         candidate = replace(self.config, streams=streams)
-        problems = [p for p in rules.check(candidate) if p.path[:2] == ("streams", new_name)]
+        problems = rules.check(candidate, local_connections=self.local_connections)
+        problems = [p for p in problems if p.path[:2] == ("streams", new_name)]
         effective = effective_config(self.config.defaults, config)
         return {
             "preview_problems": problems,

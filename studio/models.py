@@ -35,6 +35,12 @@ class Connection(models.Model):
         self.name = self.name.upper()
         super().save(*args, **kwargs)
 
+    @classmethod
+    def named(cls, *names: Any) -> dict[str, Connection]:
+        """The connections among `names` (text, any case), by upper-case name: one query."""
+        wanted = {name.upper() for name in names if isinstance(name, str) and name}
+        return {c.name: c for c in cls.objects.filter(name__in=wanted)} if wanted else {}
+
     def shown_params(self) -> dict[str, Any]:
         return masked(self.params, self.secrets)
 

@@ -52,6 +52,19 @@ ALLOWED_HOSTS = [h for h in os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost").sp
 DATA_DIR = Path(os.getenv("STUDIO_DATA_DIR", BASE_DIR / "data")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 SLING_HOME_DIR = DATA_DIR / "sling"
+# The folders sling may read and write for `file://` streams and targets and local connections
+# (comma-separated; relative to the project folder, sling's working directory). The data folder
+# (but its `files/`), the database, the key files, /proc, /sys and /dev are never open.
+STUDIO_FILE_ROOTS = [
+    (BASE_DIR / root.strip()).resolve()
+    for root in os.getenv("STUDIO_FILE_ROOTS", f"demo/data,{DATA_DIR / 'files'}").split(",")
+    if root.strip()
+]
+# Hosts a connection may send sling to (Test, Discover, runs): comma-separated host name patterns
+# (`*.db.internal`) and networks (`10.0.0.0/8`); empty: any but link-local and metadata addresses.
+STUDIO_CONNECTION_HOSTS = [
+    h.strip() for h in os.getenv("STUDIO_CONNECTION_HOSTS", "").split(",") if h.strip()
+]
 SLING_BINARY = os.getenv("SLING_BINARY", "")
 # A `module.Class` subclassing replication.translator.DagsterSlingTranslator.
 SLING_STUDIO_TRANSLATOR = os.getenv("SLING_STUDIO_TRANSLATOR", "")

@@ -35,10 +35,9 @@ from typing import Any
 
 import networkx as nx
 
-from replication.config import ReplicationConfig
+from replication.config import ReplicationConfig, needed_connections
 from replication.connections import is_url_secret, url_fields
 from replication.lineage.graph import DOWNSTREAM, TARGET
-from replication.sling import needed_connections
 from replication.translator import AssetKey, DagsterSlingTranslator, stream_definitions
 from replication.yamlio import emit
 

@@ -3,17 +3,48 @@ env.yaml; and asking sling about one (`conns test`, `conns discover`)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
 from replication import sling
+from replication.config import ReplicationConfig
 from replication.connections import TYPES, carry_secrets, split_secrets, type_of_url
+from replication.fence import connection_paths, local_path
 from replication.validate import ERROR, Problem
 from replication.yamlio import YamlError, load_mapping
-from studio import models
+from studio import models, rules
 from studio.errors import Refused
+
+logger = logging.getLogger(__name__)
+# Test and discover check a connection's own paths only.
+_NOTHING = ReplicationConfig(source=None, target=None, streams={})
+
+
+def connection_problems(name: str, conn_type: str, fields: dict[str, Any]) -> list[Problem]:
+    """What refuses a connection's fields: a local path outside the file fence, a value that
+    names another connection (`$OTHER`: sling would put that one's settings there)."""
+    problems = []
+    fence = rules.fence()
+    for field, path in connection_paths(conn_type, fields):
+        refused = path and fence.refusal(path)
+        if refused:
+            problems.append(Problem((field,), None, ERROR, refused))
+    others = {n for n in models.Connection.objects.values_list("name", flat=True)} | {name.upper()}
+    for field, value in fields.items():
+        if isinstance(value, str) and value.startswith("$") and value.strip("${}") in others:
+            problems.append(
+                Problem(
+                    (field,),
+                    None,
+                    ERROR,
+                    f"`{value}` names connection {value.strip('${}')}: sling would put its settings, "
+                    "secrets included, here; write the value itself",
+                )
+            )
+    return problems
 
 
 @transaction.atomic
@@ -22,12 +53,16 @@ def connection_save(
 ) -> models.Connection:
     """Create or update a connection from Sling-style fields (`type`, `url`, `host`, ...).
 
-    Secret fields (and a URL's password) are stored apart from the others.
+    Secret fields (and a URL's password) are stored apart from the others. `Refused` when a
+    field is refused (`connection_problems`).
     """
     fields = dict(fields)
     conn_type = fields.pop("type", None) or type_of_url(str(fields.get("url", "")))
     if conn_type not in TYPES:
         raise ValueError(f"connection `{name}`: unknown or missing type `{conn_type}`")
+    problems = connection_problems(name, conn_type, fields)
+    if problems:
+        raise Refused(problems)
     public, secret = split_secrets(conn_type, fields)
     values = {"name": name.upper(), "type": conn_type, "params": public, "secrets": secret}
     if instance is not None:
@@ -83,6 +118,10 @@ def connections_import(*, text: str | bytes) -> list[models.Connection]:
             problems.append(
                 Problem(path, lines.get(path), ERROR, f"unknown or missing connection type `{conn_type}`")
             )
+            continue
+        for problem in connection_problems(str(name), conn_type, fields):
+            where = (*path, *problem.path)
+            problems.append(Problem(where, lines.get(where, lines.get(path)), ERROR, problem.message))
     if problems:
         raise Refused(problems)
     with transaction.atomic():
@@ -90,10 +129,20 @@ def connections_import(*, text: str | bytes) -> list[models.Connection]:
 
 
 def _sling(connection: models.Connection, *args: str) -> str:
-    """`sling <args>` with only `connection` in its environment: its output, or `sling.SlingFailed`."""
+    """`sling <args>` with only `connection` in its environment: its output, or `sling.RunError`
+    (`SlingFailed` when sling answered, saying only that it could not connect: its details would
+    tell an open port from a closed one; they go to the log, masked)."""
+    fields = connection.full_params()
+    sling.check_reach(
+        rules.fence(), rules.reach(), _NOTHING, connections=[(connection.name, connection.type, fields)]
+    )
     env = sling.environment({connection.name: connection.sling_env()}, home=settings.SLING_HOME_DIR)
     binary = sling.find_binary(settings.SLING_BINARY or None)
-    return sling.call(binary, args, env=env, cwd=settings.BASE_DIR, secrets=connection.secret_values())
+    try:
+        return sling.call(binary, args, env=env, cwd=settings.BASE_DIR, secrets=connection.secret_values())
+    except sling.SlingFailed as exc:
+        logger.info("sling %s %s: %s", " ".join(args[:2]), connection.name, exc)
+        raise sling.SlingFailed(f"{connection.name}: could not connect") from None
 
 
 def connection_test(connection: models.Connection) -> tuple[bool, str]:
@@ -106,7 +155,16 @@ def connection_test(connection: models.Connection) -> tuple[bool, str]:
 
 
 def connection_discover(connection: models.Connection, *, pattern: str = "") -> list[str]:
-    """Stream names `sling conns discover` finds (tables as schema.table, files as paths).
-    Raises `sling.RunError` (`SlingFailed` when sling answered with an error)."""
+    """Stream names `sling conns discover` finds (tables as schema.table, files as paths); on a
+    `file` connection its folder must be open to sling, and only what is inside the fence is
+    listed. Raises `sling.RunError` (`SlingFailed` when sling answered with an error)."""
+    fence = rules.fence()
+    files = connection.type == "file"
+    if files:
+        folder = next((p for f, p in connection_paths("file", connection.params) if f == "url"), "") or "."
+        refused = fence.refusal(folder, "list")
+        if refused:
+            raise sling.RunError(f"{connection.name}: {refused}")
     args = ["conns", "discover", connection.name] + (["--pattern", pattern] if pattern else [])
-    return sling.discovered(_sling(connection, *args), files=connection.type == "file")
+    found = sling.discovered(_sling(connection, *args), files=files)
+    return [name for name in found if not files or not fence.expanded_refusal(local_path(name) or name)]

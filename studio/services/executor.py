@@ -25,8 +25,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from replication import sling
-from replication.config import ReplicationConfig
-from studio import models
+from replication.config import ReplicationConfig, needed_connections
+from studio import models, rules
 
 Status = models.Run.Status
 StreamStatus = models.RunStream.Status
@@ -96,6 +96,13 @@ def _execute(run: models.Run, on_line: Callable[[str], None], cancel: threading.
         config, binary=binary, workdir=workdir, streams=run.streams or None, mode=run.mode or None
     )
     connections, secrets = named_connections(config)
+    sling.check_reach(
+        rules.fence(),
+        rules.reach(),
+        sling.subset(config, run.streams or None),
+        local_connections=rules.file_connections(config.source, config.target),
+        connections=[(c.name, c.type, c.full_params()) for c in _studio_connections(config)],
+    )
     # Every studio secret is masked in the log, named by the run or not (a file may be named so).
     secrets += _secrets()
     env = sling.environment(connections, home=settings.SLING_HOME_DIR, text=prepared.config_path.read_text())
@@ -130,8 +137,8 @@ def _execute(run: models.Run, on_line: Callable[[str], None], cancel: threading.
 def named_connections(config: ReplicationConfig) -> tuple[dict[str, str], list[str]]:
     """The connections the replication names, as sling's environment variables, and their
     secrets (to mask): the studio's, or those the worker's own environment defines."""
-    names = sling.needed_connections(config)
-    stored = {c.name: c for c in models.Connection.objects.filter(name__in={n.upper() for n in names})}
+    names = needed_connections(config)
+    stored = {c.name: c for c in _studio_connections(config)}
     env: dict[str, str] = {}
     secrets: list[str] = []
     for name in names:
@@ -145,6 +152,11 @@ def named_connections(config: ReplicationConfig) -> tuple[dict[str, str], list[s
             env[variable] = os.environ[variable]
             secrets.append(os.environ[variable])
     return env, secrets
+
+
+def _studio_connections(config: ReplicationConfig) -> list[models.Connection]:
+    names = {name.upper() for name in needed_connections(config)}
+    return list(models.Connection.objects.filter(name__in=names))
 
 
 def _secrets(connections: Iterable[models.Connection] | None = None) -> list[str]:

@@ -15,7 +15,7 @@ import pytest
 from run_support import replication, sqlite_connection, tables, write_csv
 
 from replication import sling
-from replication.config import ReplicationConfig
+from replication.config import ReplicationConfig, needed_connections
 from studio import models
 from studio.services.connections import connection_save
 from studio.services.executor import run_execute
@@ -123,4 +123,4 @@ def test_the_connections_a_run_needs_include_those_of_its_hooks():
         streams={"a": {"hooks": {"post": [{**hook, "connection": "STREAM_DB"}, {"type": "log"}]}}, "b": None},
     )
 
-    assert sling.needed_connections(config) == ["PG", "AUDIT", "DEFAULTS_DB", "STREAM_DB"]
+    assert needed_connections(config) == ["PG", "AUDIT", "DEFAULTS_DB", "STREAM_DB"]
