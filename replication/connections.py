@@ -73,9 +73,8 @@ FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .-]{0,199}$")
 
 def type_of_url(url: str) -> str | None:
     """The connection type a URL's scheme gives (Sling lets it override `type`)."""
-    if "://" not in url:
-        return None
-    return SCHEME_TYPES.get(urlsplit(url).scheme.lower())
+    scheme, sep, _ = url.partition("://")
+    return SCHEME_TYPES.get(scheme.lower()) if sep else None
 
 
 def _types(conn_type: str | Iterable[str]) -> tuple[str, ...]:

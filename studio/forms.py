@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 
 from replication.config import NAME, ReplicationConfig
-from replication.connections import FORM_FIELDS, MASK, TYPES, field_secrets, is_secret
+from replication.connections import (
+    FIELD_NAME,
+    FORM_FIELDS,
+    MASK,
+    TYPES,
+    field_secrets,
+    is_secret,
+    type_of_url,
+)
 from replication.spec import MODES, STREAM_KEYS
 from replication.yamlio import MAX_BYTES, YamlError, dump, load_value
 
@@ -292,6 +301,44 @@ class ConnectionForm(forms.Form):
             help_text="any further field, as YAML (`key: value`); secret ones are stored apart",
         )
         self.secret_names = list(stored)
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"].strip()
+        if url:
+            of_url = type_of_url(url)
+            if of_url is None or (url.endswith("://") and of_url != "file"):
+                raise forms.ValidationError(
+                    f"`{url[:200]}` is not a connection URL: write scheme://..., e.g. "
+                    "postgresql://user@host:5432/database"
+                )
+            try:
+                parts = urlsplit(url)
+            except ValueError as exc:
+                raise forms.ValidationError(f"the URL does not parse: {exc}") from None
+            try:
+                parts.port  # noqa: B018 - raises on a port that is not one
+            except ValueError:
+                raise forms.ValidationError("the URL's port must be a number from 1 to 65535") from None
+        return url
+
+    def clean_other(self) -> dict[str, Any] | None:
+        other = self.cleaned_data["other"]
+        for name in other or {}:
+            if not isinstance(name, str) or not FIELD_NAME.match(name):
+                raise forms.ValidationError(
+                    f"`{name}`: a field name is text of letters, digits, `_`, `-`, `.` or spaces"
+                    " (write `'1': ...` for a name that looks like a number)"
+                )
+            if name.lower() in ("type", "url", "name"):
+                raise forms.ValidationError(f"`{name}` has its own box above; it cannot be an other field")
+        return other
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for field, port in (("port", data.get("port")), ("other", (data.get("other") or {}).get("port"))):
+            if port not in (None, "") and not (str(port).isdigit() and 1 <= int(port) <= 65535):
+                self.add_error(field, "the port must be a number from 1 to 65535")
+        return data
 
     def sling_fields(self) -> dict[str, Any]:
         """The connection's fields as Sling names them (call after is_valid()); stored secrets
