@@ -22,6 +22,8 @@ class Connection(models.Model):
     params = models.JSONField(default=dict, blank=True)
     # Passwords, keys, tokens: encrypted at rest, only ever passed to a sling process.
     secrets = EncryptedJSONField(default=dict, blank=True, editable=False)
+    # Bumped by every save; an edit of an older version is refused (no silent overwrite).
+    version = models.PositiveIntegerField(default=1, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -43,6 +45,10 @@ class Connection(models.Model):
 
     def shown_params(self) -> dict[str, Any]:
         return masked(self.params, self.secrets)
+
+    def state(self) -> dict[str, Any]:
+        """What an editor sees of it, to tell them what someone else changed (secrets masked)."""
+        return {"name": self.name, "type": self.type, **self.shown_params()}
 
     def full_params(self) -> dict[str, Any]:
         return merge_secrets(self.params, self.secrets)
@@ -176,12 +182,19 @@ class DownstreamAsset(models.Model):
     description = models.TextField(blank=True)
     group = models.CharField(max_length=200, blank=True)
     tags = models.JSONField(default=list, blank=True)
+    # Bumped by every save; an edit of an older version is refused (no silent overwrite).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["key"]
 
     def __str__(self) -> str:
         return self.key
+
+    def state(self) -> dict[str, Any]:
+        """What an editor sees of it, to tell them what someone else changed."""
+        fields = ("key", "deps", "description", "group", "tags")
+        return {name: getattr(self, name) for name in fields}
 
 
 class Run(models.Model):

@@ -17,6 +17,7 @@ from replication.validate import ERROR, Problem
 from replication.yamlio import YamlError, load_mapping
 from studio import models, rules
 from studio.errors import Refused
+from studio.services.versions import check_version
 
 logger = logging.getLogger(__name__)
 # Test and discover check a connection's own paths only.
@@ -65,27 +66,36 @@ def connection_save(
         raise Refused(problems)
     public, secret = split_secrets(conn_type, fields)
     values = {"name": name.upper(), "type": conn_type, "params": public, "secrets": secret}
-    if instance is not None:
-        for key, value in values.items():
-            setattr(instance, key, value)
-        instance.save()
-        return instance
-    connection, _ = models.Connection.objects.update_or_create(name=values.pop("name"), defaults=values)
-    return connection
+    if instance is None:
+        instance = models.Connection.objects.filter(name=values["name"]).first()
+        if instance is None:
+            return models.Connection.objects.create(**values)
+        instance = check_version(instance, None)
+    for key, value in values.items():
+        setattr(instance, key, value)
+    instance.save()
+    return instance
 
 
 @transaction.atomic
 def connection_edit(
-    *, instance: models.Connection | None, name: str, fields: dict[str, Any]
+    *,
+    instance: models.Connection | None,
+    name: str,
+    fields: dict[str, Any],
+    base_version: int | None = None,
+    base: dict[str, Any] | None = None,
 ) -> models.Connection:
-    """Create (no `instance`) or change a connection as its form sends it.
+    """Create (no `instance`) or change a connection as its form sends it: the change of
+    `base_version` (what the editor saw then: `base`).
 
-    `Refused` when another connection has the name; secrets the form does not
-    send again keep their stored values (`carry_secrets`)."""
+    `Refused` when another connection has the name; `Conflict` when someone saved it since;
+    secrets the form does not send again keep their stored values (`carry_secrets`)."""
     name = name.upper()
     if name != (instance.name if instance else None) and models.Connection.objects.filter(name=name).exists():
         raise Refused([Problem(("name",), None, ERROR, f"a connection named {name} exists")])
     if instance is not None:
+        instance = check_version(instance, base_version, base)
         fields = carry_secrets(str(fields.get("type") or instance.type), fields, instance.secrets)
     return connection_save(name=name, fields=fields, instance=instance)
 
