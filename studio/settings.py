@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Its own 400, 404 and 500 pages whatever DEBUG says (it needs the user, for the navigation).
+    "studio.middleware.ErrorPagesMiddleware",
     # Every page needs a signed-in user, but the sign-in page (`login_not_required`).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -14,6 +14,8 @@ from studio import models
 from studio.roles import role_required
 from studio.selectors import runs as selectors
 from studio.services import runs as service
+from studio.views.errors import error_page
+from studio.views.saving import small_int
 
 RUN = "studio/run.html"
 
@@ -35,7 +37,11 @@ def _started(request: HttpRequest, run: models.Run) -> HttpResponse:
 def run_start(request: HttpRequest, name: str) -> HttpResponse:
     """Run the whole replication, or the streams ticked in the editor (`stream` ids)."""
     replication = get_object_or_404(models.Replication, name=name)
-    ids = [int(pk) for pk in request.POST.getlist("streams") if pk.isdigit()]
+    posted = request.POST.getlist("streams")
+    ids = [small_int(pk) for pk in posted]
+    if None in ids:
+        bad = next(pk for pk, i in zip(posted, ids, strict=True) if i is None)
+        return error_page(request, 400, f"`{bad[:100]}` is not a stream id: tick the streams to run")
     names = selectors.stream_names(replication, ids) if ids else []
     if ids and not names:
         messages.error(request, "None of the ticked streams exist any more; reload the page.")
