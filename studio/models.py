@@ -231,7 +231,8 @@ class Run(models.Model):
     heartbeat = models.DateTimeField(null=True, blank=True)
     sling_pid = models.IntegerField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
-    # The full log (secrets masked), relative to DATA_DIR; empty for a refused run.
+    # A copy of the log on the executing machine (secrets masked), relative to its DATA_DIR;
+    # empty for a refused run. The log itself is in the database (`RunLogChunk`).
     log_path = models.CharField(max_length=500, blank=True)
 
     class Meta:
@@ -257,6 +258,22 @@ class Run(models.Model):
         if self.started is None or self.finished is None:
             return None
         return (self.finished - self.started).total_seconds()
+
+
+class RunLogChunk(models.Model):
+    """Some lines of a run's log (secrets masked), written as they come: the run page reads the
+    log from here, whichever machine executed the run."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="log_chunks")
+    seq = models.PositiveIntegerField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["run", "seq"]
+        constraints = [models.UniqueConstraint(fields=["run", "seq"], name="one_log_chunk_per_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}.{self.seq}"
 
 
 class RunStream(models.Model):

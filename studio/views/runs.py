@@ -81,13 +81,12 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def run_log(request: HttpRequest, pk: int) -> HttpResponse:
-    """New log lines from `offset` (appended to the page), and the poller for the next ones."""
+    """The log chunks after `offset` (appended to the page), and the poller for the next ones."""
     run = _run(pk)
-    try:
-        offset = max(0, int(request.GET.get("offset", 0)))
-    except ValueError:
-        offset = 0
-    text, offset = selectors.run_log(run=run, offset=offset)
+    offset = small_int(request.GET.get("offset", "0"))
+    if offset is None:
+        return error_page(request, 400, "`offset` is the number of the last log chunk shown: 0 or more")
+    text, offset = selectors.run_log(run=run, after=offset)
     context = {"run": run, "lines": text, "offset": offset, "more": run.is_active or bool(text)}
     return render(request, f"{RUN}#log-poller", context)
 
