@@ -71,3 +71,13 @@ class ErrorPagesMiddleware:
         logger.error("Internal Server Error: %s", request.path, exc_info=exception)
         got_request_exception.send(sender=None, request=request)
         return error_page(request, 500)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address for sign-in throttling: REMOTE_ADDR, or behind one of
+    STUDIO_TRUSTED_PROXIES the right-most X-Forwarded-For entry (the one that proxy added)."""
+    remote = request.META.get("REMOTE_ADDR")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if remote in settings.STUDIO_TRUSTED_PROXIES and forwarded:
+        return forwarded.split(",")[-1].strip()
+    return remote

@@ -7,6 +7,7 @@ SECRET_KEY must be given.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -80,6 +81,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "studio",
 ]
 
@@ -97,6 +99,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "studio.middleware.ContentSecurityPolicyMiddleware",
+    # Last: turns a sign-in refused by django-axes into its lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: a backend after ModelBackend would let a right password in during a lockout.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "studio.urls"
@@ -177,8 +187,25 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
+        # Each failed sign-in and lockout, with the user name and address masked.
+        "axes": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING"), "propagate": False},
+    },
 }
+
+# Sign-in throttling (django-axes): after 5 failed sign-ins of one user from one address, that
+# user is refused from that address for 15 minutes (each refused try starts them again); an
+# admin unlocks at once by deleting the "Access attempt" in the admin, or `manage.py axes_reset`.
+AXES_FAILURE_LIMIT = int(os.getenv("STUDIO_SIGNIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.getenv("STUDIO_SIGNIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "studio.views.errors.locked_out"
+# Behind a reverse proxy every request comes from its address: name it (comma-separated) and the
+# client's address is the last one it adds to X-Forwarded-For.
+STUDIO_TRUSTED_PROXIES = [p.strip() for p in os.getenv("STUDIO_TRUSTED_PROXIES", "").split(",") if p.strip()]
+AXES_CLIENT_IP_CALLABLE = "studio.middleware.client_ip"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

@@ -1,4 +1,5 @@
-"""The studio's error pages (400, 404, 500): its navigation and a sentence, whatever DEBUG says.
+"""The studio's error pages (400, 404, 500, and a sign-in lockout's 429): its navigation and a
+sentence, whatever DEBUG says.
 
 `ErrorPagesMiddleware` (studio/middleware.py) answers with them before Django's debug pages
 could; the `handler*` views in studio/urls.py serve what reaches Django's own handling.
@@ -9,7 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.html import escape
 from django_htmx.http import reswap, retarget
@@ -37,6 +40,17 @@ def error_page(request: HttpRequest, status: int, message: str | None = None) ->
         content += f"<p>{escape(context['message'])}</p><p><a href='/'>Sling Studio</a></p>"
     response = HttpResponse(content, status=status)
     return reswap(retarget(response, "#notices"), "innerHTML") if htmx else response
+
+
+def locked_out(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
+    """django-axes' answer to a sign-in during a lockout (AXES_LOCKOUT_CALLABLE)."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    context = {
+        "username": str(username)[:150],
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }
+    return render(request, "studio/locked.html", context, status=429)
 
 
 def bad_request(request: HttpRequest, exception: Any = None) -> HttpResponse:
