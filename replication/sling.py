@@ -469,6 +469,9 @@ def call(
     timeout: float = 60,
 ) -> str:
     """Run `sling <args>` to its end with JSON output; its stdout, or SlingFailed."""
+    args = list(args)
+    if any("\x00" in arg for arg in args):
+        raise RunError("a NUL character cannot be given to sling")
     env = dict(env)
     env.pop("SLING_LOGGING", None)
     env["SLING_OUTPUT"] = "json"

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
+from replication.config import NAME
 from studio import models
 from studio.roles import role_required
 from studio.selectors import runs as selectors
@@ -115,6 +116,8 @@ def run_again(request: HttpRequest, pk: int) -> HttpResponse:
 def run_list(request: HttpRequest) -> HttpResponse:
     """Run history: all runs, or one replication's (`?replication=`), or one stream's (`&stream=`)."""
     name, stream = request.GET.get("replication", ""), request.GET.get("stream", "")
+    if name and not NAME.fullmatch(name):
+        return error_page(request, 400, f"`{name[:100]}` is not a replication name: letters, digits, - and _")
     runs = selectors.run_list(replication=name, stream=stream)
     page = Paginator(runs, 50).get_page(request.GET.get("page"))
     context = {"page": page, "replication_name": name, "stream": stream}

@@ -92,3 +92,18 @@ def test_ticked_stream_ids_still_run_those_streams(client, user, demo):
 
     assert response.status_code == 302
     assert models.Run.objects.get().streams == [first.name]
+
+
+@pytest.mark.parametrize("name", ["<script>alert(1)</script>", "../../etc/passwd", "a/b"])
+def test_the_run_list_of_a_name_no_replication_can_have_is_a_400(client, user, name):
+    response = client.get("/runs/", {"replication": name})
+
+    assert response.status_code == 400
+    assert "is not a replication name" in response.content.decode()
+
+
+def test_discover_with_a_nul_in_its_pattern_says_so(client, user, demo):
+    response = client.post("/connections/DEMO_SQLITE/discover/", {"pattern": "main.\x00x"}, headers=HTMX)
+
+    assert response.status_code == 200
+    assert "a NUL character cannot be given to sling" in response.content.decode()
