@@ -48,6 +48,7 @@ os.environ.update(
     SECURE_SSL_REDIRECT="false",
     ALLOWED_HOSTS="testserver",
     DJANGO_SETTINGS_MODULE="studio.settings",
+    LOG_LEVEL="CRITICAL",  # a refused request is the expected answer here: no warning each
 )
 os.environ.pop("DATABASE_URL", None)
 
@@ -312,21 +313,19 @@ def bad_inputs() -> int:
             continue  # no input: they delete, as the walk saw
         path = fill(route)
         for value in BAD:
-            before = state()
             data = {field: value for field in FIELDS}
             for headers in ({}, {"HX-Request": "true"}):
-                responses = [post(client, path, data, **headers), client.get(path, data, headers=headers)]
-                sent += 2
-                for response in responses:
+                before = state()
+                sent_post = post(client, path, data, **headers)
+                # Only a refused request must leave the database alone: a valid one may save.
+                if 400 <= sent_post.status_code < 500 and state() != before:
+                    partial += 1
+                    where.append(f"{path} {value[:20]!r}: refused ({sent_post.status_code}), yet saved")
+                for response in (sent_post, client.get(path, data, headers=headers)):
+                    sent += 1
                     if response.status_code >= 500:
                         server_errors += 1
                         where.append(f"{path} {value[:20]!r}: {response.status_code}")
-            # Only the refused ones must leave the database alone; a valid run start may start one.
-            if 400 <= responses[0].status_code < 500 and state() != before:
-                partial += 1
-                where.append(
-                    f"{path} {value[:20]!r}: refused ({responses[0].status_code}) but changed the database"
-                )
     print(
         f"3. bad inputs: {len(BAD)} hostile values, {sent} requests; "
         f"5xx: {server_errors}, partial saves: {partial}"

@@ -4,8 +4,10 @@
   (`sling-linux-amd64` etc.) as `<package>/bin/sling-<os>-<arch>`. The `sling`
   wrapper package is not used: it downloads the binary at import time, which
   fails offline. Nothing here downloads anything.
-- `environment()` builds what sling sees: Sling's home, JSON logs and the
-  connections it is given.
+- `environment()` builds what sling sees, an allowlist: the connections it is
+  given, Sling's settings, its home, JSON logs and a few process variables;
+  `check_reach()` refuses a run whose local paths leave the file fence or whose
+  hosts are not open to connections (`replication.fence`, `replication.reach`).
 - `prepare()` writes the replication (only the chosen streams) to a file and
   builds the argv: a list, never a shell string, so stream names, objects and
   SQL reach Sling as data. `execute()` starts sling, reads its JSON log line by

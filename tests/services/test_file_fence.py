@@ -181,6 +181,8 @@ def test_a_sqlite_connection_to_the_studios_database_is_refused(settings, tmp_pa
     # connection is not touched by the name).
     database = tmp_path / "studio.sqlite3"
     monkeypatch.setitem(settings.DATABASES["default"], "NAME", str(database))
+    # On the PostgreSQL pass too: the open connection's backend is not changed by the setting.
+    monkeypatch.setitem(settings.DATABASES["default"], "ENGINE", "django.db.backends.sqlite3")
 
     with pytest.raises(Refused) as refused:
         connection_save(name="MINE", fields={"type": "sqlite", "url": f"sqlite://{database}"})

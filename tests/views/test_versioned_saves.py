@@ -72,7 +72,7 @@ def test_a_change_of_a_secret_only_is_a_conflict_too_without_showing_it(
 
     assert response.status_code == 409
     html = response.content.decode()
-    assert "Their change was to secret fields, which are never shown." in html
+    assert "Their save changed nothing shown here: only secret fields, which are never shown" in html
     assert "pw-2y" not in html and "pw-1x" not in html
 
 
