@@ -148,9 +148,11 @@ def replication_paths(
         if sql is not None:
             yield (*where, "sql") if own and "sql" in own else ("defaults", "sql"), "read", sql
         target = effective.get("object")
-        if isinstance(target, str) and target:
-            variables = stream_variables(name, source_name=str(config.source), env=env, config=effective)
-            rendered = render(target, variables)
+        if isinstance(target, str) and (target_local or target[:7].lower() == "file://"):
+            rendered = target
+            if "{" in target:
+                variables = stream_variables(name, source_name=str(config.source), env=env, config=effective)
+                rendered = render(target, variables)
             path = local_path(rendered) or (rendered if target_local and "://" not in rendered else None)
             if path is not None:
                 place = (*where, "object") if own and "object" in own else ("defaults", "object")
