@@ -9,10 +9,11 @@ what the values mean and whether they are right.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from replication.spec import MERGED_OPTION_KEYS, STREAM_KEYS, TOP_KEYS
+from replication.versions import DEFAULT, SOURCE_OPTIONS_INHERITED, Sling
 
 StreamConfig = dict[str, Any]
 
@@ -79,6 +80,11 @@ class ReplicationConfig:
             out[key] = self.extra[key]
         return out
 
+    def with_mode(self, mode: str) -> ReplicationConfig:
+        """The replication as `sling run --mode MODE` runs it: every stream in that mode."""
+        streams = {name: {**(own or {}), "mode": mode} for name, own in self.streams.items()}
+        return replace(self, streams=streams)
+
     def stream_names(self) -> list[str]:
         return [str(name) for name in self.streams]
 
@@ -130,6 +136,17 @@ def bulk_edit(
     return out
 
 
+# What YAML 1.1 (sling's yaml.v2) reads as true or false where PyYAML reads text.
+YAML11_BOOLEANS = {"y": True, "Y": True, "n": False, "N": False}
+
+
+def is_true(value: Any) -> bool:
+    """Whether sling reads `value` as true (as YAML 1.1 does: `y` is true)."""
+    if isinstance(value, str):
+        return YAML11_BOOLEANS.get(value) is True
+    return value is True
+
+
 def _is_empty(value: Any) -> bool:
     return value is None or value == {}
 
@@ -141,13 +158,19 @@ def canonical_stream(config: StreamConfig) -> StreamConfig:
     return known
 
 
-def effective_config(defaults: StreamConfig, own: StreamConfig | None) -> StreamConfig:
-    """A stream's config with `defaults` merged under it, as Sling merges them.
+def effective_config(
+    defaults: StreamConfig, own: StreamConfig | None, sling: Sling = DEFAULT
+) -> StreamConfig:
+    """A stream's config with `defaults` merged under it, as this version of sling merges them
+    (SetStreamDefaults, SourceOptions.SetDefaults).
 
-    Option maps merge key by key (stream wins); `columns` merge only when the
-    stream prefixes its column names with `+`; `hooks` of the stream replace
-    the defaults' when not empty; `meta` merges deeply (as dagster-sling does);
-    every other key comes from defaults only when the stream lacks it.
+    Every key comes from defaults only when the stream lacks it, except:
+    `target_options` (and `change_capture_options`) merge key by key, stream winning;
+    `source_options` too, but for the keys sling never takes from defaults once a stream
+    has options of its own (`format`, `flatten`, `limit`, `offset`, `chunk_size`, ...);
+    `columns` merge when the stream prefixes its names with `+` (from 1.5.12; before,
+    the stream's replace them); empty `hooks` of a stream take the defaults' (from
+    1.5.0); `meta` merges deeply (as dagster-sling does; Sling ignores it).
     """
     own = own or {}
     merged = dict(own)
@@ -156,14 +179,23 @@ def effective_config(defaults: StreamConfig, own: StreamConfig | None) -> Stream
             merged[key] = default
             continue
         value = own[key]
-        if key in MERGED_OPTION_KEYS and isinstance(default, dict) and isinstance(value, dict):
+        if not (isinstance(default, dict) and isinstance(value, dict)):
+            if key == "hooks" and not value and sling.feature("empty_hooks_inherit"):
+                merged[key] = default
+            continue
+        if key == "source_options":
+            merged[key] = {
+                **{k: v for k, v in default.items() if sling.has(SOURCE_OPTIONS_INHERITED, k)},
+                **value,
+            }
+        elif key in MERGED_OPTION_KEYS:
             merged[key] = {**default, **value}
-        elif key == "columns" and isinstance(default, dict) and isinstance(value, dict):
-            if any(str(c).startswith("+") for c in value):
+        elif key == "columns":
+            if any(str(c).startswith("+") for c in value) and sling.feature("plus_columns_merge"):
                 merged[key] = {**default, **{str(c).lstrip("+"): t for c, t in value.items()}}
-        elif key == "hooks" and not value:
+        elif key == "hooks" and not value and sling.feature("empty_hooks_inherit"):
             merged[key] = default
-        elif key == "meta" and isinstance(default, dict) and isinstance(value, dict):
+        elif key == "meta":
             merged[key] = deep_merge(default, value)
     return merged
 

@@ -18,16 +18,17 @@ from __future__ import annotations
 import glob
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from replication.config import ReplicationConfig, effective_config
-from replication.resolve import render, stream_variables
+from replication.resolve import Names, render_env, resolve_object
 
-LOCAL = "LOCAL"
+# The connection type of the local disk (sling's LOCAL, or a studio `file` connection).
+LOCAL_TYPE = "file"
 # Where a path stops being literal: a glob, or a runtime variable of a target object.
 _WILD = re.compile(r"[*?\[{]")
 # Connection fields that are local paths when they are not URLs, by type.
@@ -124,23 +125,20 @@ def local_path(value: Any) -> str | None:
     return None
 
 
-def replication_paths(
-    config: ReplicationConfig, local_connections: Iterable[str] = ()
-) -> Iterator[tuple[tuple[Any, ...], str, str]]:
+def replication_paths(config: ReplicationConfig, names: Names) -> Iterator[tuple[tuple[Any, ...], str, str]]:
     """(where, verb, local path) of every local path a replication gives sling: its `file://`
-    streams (plain paths too when the source is a local file connection), `sql: file://`,
-    and its target objects (`file://`, or any on a local file target)."""
-    local = {LOCAL, *(name.upper() for name in local_connections)}
-    source_local = isinstance(config.source, str) and config.source.upper() in local
-    target_local = isinstance(config.target, str) and config.target.upper() in local
+    streams (plain paths too when the source is the local disk), `sql: file://`, and its target
+    objects (`file://`, or any on a local disk target), named as sling names them (`names`)."""
     defaults = config.defaults if isinstance(config.defaults, dict) else {}
     streams = config.streams if isinstance(config.streams, dict) else {}
-    env = config.env if isinstance(config.env, dict) else {}
     for name, own in streams.items():
         if not isinstance(name, str) or not (own is None or isinstance(own, dict)):
             continue
         where: tuple[Any, ...] = ("streams", name)
-        path = local_path(name) or (name if source_local and "://" not in name else None)
+        stream = render_env(name, names.env)
+        path = local_path(stream) or (
+            stream if names.source_type == LOCAL_TYPE and "://" not in stream else None
+        )
         if path is not None:
             yield where, "read", path
         effective = effective_config(defaults, own)
@@ -148,12 +146,8 @@ def replication_paths(
         if sql is not None:
             yield (*where, "sql") if own and "sql" in own else ("defaults", "sql"), "read", sql
         target = effective.get("object")
-        if isinstance(target, str) and (target_local or target[:7].lower() == "file://"):
-            rendered = target
-            if "{" in target:
-                variables = stream_variables(name, source_name=str(config.source), env=env, config=effective)
-                rendered = render(target, variables)
-            path = local_path(rendered) or (rendered if target_local and "://" not in rendered else None)
+        if isinstance(target, str) and (names.target_type == LOCAL_TYPE or target[:7].lower() == "file://"):
+            path = local_path(resolve_object(name, effective, names) or "")
             if path is not None:
                 place = (*where, "object") if own and "object" in own else ("defaults", "object")
                 yield place, "write", path

@@ -41,6 +41,7 @@ from replication.config import ReplicationConfig
 from replication.connections import MASK
 from replication.fence import Fence, connection_paths, replication_paths
 from replication.reach import Reach, connection_hosts
+from replication.resolve import Names
 from replication.validate import format_path
 from replication.yamlio import emit
 
@@ -50,7 +51,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _RUNNING = re.compile(r"^\[\d+ / \d+\] running stream (?P<name>.+)$")
 _SINGLE = re.compile(r"^Sling Replication \| .+ -> .+ \| (?P<name>.+)$")
 _ROWS = re.compile(
-    r"^(?:inserted (?P<n1>\d+) rows into (?P<t1>.+?) in \d|wrote (?P<n2>\d+) rows (?:\[.*?\] )?to (?P<t2>.+))"
+    r"^(?:inserted (?P<n1>\d+) rows into (?P<t1>.+?) in \d"
+    r"|wrote (?P<n2>\d+) rows (?:\[.*?\] )?to (?P<t2>.+?)(?: in \d+ secs.*)?$)"
 )
 _ERROR_HEADER = re.compile(r"^-{3,} (?P<name>.+?) -{3,}$")
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
@@ -176,15 +178,17 @@ def prepare(
 def check_reach(
     fence: Fence,
     reach: Reach,
-    replication: ReplicationConfig,
+    replication: ReplicationConfig | None = None,
     *,
-    local_connections: Iterable[str] = (),
+    names: Names | None = None,
     connections: Iterable[tuple[str, str, Mapping[str, Any]]] = (),
 ) -> None:
     """RunError unless every local path the run gives sling is inside the fence as things are
     now (wildcards expanded, folders walked, symlinks resolved) and every host its connections
-    name may be reached. `connections`: (name, type, fields) of those the run uses."""
-    for where, verb, path in replication_paths(replication, local_connections):
+    name may be reached. `names`: how sling names the replication's streams and objects;
+    `connections`: (name, type, fields) of those the run uses."""
+    paths = replication_paths(replication, names or Names()) if replication is not None else ()
+    for where, verb, path in paths:
         refused = fence.expanded_refusal(path, verb)
         if refused:
             raise RunError(f"{format_path(where)}: {refused}")
@@ -209,8 +213,33 @@ def mask(text: str, secrets: Iterable[str]) -> str:
 
 # What sling gets of the studio's environment: the variables a process needs to run, and
 # Sling's own settings (`SLING_*`) but those that name connections or the studio's binary.
-PASSED = frozenset({"PATH", "TZ", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR"})
+PASSED = frozenset(
+    {"PATH", "TZ", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR"}
+    # Sling's settings without its prefix: the helper binaries it runs, and how.
+    | {
+        "SQLITE_PATH",
+        "DUCKDB_PATH",
+        "DUCKDB_VERSION",
+        "DUCKDB_USE_INSTALLED_EXTENSIONS",
+        "DUCKDB_USE_TMP_FILE",
+    }
+)
 NOT_PASSED = frozenset({"SLING_ENV_YAML", "SLING_BINARY", "SLING_HOME_DIR"})
+# The studio's own secrets: never sling's, not even as a connection a replication names.
+STUDIO_SECRETS = frozenset(
+    {"SECRET_KEY", "SECRET_KEY_FILE", "DATABASE_URL", "STUDIO_ENCRYPTION_KEYS", "STUDIO_ENCRYPTION_KEYS_FILE"}
+)
+
+
+def process_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What sling's process sees of `base` (the studio's environment), an allowlist: a few
+    process variables and Sling's own settings, nothing else."""
+    base = os.environ if base is None else base
+    return {
+        name: value
+        for name, value in base.items()
+        if name in PASSED or (name.startswith("SLING_") and name not in NOT_PASSED)
+    }
 
 
 def environment(
@@ -220,18 +249,12 @@ def environment(
     base: Mapping[str, str] | None = None,
     text: str = "",
 ) -> dict[str, str]:
-    """The environment for sling, an allowlist: a few process variables of `base` (the process's
-    environment), Sling's own settings, its home (also HOME, so no `~/.dbt` or `~/.ssh` of the
-    studio's user is read), JSON logs, and `connections` (variable name -> value), nothing else.
+    """The environment for sling: `process_environment`, its home (also HOME, so no `~/.dbt` or
+    `~/.ssh` of the studio's user is read), JSON logs, and `connections` (variable name -> value).
 
     RunError when `text` (the replication file) or a connection refers to a variable that holds a
     connection: sling would put that connection, secrets and all, in its place."""
-    base = os.environ if base is None else base
-    env = {
-        name: value
-        for name, value in base.items()
-        if name in PASSED or (name.startswith("SLING_") and name not in NOT_PASSED)
-    }
+    env = process_environment(base)
     home.mkdir(parents=True, exist_ok=True)
     env.update(HOME=str(home), SLING_HOME_DIR=str(home), SLING_LOGGING="JSON", NO_COLOR="1")
     places = [
@@ -252,6 +275,20 @@ def environment(
     return env
 
 
+def version(binary: str, *, timeout: float = 20) -> str:
+    """The version the binary says it is (`sling --version`: `Version: 1.4.11`)."""
+    try:
+        done = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=timeout, env=process_environment()
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RunError(f"cannot ask sling its version ({binary}): {exc}") from None
+    match = re.search(r"(\d+\.\d+\.\d+)", done.stdout)
+    if done.returncode != 0 or not match:
+        raise RunError(f"sling did not say its version ({binary} --version exited {done.returncode})")
+    return match.group(1)
+
+
 class LogReader:
     """Turns sling's output into display lines and per-stream results."""
 
@@ -262,11 +299,15 @@ class LogReader:
         self._error_stream: StreamResult | None = None
 
     def stream(self, name: str) -> StreamResult:
+        """The result of the stream sling names `name`: the stream of that name, else one it
+        names loosely (case and quotes aside) that has not started yet, else a new one (a
+        wildcard expands to streams the file does not name)."""
+        if name in self.streams:
+            return self.streams[name]
         key = _normalize(name)
         for known, result in self.streams.items():
-            if _normalize(known) == key:
+            if _normalize(known) == key and result.status == PENDING:
                 return result
-        # A wildcard expands to streams the file does not name.
         self.streams[name] = StreamResult(name)
         return self.streams[name]
 
@@ -490,16 +531,35 @@ def call(
     return done.stdout
 
 
-def discovered(output: str, *, files: bool) -> list[str]:
-    """Stream names in what `sling conns discover` printed: tables as `schema.table`,
-    files as paths (`file://` paths when `files` are local)."""
+def _rows(output: str) -> list[dict[str, Any]]:
     try:
         table = json.loads(output.strip().splitlines()[-1]) if output.strip() else {"fields": [], "rows": []}
         fields = [str(f).lower() for f in table["fields"]]
-        rows = [dict(zip(fields, row, strict=False)) for row in table["rows"]]
+        return [dict(zip(fields, row, strict=False)) for row in table["rows"]]
     except (ValueError, KeyError, TypeError, IndexError):
         raise SlingFailed("could not read what sling discovered") from None
-    if "schema" in fields:
+
+
+def discovered(output: str, *, files: bool) -> list[str]:
+    """Stream names in what `sling conns discover` printed: tables as `schema.table`,
+    files as paths (`file://` paths when `files` are local)."""
+    rows = _rows(output)
+    if rows and "schema" in rows[0]:
         return [f"{row['schema']}.{row['name']}" for row in rows]
     prefix = "file://" if files else ""
     return [f"{prefix}{row['name']}" for row in rows]
+
+
+def discover_pattern(stream: str) -> str:
+    """The `--pattern` sling discovers a wildcard stream with (`ProcessWildcards`): a file
+    pattern without its `file://`."""
+    return stream[len("file://") :] if stream.lower().startswith("file://") else stream
+
+
+def expanded(output: str, *, quote: str = '"') -> list[str]:
+    """The streams a wildcard expands into, named as sling names them, from what discovering
+    its pattern printed: tables as `"schema"."table"`, files as their plain path."""
+    rows = _rows(output)
+    if rows and "schema" in rows[0]:
+        return [f"{quote}{row['schema']}{quote}.{quote}{row['name']}{quote}" for row in rows]
+    return [str(row["name"]) for row in rows]

@@ -8,15 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MODES = (
-    "full-refresh",
-    "truncate",
-    "incremental",
-    "snapshot",
-    "backfill",
-    "definition-only",
-    "change-capture",
-)
+from replication.versions import MODES
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +55,7 @@ STREAM_KEYS: dict[str, KeySpec] = {
 # Keys whose maps merge key by key under defaults (stream wins); every other key
 # is taken from defaults only when the stream does not have it at all.
 MERGED_OPTION_KEYS = ("source_options", "target_options", "change_capture_options")
+# (Which of these keys each version of sling knows, and how it merges them: `versions`.)
 
 TOP_KEYS = ("source", "target", "defaults", "hooks", "streams", "env")
 

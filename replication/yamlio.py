@@ -308,8 +308,6 @@ class _Builder:
         value = event.value
         if event.tag in (None, "!"):
             if not event.implicit[0]:  # quoted: always text
-                if value[:1].isdigit() and _TIMESTAMP.match(value):
-                    return QuotedText(value)
                 return value
             tag = self.resolver.resolve(yaml.ScalarNode, value, (True, False))
         else:
@@ -349,18 +347,6 @@ class _CanonicalDumper(Dumper):  # type: ignore[misc, valid-type]
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-_TIMESTAMP = yaml.constructor.SafeConstructor.timestamp_regexp
-
-
-class QuotedText(str):
-    """Text that was quoted in the input although it reads as a date (`'2024-01-01'`).
-
-    Plain dates are kept as text too; this tells the two apart so each is
-    written back as it came. (Stored in the database it becomes plain `str`:
-    Sling reads the same text either way.)
-    """
-
-    __slots__ = ()
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -368,10 +354,9 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
         # A `|` block; never `|+`, whose kept trailing lines would swallow the blank
         # line `emit` puts before the next section.
         return dumper.represent_scalar(_STR_TAG, str(value), style="|")
-    if type(value) is str and dumper.resolve(yaml.ScalarNode, value, (True, False)) == _TIMESTAMP_TAG:
-        # Written plain, as it is read: a loader that resolves timestamps gets the same
-        # value from our output as from the input, and Sling gets the same text.
-        return dumper.represent_scalar(_TIMESTAMP_TAG, value)
+    # Text that reads as a date (`2020-01-15 00:00:00`) is quoted, as any other text that reads
+    # as something else: Sling reads both as the same text, PyYAML (so dagster-sling) reads
+    # the plain one as a datetime, which it then cannot write to JSON.
     return dumper.represent_scalar(_STR_TAG, str(value))
 
 
@@ -408,7 +393,6 @@ class _Ordered(dict):  # type: ignore[type-arg]
 
 
 _CanonicalDumper.add_representer(str, _represent_str)
-_CanonicalDumper.add_representer(QuotedText, _represent_str)
 _CanonicalDumper.add_representer(type(None), _represent_none)
 _CanonicalDumper.add_representer(list, _represent_list)
 _CanonicalDumper.add_representer(dict, _represent_dict)

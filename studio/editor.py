@@ -9,11 +9,20 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 
 from replication.config import ReplicationConfig, effective_config, with_stream
-from replication.resolve import resolve_object
+from replication.context import Context
+from replication.resolve import (
+    Names,
+    is_wildcard,
+    read_as_one,
+    render_env,
+    resolve_object,
+    runtime_variables,
+)
 from replication.translator import TranslationError, key_to_string, stream_definitions
-from replication.validate import Problem
+from replication.validate import Problem, validate
 from replication.yamlio import emit_streams
 from studio import models, rules
+from studio.selectors.replications import key_conflicts
 from studio.selectors.runs import last_stream_runs
 
 STREAMS_PER_PAGE = 100
@@ -51,32 +60,30 @@ class Editor:
     replication: models.Replication
     config: ReplicationConfig
     ids: dict[str, int]  # stream name -> row id
-    variables: dict[str, Any]  # what resolve_object needs besides the stream
-    local_connections: tuple[str, ...] = ()  # its source or target when a `file` connection
+    context: Context  # the sling, connections and environment the studio runs with
+    keys: dict[str, str]  # stream name -> its asset key, as saved
 
     def __post_init__(self) -> None:
         self.positions = {name: i for i, name in enumerate(self.ids)}
 
     @classmethod
     def load(cls, replication: models.Replication) -> Editor:
-        rows = list(replication.streams.values_list("pk", "name", "config"))
-        config = replication.as_config({name: cfg for _, name, cfg in rows})
-        ends = models.Connection.named(config.source, config.target)
-        target = ends.get(str(config.target).upper())
-        schema = target.params.get("schema") if target else None
-        variables = {
-            "source_name": str(config.source or ""),
-            "target_name": str(config.target or ""),
-            "target_schema": schema if isinstance(schema, str) else None,
-            "env": config.env,
-        }
-        ids = {name: pk for pk, name, _ in rows}
-        local = tuple(name for name, c in ends.items() if c.type == "file")
-        return cls(replication, config, ids, variables, local)
+        rows = list(replication.streams.values_list("pk", "name", "config", "asset_key"))
+        config = replication.as_config({name: cfg for _, name, cfg, _ in rows})
+        ids = {name: pk for pk, name, _, _ in rows}
+        return cls(replication, config, ids, rules.context(), {name: key for _, name, _, key in rows})
+
+    @cached_property
+    def names(self) -> Names:
+        return Names.of(self.config, self.context)
+
+    def effective(self, config: dict[str, Any] | None) -> dict[str, Any]:
+        return effective_config(self.config.defaults, config, self.context.sling)
 
     @cached_property
     def problems(self) -> list[Problem]:
-        return rules.check(self.config, local_connections=self.local_connections)
+        found = validate(self.config, None, rules.translator(), self.context)
+        return found + key_conflicts(self.replication, self.keys)
 
     def stream_name(self, pk: int) -> str | None:
         """The name of the stream with row id `pk`, or None when it is not this replication's."""
@@ -84,14 +91,14 @@ class Editor:
 
     def row(self, name: str, last_run: models.RunStream | None = None) -> StreamRow:
         config = self.config.streams[name]
-        effective = effective_config(self.config.defaults, config)
+        effective = self.effective(config)
         return StreamRow(
             pk=self.ids[name],
             position=self.positions[name],
             name=name,
             config=config,
             effective=effective,
-            object=resolve_object(name, effective, **self.variables),
+            object=resolve_object(name, effective, self.names),
             problems=[p for p in self.problems if p.path[:2] == ("streams", name)],
             last_run=last_run,
         )
@@ -108,7 +115,7 @@ class Editor:
             ]
         key = SORTS.get(sort.lstrip("-"), "position")
         if key != "position":
-            effective = {n: effective_config(self.config.defaults, self.config.streams[n]) for n in names}
+            effective = {n: self.effective(self.config.streams[n]) for n in names}
             names.sort(key=lambda n: n.lower() if key == "name" else str(effective[n].get(key) or ""))
         if sort.startswith("-"):
             names.reverse()
@@ -124,15 +131,40 @@ class Editor:
         target object, asset key and YAML."""
         streams = with_stream(self.config.streams, old_name, new_name, config)
         candidate = replace(self.config, streams=streams)
-        problems = rules.check(candidate, local_connections=self.local_connections)
-        problems = [p for p in problems if p.path[:2] == ("streams", new_name)]
-        effective = effective_config(self.config.defaults, config)
+        checked = validate(candidate, None, rules.translator(), self.context)
+        problems = [p for p in checked if p.path[:2] == ("streams", new_name)]
+        effective = self.effective(config)
+        key = self.asset_key(new_name, config)
+        preview = resolve_object(new_name, effective, self.names)
+        if effective.get("disabled") is not True:
+            problems += key_conflicts(self.replication, {new_name: key})
         return {
             "preview_problems": problems,
-            "preview_object": resolve_object(new_name, effective, **self.variables),
-            "preview_key": self.asset_key(new_name, config),
+            "preview_object": preview,
+            "preview_key": key,
+            "preview_runtime": runtime_variables(preview or ""),
+            "preview_wildcard": self.wildcard(new_name, config),
             "preview_yaml": emit_streams({new_name: config}),
         }
+
+    def wildcard(self, name: str, config: dict[str, Any] | None) -> str | None:
+        """How sling takes a wildcard stream: `expands` (one stream per match) or `single`
+        (one stream reading every match); None for a stream that is no wildcard."""
+        stream = render_env(name, self.names.env)
+        if not is_wildcard(stream):
+            return None
+        return "single" if read_as_one(self.effective(config)) else "expands"
+
+    def matched(self, name: str, matches: list[str]) -> list[tuple[str, str | None]]:
+        """The streams a wildcard expands into, each with the object sling writes for it; a
+        match that is a stream of its own is not the wildcard's (sling leaves it out)."""
+        effective = self.effective(self.config.streams[name])
+        taken = {_bare(stream) for stream in self.config.streams}
+        return [
+            (match, resolve_object(match, effective, self.names))
+            for match in matches
+            if _bare(match) not in taken
+        ]
 
     def asset_key(self, name: str, config: dict[str, Any] | None) -> str:
         """The dagster asset key `config` gives stream `name` (disabled or not)."""
@@ -143,3 +175,9 @@ class Editor:
             return key_to_string(rules.translator().get_asset_key(definition))
         except TranslationError as exc:
             return f"(refused: {exc})"
+
+
+def _bare(stream: str) -> str:
+    """A stream name as sling compares them: no quotes, no `file://`, any case."""
+    name = stream.replace('"', "").lower()
+    return name[len("file://") :] if name.startswith("file://") else name

@@ -19,7 +19,8 @@ from replication.connections import (
     is_secret,
     type_of_url,
 )
-from replication.spec import MODES, STREAM_KEYS
+from replication.spec import STREAM_KEYS
+from replication.versions import MODES
 from replication.yamlio import MAX_BYTES, YamlError, dump, load_value
 
 OTHER = "other_keys"

@@ -37,12 +37,6 @@ class Connection(models.Model):
         self.name = self.name.upper()
         super().save(*args, **kwargs)
 
-    @classmethod
-    def named(cls, *names: Any) -> dict[str, Connection]:
-        """The connections among `names` (text, any case), by upper-case name: one query."""
-        wanted = {name.upper() for name in names if isinstance(name, str) and name}
-        return {c.name: c for c in cls.objects.filter(name__in=wanted)} if wanted else {}
-
     def shown_params(self) -> dict[str, Any]:
         return masked(self.params, self.secrets)
 
@@ -150,6 +144,9 @@ class Stream(models.Model):
     mode = models.TextField(blank=True, default="")
     object = models.TextField(blank=True, default="")
     disabled = models.BooleanField(default=False)
+    # Its dagster asset key (`target/main/orders`), '' when it has none: written on every save,
+    # so clashes with other replications' keys are one indexed query.
+    asset_key = models.TextField(blank=True, default="", db_index=True)
 
     class Meta:
         ordering = ["replication", "position"]

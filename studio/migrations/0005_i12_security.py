@@ -30,7 +30,7 @@ def logs_to_the_database(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studio', '0006_revision_document'),
+        ('studio', '0007_stream_asset_key'),
     ]
 
     operations = [

@@ -16,15 +16,6 @@ def connection_names() -> list[str]:
     return list(models.Connection.objects.values_list("name", flat=True))
 
 
-def target_schemas() -> dict[str, str]:
-    """Connection name -> its `schema` setting: the value of `{target_schema}`."""
-    return {
-        conn.name: conn.params["schema"]
-        for conn in models.Connection.objects.all()
-        if isinstance(conn.params.get("schema"), str)
-    }
-
-
 def default_schemas() -> dict[str, str | None]:
     """Connection name -> the schema an unqualified table name means there."""
     return {

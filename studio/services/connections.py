@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db import transaction
 
 from replication import sling
-from replication.config import ReplicationConfig
 from replication.connections import TYPES, carry_secrets, split_secrets, type_of_url
 from replication.fence import connection_paths, local_path
 from replication.validate import ERROR, Problem
@@ -20,8 +19,6 @@ from studio.errors import Refused
 from studio.services.versions import check_version
 
 logger = logging.getLogger(__name__)
-# Test and discover check a connection's own paths only.
-_NOTHING = ReplicationConfig(source=None, target=None, streams={})
 
 
 def connection_problems(name: str, conn_type: str, fields: dict[str, Any]) -> list[Problem]:
@@ -138,21 +135,26 @@ def connections_import(*, text: str | bytes) -> list[models.Connection]:
         return [connection_save(name=str(name), fields=fields) for name, fields in connections.items()]
 
 
-def _sling(connection: models.Connection, *args: str) -> str:
-    """`sling <args>` with only `connection` in its environment: its output, or `sling.RunError`
-    (`SlingFailed` when sling answered, saying only that it could not connect: its details would
-    tell an open port from a closed one; they go to the log, masked)."""
-    fields = connection.full_params()
-    sling.check_reach(
-        rules.fence(), rules.reach(), _NOTHING, connections=[(connection.name, connection.type, fields)]
-    )
-    env = sling.environment({connection.name: connection.sling_env()}, home=settings.SLING_HOME_DIR)
+def _sling(connection: models.Connection | None, *args: str) -> str:
+    """`sling <args>` with only `connection` (none: sling's own LOCAL) in its environment: its
+    output, or `sling.RunError` (`SlingFailed` when sling answered, saying only that it could not
+    connect: its details would tell an open port from a closed one; they go to the log, masked)."""
+    named: dict[str, str] = {}
+    if connection is not None:
+        fields = connection.full_params()
+        sling.check_reach(
+            rules.fence(), rules.reach(), connections=[(connection.name, connection.type, fields)]
+        )
+        named = {connection.name: connection.sling_env()}
+    env = sling.environment(named, home=settings.SLING_HOME_DIR)
     binary = sling.find_binary(settings.SLING_BINARY or None)
+    secrets = connection.secret_values() if connection else []
     try:
-        return sling.call(binary, args, env=env, cwd=settings.BASE_DIR, secrets=connection.secret_values())
+        return sling.call(binary, args, env=env, cwd=settings.BASE_DIR, secrets=secrets)
     except sling.SlingFailed as exc:
-        logger.info("sling %s %s: %s", " ".join(args[:2]), connection.name, exc)
-        raise sling.SlingFailed(f"{connection.name}: could not connect") from None
+        name = connection.name if connection else "LOCAL"
+        logger.info("sling %s %s: %s", " ".join(args[:2]), name, exc)
+        raise sling.SlingFailed(f"{name}: could not connect") from None
 
 
 def connection_test(connection: models.Connection) -> tuple[bool, str]:
@@ -162,6 +164,24 @@ def connection_test(connection: models.Connection) -> tuple[bool, str]:
     except sling.RunError as exc:
         return False, str(exc)
     return True, f"{connection.name}: connection works"
+
+
+def stream_matches(*, source: str, pattern: str) -> list[str]:
+    """The streams sling would expand the wildcard stream `pattern` of a replication reading
+    from `source` into, found the way sling finds them (`conns discover --pattern`).
+    Raises `sling.RunError`, and NotFound-like `SlingFailed` for a source it cannot reach."""
+    connection = models.Connection.objects.filter(name=source.upper()).first()
+    if connection is None and source.upper() != "LOCAL":
+        raise sling.SlingFailed(f"the studio does not define connection `{source}`: it cannot list matches")
+    name = connection.name if connection else "LOCAL"
+    found = sling.expanded(
+        _sling(connection, "conns", "discover", name, "--pattern", sling.discover_pattern(pattern))
+    )
+    if connection is not None and connection.type != "file":
+        return found
+    # Files: only those inside the fence are named (the others would be refused anyway).
+    fence = rules.fence()
+    return [match for match in found if not fence.expanded_refusal(local_path(match) or match)]
 
 
 def connection_discover(connection: models.Connection, *, pattern: str = "") -> list[str]:

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from replication import sling
 from replication.config import ReplicationConfig, needed_connections
+from replication.resolve import Names
 from studio import models, rules
 
 Status = models.Run.Status
@@ -188,11 +189,12 @@ def _execute(run: models.Run, on_line: Callable[[str], None], cancel: threading.
         config, binary=binary, workdir=workdir, streams=run.streams or None, mode=run.mode or None
     )
     connections, secrets = named_connections(config)
+    context = rules.context()
     sling.check_reach(
-        rules.fence(),
+        context.fence,
         rules.reach(),
         sling.subset(config, run.streams or None),
-        local_connections=rules.file_connections(config.source, config.target),
+        names=Names.of(config, context),
         connections=[(c.name, c.type, c.full_params()) for c in _studio_connections(config)],
     )
     # Every studio secret is masked in the log, named by the run or not (a file may be named so).
@@ -250,7 +252,9 @@ def named_connections(config: ReplicationConfig) -> tuple[dict[str, str], list[s
             env[connection.name] = connection.sling_env()
             secrets += connection.secret_values()
             continue
-        variable = next((v for v in (name, name.upper()) if v in os.environ), None)
+        variable = next(
+            (v for v in (name, name.upper()) if v in os.environ and v not in sling.STUDIO_SECRETS), None
+        )
         if variable is not None:
             env[variable] = os.environ[variable]
             secrets.append(os.environ[variable])

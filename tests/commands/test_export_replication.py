@@ -5,10 +5,14 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import sling_yaml
 import yaml
 from django.core.management import call_command
 
 from studio import models
+
+# The connections their files name are defined: each test is about another rule.
+pytestmark = pytest.mark.usefixtures("known_connections")
 
 CORPUS = sorted((Path(__file__).parents[1] / "corpus" / "valid").glob("*.yaml"))
 
@@ -61,7 +65,7 @@ def test_it_exports_what_was_imported(path, settings):
         # Real files with real mistakes (e.g. backfill without primary_key) are refused.
         pytest.skip(f"refused by validation: {err.getvalue().strip()}")
 
-    assert yaml.safe_load(export()) == yaml.safe_load(path.read_text())
+    assert sling_yaml.load(export()) == sling_yaml.load(path.read_text())
 
 
 def test_the_corpus_is_there():

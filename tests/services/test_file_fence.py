@@ -20,7 +20,9 @@ import pytest
 from run_support import replication, sqlite_connection, write_csv
 
 from replication.config import ReplicationConfig
+from replication.context import ConnectionInfo, Context
 from replication.fence import Fence, connection_paths, replication_paths
+from replication.resolve import Names
 from studio import models, rules
 from studio.errors import Refused
 from studio.services.connections import connection_discover, connection_save
@@ -109,14 +111,17 @@ def test_the_paths_a_replication_gives_sling():
     )
     database = ReplicationConfig(source="PG", target="PG", streams={"a": {"sql": "file:///etc/q.sql"}})
 
-    assert list(replication_paths(local, ["files"])) == [
+    context = Context(connections={"FILES": ConnectionInfo.of("file")})
+    assert list(replication_paths(local, Names.of(local, context))) == [
         (("streams", "file:///proc/self/environ"), "read", "/proc/self/environ"),
         (("defaults", "object"), "write", "out/environ.csv"),
         (("streams", "data/plain.csv"), "read", "data/plain.csv"),
         (("streams", "data/plain.csv", "object"), "write", "./x.csv"),
     ]
     # On a database only `file://` is a path: a stream, or a query read from a file.
-    assert list(replication_paths(database)) == [(("streams", "a", "sql"), "read", "/etc/q.sql")]
+    assert list(replication_paths(database, Names.of(database))) == [
+        (("streams", "a", "sql"), "read", "/etc/q.sql")
+    ]
 
 
 def test_the_paths_of_local_connections():
@@ -219,7 +224,7 @@ def test_a_run_is_refused_when_a_wildcard_finds_a_symlink_out(data_dir, tmp_path
     replication(
         "shop",
         "source: LOCAL\ntarget: TARGET_DB\ndefaults:\n  mode: full-refresh\n"
-        f"streams:\n  file://{tmp_path}/in/*.csv:\n    object: main.'{{stream_file_name}}'\n",
+        f"streams:\n  file://{tmp_path}/in/*.csv:\n    object: main.{{stream_file_name}}\n",
     )
 
     run = run_execute(run_create(replication="shop"))

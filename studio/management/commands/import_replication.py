@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils.text import slugify
 
+from studio import rules
 from studio.errors import Refused
 from studio.management.output import fail, problem_line
 from studio.services.replications import replication_import
@@ -32,4 +33,5 @@ class Command(BaseCommand):
         for problem in warnings:
             self.stderr.write(problem_line(file, problem))
         count = replication.streams.count()
-        return f"imported {name}: {count} stream{'s' * (count != 1)}, {len(warnings)} warning(s)"
+        checked = f"checked against sling {rules.sling().version}"
+        return f"imported {name}: {count} stream{'s' * (count != 1)}, {len(warnings)} warning(s), {checked}"
