@@ -147,7 +147,10 @@ def replication_paths(config: ReplicationConfig, names: Names) -> Iterator[tuple
             yield (*where, "sql") if own and "sql" in own else ("defaults", "sql"), "read", sql
         target = effective.get("object")
         if isinstance(target, str) and (names.target_type == LOCAL_TYPE or target[:7].lower() == "file://"):
-            path = local_path(resolve_object(name, effective, names) or "")
+            # As sling names it; a `file://` object on a database target as written (fail closed).
+            path = local_path(resolve_object(name, effective, names)) or local_path(
+                render_env(target, names.env)
+            )
             if path is not None:
                 place = (*where, "object") if own and "object" in own else ("defaults", "object")
                 yield place, "write", path
