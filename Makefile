@@ -28,12 +28,13 @@ run: install
 
 # Two passes under one throwaway PostgreSQL server: the studio on SQLite, then on
 # PostgreSQL; in both, the run tests also load into PostgreSQL (POSTGRES_URL). The domain
-# tests and the sling oracle (tests/domain, tests/oracle) use no database: first pass only.
+# tests and the sling oracle (tests/domain, tests/oracle) use no database, and the outage
+# test starts a server of its own: all three run in the first pass only.
 # Then the Dagster export, loaded by real dagster from a virtual environment of its own.
 test: install-test
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	scripts/with-postgres.sh sh -c 'env -u DATABASE_URL $(PY) -m pytest -m "not dagster" && DATABASE_URL="$$POSTGRES_URL" $(PY) -m pytest -m "not dagster" --ignore=tests/domain --ignore=tests/oracle'
+	scripts/with-postgres.sh sh -c 'env -u DATABASE_URL $(PY) -m pytest -m "not dagster" && DATABASE_URL="$$POSTGRES_URL" $(PY) -m pytest -m "not dagster and not outage" --ignore=tests/domain --ignore=tests/oracle'
 	PYTHON=$(PYTHON) scripts/dagster-check.sh
 
 # Dagster in .venv-dagster (pinned in scripts/dagster-requirements.txt), never in .venv.

@@ -85,6 +85,7 @@ def compare(tmp: Path, name: str, rows: int, repeat: int) -> tuple[dict[str, lis
     (tmp / "env.yaml").write_text(json.dumps({"connections": {CONNECTION: connection}}))
     studio_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     studio_env["STUDIO_DATA_DIR"] = str(tmp / "data")
+    studio_env["STUDIO_FILE_ROOTS"] = str(tmp)  # the CSV and the target are open to sling
     manage = [sys.executable, str(ROOT / "manage.py")]
     for args in (
         ["migrate", "-v0"],

@@ -19,6 +19,8 @@ StreamConfig = dict[str, Any]
 
 # A replication's name in the studio: also its file name (`NAME.yaml`) and, cleaned, its Dagster op.
 NAME = re.compile(r"[-\w]{1,200}")
+# Sling's own connection names and URL-style names need no studio connection.
+BUILTIN_CONNECTIONS = frozenset({"LOCAL"})
 
 
 @dataclass(slots=True)
@@ -207,3 +209,27 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def needed_connections(replication: ReplicationConfig) -> list[str]:
+    """Connection names the run needs (built-ins and URLs excluded): its source and target, and
+    the `connection:` of its hooks (the replication's, its defaults' and each stream's)."""
+    hooks: list[Any] = [replication.hooks]
+    streams = replication.streams.values() if isinstance(replication.streams, dict) else ()
+    for config in (replication.defaults, *streams):
+        if isinstance(config, dict):
+            hooks.append(config.get("hooks"))
+    named = [replication.source, replication.target]
+    for points in hooks:
+        for items in points.values() if isinstance(points, dict) else ():
+            named += [hook.get("connection") for hook in items or () if isinstance(hook, dict)]
+    names: dict[str, str] = {}  # upper-cased -> as written first
+    for value in named:
+        if (
+            isinstance(value, str)
+            and value
+            and "://" not in value
+            and value.upper() not in BUILTIN_CONNECTIONS
+        ):
+            names.setdefault(value.upper(), value)
+    return list(names.values())

@@ -1,35 +1,31 @@
 """Connections as Sling reads them, with their secret parts kept apart.
 
 A connection is a type plus fields (`host`, `user`, `password`, ...) or a URL.
-`split_secrets` and `split_url` separate what may be shown (host, user,
-database) from what may not (passwords, keys, tokens), so the public half can
-be stored, listed and exported, and the secret half only ever goes into the
-environment of a `sling` process.
+`split_secrets` separates what may be shown (host, user, database) from what may
+not (passwords, keys, tokens) by the table of Sling's connection types in
+`connection_types`, failing closed: a field not known to be public for its type
+is secret. A URL-valued field (`url`, `ssh_tunnel`, a sqlite `instance`, ...)
+keeps its public part; its password and the query values not public for the type
+are stored as `<field>:password` and `<field>:query:<name>`. The public half is
+stored, listed and exported; the secret half only ever goes into the environment
+of a `sling` process.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urlsplit
 
-# Field names whose values are secrets, in connection fields and URL queries.
-_SECRET_NAME = re.compile(
-    r"pass|secret|token|private|credential|(^|_)key($|_)|sas|signature|auth|session"
-    r"|keyfile_json|conn_str|connection_string",
-    re.I,
-)
-# Non-secret names the pattern above would catch.
-_NOT_SECRET = frozenset(
-    {"key_file", "key_file_path", "private_key_path", "keyfile", "auth_mode", "authenticator", "sslkey"}
-)
+from replication.connection_types import DISPLAY_ORDER, FIELDS, PUBLIC, SCHEME_TYPES, SECRET, URL, URL_LISTS
+from replication.connection_types import kind_of as _kind_of
 
 # How a secret is shown wherever it is mentioned (pages, logs, errors): never its value.
 MASK = "••••••"
-# Among a connection's stored secrets, those of its URL (`url:password`, `url:query:token`).
-URL_SECRET = "url:"  # noqa: S105 - a name prefix, not a secret
+# A stored secret of a URL-valued field is named `<field>:<part>` (`url:password`).
+PART = ":"
 
 DATABASE_TYPES = [
     "postgres",
@@ -67,90 +63,66 @@ DATABASE_TYPES = [
 ]
 FILE_TYPES = ["file", "s3", "r2", "gs", "azure", "abfs", "gdrive", "ftp", "sftp", "hdfs", "http"]
 TYPES = tuple(DATABASE_TYPES + FILE_TYPES + ["api"])
+assert set(TYPES) == set(FIELDS), set(TYPES) ^ set(FIELDS)
 
-_SERVER = ["host", "port", "user", "password", "database"]
-# The usual fields of each type, as Sling's connection docs list them; any other
-# field can still be given.
-FIELDS: dict[str, list[str]] = {
-    "postgres": [*_SERVER, "schema", "sslmode"],
-    "redshift": [*_SERVER, "schema", "bucket", "aws_access_key_id", "aws_secret_access_key"],
-    "mysql": _SERVER,
-    "mariadb": _SERVER,
-    "sqlserver": [*_SERVER, "schema", "instance"],
-    "oracle": [*_SERVER, "schema", "sid", "service_name"],
-    "clickhouse": [*_SERVER, "schema"],
-    "trino": [*_SERVER, "catalog", "schema"],
-    "sqlite": ["instance", "schema"],
-    "duckdb": ["instance", "schema"],
-    "motherduck": ["database", "motherduck_token"],
-    "snowflake": ["account", "user", "password", "private_key", "database", "schema", "warehouse", "role"],
-    "bigquery": ["project", "dataset", "location", "key_file", "keyfile_json"],
-    "databricks": ["host", "token", "warehouse_id", "catalog", "schema"],
-    "mongodb": ["url", "database"],
-    "s3": ["bucket", "region", "access_key_id", "secret_access_key", "endpoint"],
-    "r2": ["bucket", "account_id", "access_key_id", "secret_access_key"],
-    "gs": ["bucket", "key_file", "keyfile_json"],
-    "azure": ["account", "container", "sas_svc_url", "conn_str"],
-    "sftp": ["host", "port", "user", "password", "private_key"],
-    "ftp": ["host", "port", "user", "password"],
-    "file": [],
-    "http": ["url"],
-}
-
-_SCHEME_TYPES = {
-    "postgresql": "postgres",
-    "postgres": "postgres",
-    "mysql": "mysql",
-    "mariadb": "mariadb",
-    "sqlite": "sqlite",
-    "duckdb": "duckdb",
-    "motherduck": "motherduck",
-    "snowflake": "snowflake",
-    "bigquery": "bigquery",
-    "sqlserver": "sqlserver",
-    "oracle": "oracle",
-    "redshift": "redshift",
-    "clickhouse": "clickhouse",
-    "trino": "trino",
-    "mongodb": "mongodb",
-    "s3": "s3",
-    "gs": "gs",
-    "file": "file",
-    "sftp": "sftp",
-    "ftp": "ftp",
-    "azure": "azure",
-    "http": "http",
-    "https": "http",
-}
-
-
-def is_secret(name: str) -> bool:
-    return name.lower() not in _NOT_SECRET and bool(_SECRET_NAME.search(name))
+# The fields a form shows first for each type (any other can be given too).
+FORM_FIELDS: Mapping[str, list[str]] = DISPLAY_ORDER
+# A field name as Sling reads them: letters, digits, `_`, `-`, `.` and spaces (`app name`).
+FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .-]{0,199}$")
 
 
 def type_of_url(url: str) -> str | None:
-    scheme = urlsplit(url).scheme.lower()
-    return _SCHEME_TYPES.get(scheme)
+    """The connection type a URL's scheme gives (Sling lets it override `type`)."""
+    scheme, sep, _ = url.partition("://")
+    return SCHEME_TYPES.get(scheme.lower()) if sep else None
 
 
-def split_secrets(fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(public fields, secret fields) of a connection's fields; a `url` is split too."""
+def _types(conn_type: str | Iterable[str]) -> tuple[str, ...]:
+    return (conn_type,) if isinstance(conn_type, str) else tuple(conn_type)
+
+
+def kind_of(conn_type: str | Iterable[str], field: str) -> str:
+    """`public`, `secret` or `url` for a field; with several types (the `type` given and the one
+    its URL says, which Sling prefers), the strictest: public only if public for all."""
+    kinds = {_kind_of(t, field) for t in _types(conn_type)}
+    return SECRET if SECRET in kinds or not kinds else URL if URL in kinds else PUBLIC
+
+
+def is_secret(conn_type: str | Iterable[str], field: str) -> bool:
+    return kind_of(conn_type, field) == SECRET
+
+
+def types_of(conn_type: str, fields: Mapping[str, Any]) -> tuple[str, ...]:
+    """The types whose table classifies these fields: the given one and its URL's."""
+    of_url = type_of_url(fields["url"]) if isinstance(fields.get("url"), str) else None
+    return tuple(dict.fromkeys(t for t in (conn_type, of_url) if t))
+
+
+def split_secrets(conn_type: str, fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(public fields, secret fields) of a connection's fields, by its type's table."""
+    types = types_of(conn_type, fields)
     public: dict[str, Any] = {}
     secret: dict[str, Any] = {}
     for name, value in fields.items():
-        if name == "url" and isinstance(value, str):
-            public_url, url_secrets = split_url(value)
+        kind = kind_of(types, name)
+        if kind == URL and isinstance(value, str) and "://" in value:
+            if any((t, name.lower()) in URL_LISTS for t in types):
+                # A list of URLs: secret whole if any of them carries one.
+                found = [split_url(types, item.strip())[1] for item in value.split(",")]
+                (secret if any(found) else public)[name] = value
+                continue
+            public_url, parts = split_url(types, value)
             public[name] = public_url
-            secret.update({URL_SECRET + k: v for k, v in url_secrets.items()})
-        elif is_secret(name):
+            secret.update({f"{name}{PART}{k}": v for k, v in parts.items()})
+        elif kind == SECRET:
             secret[name] = value
         else:
             public[name] = value
     return public, secret
 
 
-def split_url(url: str) -> tuple[str, dict[str, str]]:
-    """The URL without its password and secret query values, and those secrets."""
+def split_url(conn_type: str | Iterable[str], url: str) -> tuple[str, dict[str, str]]:
+    """The URL without its password and the query values not public for the type, and those."""
     parts = urlsplit(url)
     secrets: dict[str, str] = {}
     netloc = parts.netloc
@@ -162,10 +134,10 @@ def split_url(url: str) -> tuple[str, dict[str, str]]:
         netloc = f"{user}@{hostport}" if user else hostport
     query = []
     for name, value in parse_qsl(parts.query, keep_blank_values=True):
-        if is_secret(name):
-            secrets[f"query:{name}"] = value
-        else:
+        if kind_of(conn_type, name) == PUBLIC:
             query.append((name, value))
+        else:
+            secrets[f"query:{name}"] = value
     return _unsplit(parts._replace(netloc=netloc, query=urlencode(query))), secrets
 
 
@@ -193,46 +165,55 @@ def _unsplit(parts: SplitResult) -> str:
     return url
 
 
-def keep_url_secrets(url: str, stored: Mapping[str, str]) -> str:
+def keep_url_secrets(conn_type: str | Iterable[str], url: str, stored: Mapping[str, str]) -> str:
     """`url` with the stored secrets (from `split_url`) it does not carry itself."""
-    _, present = split_url(url)
+    _, present = split_url(conn_type, url)
     return join_url(url, {k: v for k, v in stored.items() if k not in present}) if stored else url
 
 
 def is_url_secret(name: str) -> bool:
-    """Whether a stored secret's name is one of a URL's parts (`url:password`)."""
-    return name.startswith(URL_SECRET)
+    """Whether a stored secret's name is a part of a URL-valued field (`url:password`)."""
+    return PART in name
 
 
-def url_secrets(secret: Mapping[str, Any]) -> dict[str, Any]:
-    """The secrets of a connection's URL, named as `split_url` names them."""
-    return {k.removeprefix(URL_SECRET): v for k, v in secret.items() if is_url_secret(k)}
+def url_secrets(secret: Mapping[str, Any], field: str = "url") -> dict[str, Any]:
+    """The secrets of one URL-valued field, named as `split_url` names them."""
+    prefix = field + PART
+    return {k.removeprefix(prefix): v for k, v in secret.items() if k.startswith(prefix)}
+
+
+def url_fields(secret: Mapping[str, Any]) -> list[str]:
+    """The URL-valued fields that have secret parts."""
+    return list(dict.fromkeys(k.partition(PART)[0] for k in secret if is_url_secret(k)))
 
 
 def field_secrets(secret: Mapping[str, Any]) -> dict[str, Any]:
-    """The secret fields of a connection besides its URL's."""
+    """The secret fields of a connection besides the parts of its URLs."""
     return {k: v for k, v in secret.items() if not is_url_secret(k)}
 
 
 def merge_secrets(public: Mapping[str, Any], secret: Mapping[str, Any]) -> dict[str, Any]:
     """The full fields again, secrets included: only for a sling process's environment."""
     fields = dict(public)
-    if isinstance(fields.get("url"), str) and url_secrets(secret):
-        fields["url"] = join_url(fields["url"], url_secrets(secret))
+    for field in url_fields(secret):
+        if isinstance(fields.get(field), str):
+            fields[field] = join_url(fields[field], url_secrets(secret, field))
     fields.update(field_secrets(secret))
     return fields
 
 
-def carry_secrets(fields: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
+def carry_secrets(conn_type: str, fields: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
     """`fields` of an edit with the stored secrets it does not send again.
 
     Secrets are never shown, so an edit that leaves a password box empty, or
-    gives the URL without its password, keeps the stored value."""
+    gives a URL without its password, keeps the stored value."""
     out = dict(fields)
     for name, value in field_secrets(stored).items():
         out.setdefault(name, value)
-    if out.get("url"):
-        out["url"] = keep_url_secrets(out["url"], url_secrets(stored))
+    types = types_of(conn_type, out)
+    for field in url_fields(stored):
+        if isinstance(out.get(field), str) and out[field]:
+            out[field] = keep_url_secrets(types, out[field], url_secrets(stored, field))
     return out
 
 
@@ -245,5 +226,5 @@ def masked(public: Mapping[str, Any], secret: Mapping[str, Any]) -> dict[str, An
     """Fields for display: secrets named but never shown."""
     shown = dict(public)
     for name in secret:
-        shown[name.removeprefix(URL_SECRET)] = MASK
+        shown[name.removeprefix("url" + PART)] = MASK
     return shown

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from replication.connections import DATABASE_TYPES, FILE_TYPES, type_of_url
 from replication.versions import DEFAULT, Sling
+
+if TYPE_CHECKING:  # replication.fence reads names through replication.resolve, which reads this
+    from replication.fence import Fence
 
 DATABASE, FILE, API = "database", "file", "api"
 # Sling's own connection, always there: the local file system.
@@ -91,6 +94,8 @@ class Context:
     complete: bool = False
     # The folder sling runs in: where LOCAL's relative paths are (None: unknown).
     workdir: str | None = None
+    # The folders sling may use (`replication.fence.Fence`); None: no fence (plain-Python use).
+    fence: Fence | None = None
 
     def connection(self, name: object) -> ConnectionInfo | None:
         """What `source:` or `target:` names: a known connection, a URL, LOCAL; None if unknown."""

@@ -4,8 +4,10 @@
   (`sling-linux-amd64` etc.) as `<package>/bin/sling-<os>-<arch>`. The `sling`
   wrapper package is not used: it downloads the binary at import time, which
   fails offline. Nothing here downloads anything.
-- `environment()` builds what sling sees: Sling's home, JSON logs and the
-  connections it is given.
+- `environment()` builds what sling sees, an allowlist: the connections it is
+  given, Sling's settings, its home, JSON logs and a few process variables;
+  `check_reach()` refuses a run whose local paths leave the file fence or whose
+  hosts are not open to connections (`replication.fence`, `replication.reach`).
 - `prepare()` writes the replication (only the chosen streams) to a file and
   builds the argv: a list, never a shell string, so stream names, objects and
   SQL reach Sling as data. `execute()` starts sling, reads its JSON log line by
@@ -37,10 +39,11 @@ from typing import Any
 
 from replication.config import ReplicationConfig
 from replication.connections import MASK
+from replication.fence import Fence, connection_paths, replication_paths
+from replication.reach import Reach, connection_hosts
+from replication.resolve import Names
+from replication.validate import format_path
 from replication.yamlio import emit
-
-# Sling's own connection names and URL-style names need no studio connection.
-BUILTIN_CONNECTIONS = frozenset({"LOCAL"})
 
 PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED = "pending", "running", "succeeded", "failed", "cancelled"
 
@@ -172,13 +175,32 @@ def prepare(
     return Prepared(argv, config_path, [str(name) for name in chosen.streams])
 
 
-def needed_connections(replication: ReplicationConfig) -> list[str]:
-    """Connection names the run needs from the studio (built-ins and URLs excluded)."""
-    names = []
-    for value in (replication.source, replication.target):
-        if isinstance(value, str) and "://" not in value and value.upper() not in BUILTIN_CONNECTIONS:
-            names.append(value)
-    return names
+def check_reach(
+    fence: Fence,
+    reach: Reach,
+    replication: ReplicationConfig | None = None,
+    *,
+    names: Names | None = None,
+    connections: Iterable[tuple[str, str, Mapping[str, Any]]] = (),
+) -> None:
+    """RunError unless every local path the run gives sling is inside the fence as things are
+    now (wildcards expanded, folders walked, symlinks resolved) and every host its connections
+    name may be reached. `names`: how sling names the replication's streams and objects;
+    `connections`: (name, type, fields) of those the run uses."""
+    paths = replication_paths(replication, names or Names()) if replication is not None else ()
+    for where, verb, path in paths:
+        refused = fence.expanded_refusal(path, verb)
+        if refused:
+            raise RunError(f"{format_path(where)}: {refused}")
+    for name, conn_type, fields in connections:
+        for field, path in connection_paths(conn_type, fields):
+            refused = path and fence.refusal(path)
+            if refused:
+                raise RunError(f"connection {name}, {field}: {refused}")
+        for host in connection_hosts(fields):
+            refused = reach.refusal(host)
+            if refused:
+                raise RunError(f"connection {name}: {refused}")
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:
@@ -189,29 +211,66 @@ def mask(text: str, secrets: Iterable[str]) -> str:
     return _URL_PASSWORD.sub(rf"\g<1>{MASK}\g<3>", text)
 
 
+# What sling gets of the studio's environment: the variables a process needs to run, and
+# Sling's own settings (`SLING_*`) but those that name connections or the studio's binary.
+PASSED = frozenset(
+    {"PATH", "TZ", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR"}
+    # Sling's settings without its prefix: the helper binaries it runs, and how.
+    | {
+        "SQLITE_PATH",
+        "DUCKDB_PATH",
+        "DUCKDB_VERSION",
+        "DUCKDB_USE_INSTALLED_EXTENSIONS",
+        "DUCKDB_USE_TMP_FILE",
+    }
+)
+NOT_PASSED = frozenset({"SLING_ENV_YAML", "SLING_BINARY", "SLING_HOME_DIR"})
+# The studio's own secrets: never sling's, not even as a connection a replication names.
+STUDIO_SECRETS = frozenset(
+    {"SECRET_KEY", "SECRET_KEY_FILE", "DATABASE_URL", "STUDIO_ENCRYPTION_KEYS", "STUDIO_ENCRYPTION_KEYS_FILE"}
+)
+
+
 def process_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """What sling's process sees besides Sling's own settings and its connections: `base`
-    (the studio's environment) without the studio's own secrets."""
-    env = dict(os.environ if base is None else base)
-    # The studio's own secrets are none of sling's business.
-    for name in (
-        "SECRET_KEY",
-        "SECRET_KEY_FILE",
-        "DATABASE_URL",
-        "STUDIO_ENCRYPTION_KEYS",
-        "STUDIO_ENCRYPTION_KEYS_FILE",
-    ):
-        env.pop(name, None)
-    return env
+    """What sling's process sees of `base` (the studio's environment), an allowlist: a few
+    process variables and Sling's own settings, nothing else."""
+    base = os.environ if base is None else base
+    return {
+        name: value
+        for name, value in base.items()
+        if name in PASSED or (name.startswith("SLING_") and name not in NOT_PASSED)
+    }
 
 
 def environment(
-    connections: Mapping[str, str], *, home: Path, base: Mapping[str, str] | None = None
+    connections: Mapping[str, str],
+    *,
+    home: Path,
+    base: Mapping[str, str] | None = None,
+    text: str = "",
 ) -> dict[str, str]:
-    """The environment for sling: `process_environment`, Sling's home, JSON logs, connections."""
+    """The environment for sling: `process_environment`, its home (also HOME, so no `~/.dbt` or
+    `~/.ssh` of the studio's user is read), JSON logs, and `connections` (variable name -> value).
+
+    RunError when `text` (the replication file) or a connection refers to a variable that holds a
+    connection: sling would put that connection, secrets and all, in its place."""
     env = process_environment(base)
     home.mkdir(parents=True, exist_ok=True)
-    env.update(SLING_HOME_DIR=str(home), SLING_LOGGING="JSON", NO_COLOR="1")
+    env.update(HOME=str(home), SLING_HOME_DIR=str(home), SLING_LOGGING="JSON", NO_COLOR="1")
+    places = [
+        ("the replication", text),
+        *((f"connection {name}", value) for name, value in connections.items()),
+    ]
+    for place, value in places:
+        # Sling replaces `$NAME` and `${NAME}` with the variable NAME of its environment: a
+        # connection field written so, the values of the `env:` map, the text of a task (where a
+        # `$NAME` inside a longer word is replaced too).
+        for name in connections:
+            if f"${name}" in value or f"${{{name}}}" in value:
+                raise RunError(
+                    f"{place} refers to ${name}: sling would replace it with connection {name}, "
+                    "secrets included; write the value itself"
+                )
     env.update(connections)
     return env
 
@@ -453,6 +512,9 @@ def call(
     timeout: float = 60,
 ) -> str:
     """Run `sling <args>` to its end with JSON output; its stdout, or SlingFailed."""
+    args = list(args)
+    if any("\x00" in arg for arg in args):
+        raise RunError("a NUL character cannot be given to sling")
     env = dict(env)
     env.pop("SLING_LOGGING", None)
     env["SLING_OUTPUT"] = "json"

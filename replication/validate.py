@@ -18,8 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from replication.config import YAML11_BOOLEANS, ReplicationConfig, StreamConfig, effective_config, is_true
+from replication.config import (
+    YAML11_BOOLEANS,
+    ReplicationConfig,
+    StreamConfig,
+    effective_config,
+    is_true,
+    needed_connections,
+)
 from replication.context import API, DATABASE, FILE, Context
+from replication.fence import replication_paths
 from replication.resolve import (
     DATE_PARTS,
     Names,
@@ -101,11 +109,14 @@ def validate(
     context: Context | None = None,
 ) -> list[Problem]:
     """All problems of `replication`, errors and warnings, in document order, for the sling
-    and the connections of `context` (the shipped sling, connections unknown, when None)."""
+    and the connections of `context` (the shipped sling, connections unknown, when None); with
+    the context's file fence, a local path sling would use outside it is an error."""
     checker = _Checker(line_of or (lambda path: None), context or Context())
     checker.replication(replication)
     checker.asset_keys(replication, translator or DagsterSlingTranslator())
     checker.storable(replication)
+    checker.files(replication)
+    checker.references(replication)
     return sorted(checker.problems, key=lambda p: p.line or 0)
 
 
@@ -587,6 +598,43 @@ class _Checker:
                 self.add(path, f"`{value}` cannot be stored; quote it if it is meant as text")
             elif isinstance(value, str) and "\x00" in value:
                 self.add(path, "the text contains a NUL character, which cannot be stored")
+
+    def files(self, rep: ReplicationConfig) -> None:
+        fence = self.context.fence
+        if fence is None:
+            return
+        for path, verb, local in replication_paths(rep, Names.of(rep, self.context)):
+            refused = fence.refusal(local, verb)
+            if refused:
+                self.add(path, refused, code="fence")
+
+    def references(self, rep: ReplicationConfig) -> None:
+        """`$NAME` of a connection the run names: sling would give its value, secrets and all."""
+        # Only a name can be a variable: `target: '{TARGET}'` is a template (its env var holds a name).
+        names = {name for name in needed_connections(rep) if re.fullmatch(r"\w+", name)}
+        if not names:
+            return
+        stack: list[tuple[Path, Any]] = [
+            (("env",), rep.env),
+            (("hooks",), rep.hooks),
+            (("defaults",), rep.defaults),
+        ]
+        if isinstance(rep.streams, dict):
+            stack += [(("streams", name), config) for name, config in rep.streams.items()]
+        while stack:
+            path, value = stack.pop()
+            if isinstance(value, dict):
+                stack.extend(((*path, key), item) for key, item in value.items())
+            elif isinstance(value, list):
+                stack.extend(((*path, i), item) for i, item in enumerate(value))
+            elif isinstance(value, str) and "$" in value:
+                for name in names:
+                    if f"${name}" in value or f"${{{name}}}" in value:
+                        self.add(
+                            path,
+                            f"`${name}` would give sling's copy of connection {name}, secrets included: "
+                            "write the value itself",
+                        )
 
     def asset_keys(self, rep: ReplicationConfig, translator: DagsterSlingTranslator) -> None:
         if not isinstance(rep.streams, dict) or not isinstance(rep.defaults, dict):

@@ -24,6 +24,7 @@ class Conflict(Exception):
 
     def __init__(self, *, name: str, version: int, base_version: int, diff: str) -> None:
         super().__init__(f"`{name}` was changed by someone else (now version {version})")
+        self.name = name
         self.version = version
         self.base_version = base_version
         self.diff = diff

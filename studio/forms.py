@@ -6,11 +6,20 @@ from __future__ import annotations
 import base64
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 
 from replication.config import NAME, ReplicationConfig
-from replication.connections import FIELDS, MASK, TYPES, field_secrets, is_secret
+from replication.connections import (
+    FIELD_NAME,
+    FORM_FIELDS,
+    MASK,
+    TYPES,
+    field_secrets,
+    is_secret,
+    type_of_url,
+)
 from replication.spec import STREAM_KEYS
 from replication.versions import MODES
 from replication.yamlio import MAX_BYTES, YamlError, dump, load_value
@@ -286,10 +295,10 @@ class ConnectionForm(forms.Form):
         super().__init__(data, initial=initial)
         self.conn_type = conn_type
         stored = field_secrets(connection.secrets) if connection else {}
-        for field in FIELDS.get(conn_type, []):
+        for field in FORM_FIELDS.get(conn_type, []):
             if field == "url":
                 continue
-            if is_secret(field):
+            if is_secret(conn_type, field):
                 widget = forms.PasswordInput(
                     render_value=False,
                     attrs={
@@ -302,7 +311,7 @@ class ConnectionForm(forms.Form):
                 self.fields[field] = forms.CharField(
                     required=False, max_length=4000, initial=params.get(field, "")
                 )
-        others = {k: v for k, v in params.items() if k not in FIELDS.get(conn_type, []) and k != "url"}
+        others = {k: v for k, v in params.items() if k not in FORM_FIELDS.get(conn_type, []) and k != "url"}
         self.fields["other"] = YamlField(
             kind="map",
             label="Other fields",
@@ -311,12 +320,50 @@ class ConnectionForm(forms.Form):
         )
         self.secret_names = list(stored)
 
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"].strip()
+        if url:
+            of_url = type_of_url(url)
+            if of_url is None or (url.endswith("://") and of_url != "file"):
+                raise forms.ValidationError(
+                    f"`{url[:200]}` is not a connection URL: write scheme://..., e.g. "
+                    "postgresql://user@host:5432/database"
+                )
+            try:
+                parts = urlsplit(url)
+            except ValueError as exc:
+                raise forms.ValidationError(f"the URL does not parse: {exc}") from None
+            try:
+                parts.port  # noqa: B018 - raises on a port that is not one
+            except ValueError:
+                raise forms.ValidationError("the URL's port must be a number from 1 to 65535") from None
+        return url
+
+    def clean_other(self) -> dict[str, Any] | None:
+        other = self.cleaned_data["other"]
+        for name in other or {}:
+            if not isinstance(name, str) or not FIELD_NAME.match(name):
+                raise forms.ValidationError(
+                    f"`{name}`: a field name is text of letters, digits, `_`, `-`, `.` or spaces"
+                    " (write `'1': ...` for a name that looks like a number)"
+                )
+            if name.lower() in ("type", "url", "name"):
+                raise forms.ValidationError(f"`{name}` has its own box above; it cannot be an other field")
+        return other
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for field, port in (("port", data.get("port")), ("other", (data.get("other") or {}).get("port"))):
+            if port not in (None, "") and not (str(port).isdigit() and 1 <= int(port) <= 65535):
+                self.add_error(field, "the port must be a number from 1 to 65535")
+        return data
+
     def sling_fields(self) -> dict[str, Any]:
         """The connection's fields as Sling names them (call after is_valid()); stored secrets
         the form leaves empty are not among them (`connections.carry_secrets` keeps those)."""
         data = self.cleaned_data
         fields: dict[str, Any] = {"type": self.conn_type, **(data.get("other") or {})}
-        for name in FIELDS.get(data["type"], []):
+        for name in FORM_FIELDS.get(data["type"], []):
             if data.get(name):
                 fields[name] = data[name]
         if data.get("url"):

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.core.signals import got_request_exception
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+
+from replication.yamlio import MAX_BYTES
+from studio.views.errors import error_page, logger
+
+MAX_MB = MAX_BYTES // 2**20
 
 # Scripts and styles only from the studio itself (htmx and the graph library are
 # vendored); inline styles stay allowed for htmx's indicator styles.
@@ -28,3 +37,47 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
+
+
+class ErrorPagesMiddleware:
+    """The studio's own 400, 404 and 500 pages, with its navigation, whatever DEBUG says (Django
+    shows its debug pages instead while DEBUG is on). A body larger than the studio takes is
+    refused here, before CSRF's check reads it and answers a bare "Bad Request (400)"."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if not length.isdigit() or int(length) > limit:
+            message = f"The request is larger than the studio takes: the document is larger than {MAX_MB} MB."
+            return error_page(request, 400, message)
+        try:
+            resolve(request.path_info)
+        except Resolver404:
+            # CommonMiddleware turns it into a redirect when the address lacks only its final /.
+            return error_page(request, 404)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Http404):
+            return error_page(request, 404)
+        if isinstance(exception, PermissionDenied):
+            return None  # Django's 403
+        if isinstance(exception, BadRequest | SuspiciousOperation):
+            return error_page(request, 400)
+        # Logged as Django logs an uncaught error, and signalled (the test client re-raises it).
+        logger.error("Internal Server Error: %s", request.path, exc_info=exception)
+        got_request_exception.send(sender=None, request=request)
+        return error_page(request, 500)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address for sign-in throttling: REMOTE_ADDR, or behind one of
+    STUDIO_TRUSTED_PROXIES the right-most X-Forwarded-For entry (the one that proxy added)."""
+    remote = request.META.get("REMOTE_ADDR")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if remote in settings.STUDIO_TRUSTED_PROXIES and forwarded:
+        return forwarded.split(",")[-1].strip()
+    return remote

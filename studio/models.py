@@ -23,6 +23,8 @@ class Connection(models.Model):
     params = models.JSONField(default=dict, blank=True)
     # Passwords, keys, tokens: encrypted at rest, only ever passed to a sling process.
     secrets = EncryptedJSONField(default=dict, blank=True, editable=False)
+    # Bumped by every save; an edit of an older version is refused (no silent overwrite).
+    version = models.PositiveIntegerField(default=1, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -38,6 +40,10 @@ class Connection(models.Model):
 
     def shown_params(self) -> dict[str, Any]:
         return masked(self.params, self.secrets)
+
+    def state(self) -> dict[str, Any]:
+        """What an editor sees of it, to tell them what someone else changed (secrets masked)."""
+        return {"name": self.name, "type": self.type, **self.shown_params()}
 
     def full_params(self) -> dict[str, Any]:
         return merge_secrets(self.params, self.secrets)
@@ -202,12 +208,19 @@ class DownstreamAsset(models.Model):
     description = models.TextField(blank=True)
     group = models.CharField(max_length=200, blank=True)
     tags = models.JSONField(default=list, blank=True)
+    # Bumped by every save; an edit of an older version is refused (no silent overwrite).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["key"]
 
     def __str__(self) -> str:
         return self.key
+
+    def state(self) -> dict[str, Any]:
+        """What an editor sees of it, to tell them what someone else changed."""
+        fields = ("key", "deps", "description", "group", "tags")
+        return {name: getattr(self, name) for name in fields}
 
 
 class Run(models.Model):
@@ -244,7 +257,8 @@ class Run(models.Model):
     heartbeat = models.DateTimeField(null=True, blank=True)
     sling_pid = models.IntegerField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
-    # The full log (secrets masked), relative to DATA_DIR; empty for a refused run.
+    # A copy of the log on the executing machine (secrets masked), relative to its DATA_DIR;
+    # empty for a refused run. The log itself is in the database (`RunLogChunk`).
     log_path = models.CharField(max_length=500, blank=True)
 
     class Meta:
@@ -270,6 +284,22 @@ class Run(models.Model):
         if self.started is None or self.finished is None:
             return None
         return (self.finished - self.started).total_seconds()
+
+
+class RunLogChunk(models.Model):
+    """Some lines of a run's log (secrets masked), written as they come: the run page reads the
+    log from here, whichever machine executed the run."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="log_chunks")
+    seq = models.PositiveIntegerField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["run", "seq"]
+        constraints = [models.UniqueConstraint(fields=["run", "seq"], name="one_log_chunk_per_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}.{self.seq}"
 
 
 class RunStream(models.Model):

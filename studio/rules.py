@@ -1,10 +1,12 @@
 """The domain rules as this studio is configured: the sling it runs (its version decides
-what is valid), the connections it knows, its translator, and validation with them."""
+what is valid), the connections it knows, what sling may reach (files, hosts), its
+translator, and validation with them."""
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -13,6 +15,8 @@ from replication import sling as sling_binary
 from replication.config import ReplicationConfig
 from replication.connections import type_of_url
 from replication.context import ConnectionInfo, Context
+from replication.fence import Fence
+from replication.reach import Reach
 from replication.translator import DagsterSlingTranslator, load_translator
 from replication.validate import ERROR, LineOf, Problem, validate
 from replication.versions import DEFAULT, Sling
@@ -22,6 +26,32 @@ from studio import models
 def translator() -> DagsterSlingTranslator:
     """dagster-sling's translator, or the one `SLING_STUDIO_TRANSLATOR` names."""
     return load_translator(settings.SLING_STUDIO_TRANSLATOR)
+
+
+def fence() -> Fence:
+    """The folders sling may use (`STUDIO_FILE_ROOTS`), and what it never may."""
+    refused: list[tuple[Path, str]] = [(Path(p), f"in {p}") for p in ("/proc", "/sys", "/dev")]
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3") and not str(database["NAME"]).startswith(("file:", ":memory:")):
+        name = Path(database["NAME"]).resolve()
+        refused += [
+            (Path(f"{name}{suffix}"), "the studio's database") for suffix in ("", "-wal", "-shm", "-journal")
+        ]
+    for variable in ("SECRET_KEY_FILE", "STUDIO_ENCRYPTION_KEYS_FILE"):
+        if os.environ.get(variable):
+            refused.append((Path(os.environ[variable]).resolve(), f"the studio's key file ({variable})"))
+    refused.append((settings.DATA_DIR, "in the studio's data folder"))
+    return Fence(
+        roots=tuple(settings.STUDIO_FILE_ROOTS),
+        refused=tuple(refused),
+        reopened=(settings.DATA_DIR / "files",),
+        base=settings.BASE_DIR,
+    )
+
+
+def reach() -> Reach:
+    """The hosts connections may send sling to (`STUDIO_CONNECTION_HOSTS`)."""
+    return Reach(tuple(settings.STUDIO_CONNECTION_HOSTS))
 
 
 def sling_version() -> str | None:
@@ -56,12 +86,20 @@ def context(stored: bool = True) -> Context:
     """What sling would know running a replication here: its version, the studio's connections
     (one query; with `stored=False`, none: a lint without a studio database) and those of its
     environment, and that environment. Only knowing the studio's is knowing them all."""
-    environ = sling_binary.process_environment()
-    connections = _environment_connections(environ)
+    # A run gets the connections of the studio's environment that its replication names, and
+    # of the rest only the variables `process_environment` lets through.
+    studio_env = {k: v for k, v in os.environ.items() if k not in sling_binary.STUDIO_SECRETS}
+    connections = _environment_connections(studio_env)
     if stored:
         for name, conn_type, params in models.Connection.objects.values_list("name", "type", "params"):
             connections[name.upper()] = ConnectionInfo.of(conn_type, params)
-    return Context(sling=sling(), connections=connections, process_env=environ, complete=stored)
+    return Context(
+        sling=sling(),
+        connections=connections,
+        process_env=sling_binary.process_environment(),
+        complete=stored,
+        fence=fence(),
+    )
 
 
 def _environment_connections(environ: dict[str, str]) -> dict[str, ConnectionInfo]:

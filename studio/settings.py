@@ -7,6 +7,7 @@ SECRET_KEY must be given.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -52,6 +53,19 @@ ALLOWED_HOSTS = [h for h in os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost").sp
 DATA_DIR = Path(os.getenv("STUDIO_DATA_DIR", BASE_DIR / "data")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 SLING_HOME_DIR = DATA_DIR / "sling"
+# The folders sling may read and write for `file://` streams and targets and local connections
+# (comma-separated; relative to the project folder, sling's working directory). The data folder
+# (but its `files/`), the database, the key files, /proc, /sys and /dev are never open.
+STUDIO_FILE_ROOTS = [
+    (BASE_DIR / root.strip()).resolve()
+    for root in os.getenv("STUDIO_FILE_ROOTS", f"demo/data,{DATA_DIR / 'files'}").split(",")
+    if root.strip()
+]
+# Hosts a connection may send sling to (Test, Discover, runs): comma-separated host name patterns
+# (`*.db.internal`) and networks (`10.0.0.0/8`); empty: any but link-local and metadata addresses.
+STUDIO_CONNECTION_HOSTS = [
+    h.strip() for h in os.getenv("STUDIO_CONNECTION_HOSTS", "").split(",") if h.strip()
+]
 SLING_BINARY = os.getenv("SLING_BINARY", "")
 # A `module.Class` subclassing replication.translator.DagsterSlingTranslator.
 SLING_STUDIO_TRANSLATOR = os.getenv("SLING_STUDIO_TRANSLATOR", "")
@@ -67,6 +81,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "studio",
 ]
 
@@ -76,12 +91,22 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Its own 400, 404 and 500 pages whatever DEBUG says (it needs the user, for the navigation).
+    "studio.middleware.ErrorPagesMiddleware",
     # Every page needs a signed-in user, but the sign-in page (`login_not_required`).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "studio.middleware.ContentSecurityPolicyMiddleware",
+    # Last: turns a sign-in refused by django-axes into its lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: a backend after ModelBackend would let a right password in during a lockout.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "studio.urls"
@@ -163,8 +188,25 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
+        # Each failed sign-in and lockout, with the user name and address masked.
+        "axes": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING"), "propagate": False},
+    },
 }
+
+# Sign-in throttling (django-axes): after 5 failed sign-ins of one user from one address, that
+# user is refused from that address for 15 minutes (each refused try starts them again); an
+# admin unlocks at once by deleting the "Access attempt" in the admin, or `manage.py axes_reset`.
+AXES_FAILURE_LIMIT = int(os.getenv("STUDIO_SIGNIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.getenv("STUDIO_SIGNIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "studio.views.errors.locked_out"
+# Behind a reverse proxy every request comes from its address: name it (comma-separated) and the
+# client's address is the last one it adds to X-Forwarded-For.
+STUDIO_TRUSTED_PROXIES = [p.strip() for p in os.getenv("STUDIO_TRUSTED_PROXIES", "").split(",") if p.strip()]
+AXES_CLIENT_IP_CALLABLE = "studio.middleware.client_ip"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

@@ -4,7 +4,22 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from studio.views import connections, dagster, downstream, editor, history, lineage, replications, runs, yaml
+from studio.views import (
+    connections,
+    dagster,
+    downstream,
+    editor,
+    errors,
+    history,
+    lineage,
+    replications,
+    runs,
+    yaml,
+)
+
+handler400 = errors.bad_request
+handler404 = errors.not_found
+handler500 = errors.server_error
 
 replication_urls = [
     path("", editor.editor, name="editor"),

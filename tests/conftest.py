@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import tempfile
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +25,16 @@ def fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def file_roots(settings):
+    """The temporary folder, where tests keep their files, is open to sling; so are the demo's."""
+    settings.STUDIO_FILE_ROOTS = [
+        Path(tempfile.gettempdir()).resolve(),
+        settings.BASE_DIR / "demo" / "data",
+        settings.DATA_DIR / "files",
+    ]
+
+
 @pytest.fixture
 def data_dir(settings, tmp_path):
     """A fresh DATA_DIR (and Sling home) per test, so tests never touch the developer's data;
@@ -30,6 +42,7 @@ def data_dir(settings, tmp_path):
     settings.DATA_DIR = tmp_path / "data"
     settings.SLING_HOME_DIR = settings.DATA_DIR / "sling"
     settings.DATA_DIR.mkdir()
+    settings.STUDIO_FILE_ROOTS = [*settings.STUDIO_FILE_ROOTS[:-1], settings.DATA_DIR / "files"]
     return settings.DATA_DIR
 
 

@@ -35,10 +35,9 @@ from typing import Any
 
 import networkx as nx
 
-from replication.config import ReplicationConfig
-from replication.connections import is_url_secret
+from replication.config import ReplicationConfig, needed_connections
+from replication.connections import is_url_secret, url_fields
 from replication.lineage.graph import DOWNSTREAM, TARGET, owner
-from replication.sling import needed_connections
 from replication.translator import AssetKey, DagsterSlingTranslator, stream_definitions
 from replication.yamlio import emit
 
@@ -54,7 +53,8 @@ _RESERVED = frozenset({"name", "type", "connection_string"})
 @dataclass(frozen=True, slots=True)
 class Connection:
     """A studio connection as the export sees it: public fields and the names of its secret ones
-    (`password`, or `url:password` for a URL's password, as `connections.split_secrets` names them)."""
+    (`password`, or `url:password` for a URL's password, as `connections.split_secrets` names them).
+    A URL-valued field with secret parts is read whole from one variable (`PG_URL`)."""
 
     name: str
     type: str
@@ -237,13 +237,13 @@ def _assets_block(name: str, ident: str, overrides: Mapping[str, tuple[AssetKey,
 
 def _connection(conn: Connection) -> str:
     args = [f"name={_py(conn.name)}", f"type={_py(conn.type)}"]
-    url_secret = any(is_url_secret(f) for f in conn.secret_fields)
-    if url_secret:
-        args.append(f'connection_string=dg.EnvVar("{env_var(conn.name, "url")}")')
-    elif isinstance(conn.params.get("url"), str):
-        args.append(f"connection_string={_py(conn.params['url'])}")
+    whole = url_fields(dict.fromkeys(conn.secret_fields))
+    values = {k: _py(v) for k, v in conn.params.items()}
+    values.update({f: f'dg.EnvVar("{env_var(conn.name, f)}")' for f in whole})
+    if "url" in values:
+        args.append(f"connection_string={values.pop('url')}")
     odd: dict[str, str] = {}
-    fields = [(k, _py(v)) for k, v in conn.params.items() if k != "url"]
+    fields = list(values.items())
     fields += [
         (f, f'dg.EnvVar("{env_var(conn.name, f)}")') for f in conn.secret_fields if not is_url_secret(f)
     ]
@@ -333,10 +333,11 @@ def _env_example(connections: list[Connection], foreign: list[str]) -> str:
     ]
     names = []
     for conn in connections:
-        if any(is_url_secret(f) for f in conn.secret_fields):
-            public = conn.params.get("url", "")
-            lines.append(f"# {conn.name}'s URL ({public}) with its password")
-            names.append(env_var(conn.name, "url"))
+        for field in url_fields(dict.fromkeys(conn.secret_fields)):
+            public = conn.params.get(field, "")
+            label = "URL" if field == "url" else field
+            lines.append(f"# {conn.name}'s {label} ({public}) with its password")
+            names.append(env_var(conn.name, field))
             lines.append(f"{names[-1]}=")
         for field in sorted(f for f in conn.secret_fields if not is_url_secret(f)):
             names.append(env_var(conn.name, field))

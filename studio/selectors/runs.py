@@ -65,16 +65,14 @@ def run_list(*, replication: str = "", stream: str = "") -> QuerySet[models.Run]
     return runs.prefetch_related("run_streams")
 
 
-def run_log(*, run: models.Run, offset: int = 0, limit: int = 256 * 1024) -> tuple[str, int]:
-    """Whole lines of the run's log from byte `offset`, at most `limit` bytes: (text, next offset)."""
-    path = run.log_file
-    offset = max(0, offset)
-    if path is None or not path.is_file():
-        return "", offset
-    with path.open("rb") as log:
-        log.seek(offset)
-        data = log.read(limit)
-    end = data.rfind(b"\n") + 1
-    if end == 0 and len(data) == limit:
-        end = len(data)  # one line longer than `limit`: hand it over in pieces
-    return data[:end].decode("utf-8", errors="replace"), offset + end
+def run_log(*, run: models.Run, after: int = 0, limit: int = 16) -> tuple[str, int]:
+    """The run's log from the chunk after `after` (at most `limit` chunks of about 64 KB):
+    (text, the last chunk's number, to ask for what follows)."""
+    chunks = list(
+        models.RunLogChunk.objects.filter(run=run, seq__gt=after)
+        .order_by("seq")
+        .values_list("seq", "text")[:limit]
+    )
+    if not chunks:
+        return "", after
+    return "".join(text for _, text in chunks), chunks[-1][0]

@@ -3,6 +3,7 @@ env.yaml; and asking sling about one (`conns test`, `conns discover`)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -10,10 +11,38 @@ from django.db import transaction
 
 from replication import sling
 from replication.connections import TYPES, carry_secrets, split_secrets, type_of_url
+from replication.fence import connection_paths, local_path
 from replication.validate import ERROR, Problem
 from replication.yamlio import YamlError, load_mapping
-from studio import models
+from studio import models, rules
 from studio.errors import Refused
+from studio.services.versions import check_version
+
+logger = logging.getLogger(__name__)
+
+
+def connection_problems(name: str, conn_type: str, fields: dict[str, Any]) -> list[Problem]:
+    """What refuses a connection's fields: a local path outside the file fence, a value that
+    names another connection (`$OTHER`: sling would put that one's settings there)."""
+    problems = []
+    fence = rules.fence()
+    for field, path in connection_paths(conn_type, fields):
+        refused = path and fence.refusal(path)
+        if refused:
+            problems.append(Problem((field,), None, ERROR, refused))
+    others = {n for n in models.Connection.objects.values_list("name", flat=True)} | {name.upper()}
+    for field, value in fields.items():
+        if isinstance(value, str) and value.startswith("$") and value.strip("${}") in others:
+            problems.append(
+                Problem(
+                    (field,),
+                    None,
+                    ERROR,
+                    f"`{value}` names connection {value.strip('${}')}: sling would put its settings, "
+                    "secrets included, here; write the value itself",
+                )
+            )
+    return problems
 
 
 @transaction.atomic
@@ -22,36 +51,49 @@ def connection_save(
 ) -> models.Connection:
     """Create or update a connection from Sling-style fields (`type`, `url`, `host`, ...).
 
-    Secret fields (and a URL's password) are stored apart from the others.
+    Secret fields (and a URL's password) are stored apart from the others. `Refused` when a
+    field is refused (`connection_problems`).
     """
     fields = dict(fields)
     conn_type = fields.pop("type", None) or type_of_url(str(fields.get("url", "")))
     if conn_type not in TYPES:
         raise ValueError(f"connection `{name}`: unknown or missing type `{conn_type}`")
-    public, secret = split_secrets(fields)
+    problems = connection_problems(name, conn_type, fields)
+    if problems:
+        raise Refused(problems)
+    public, secret = split_secrets(conn_type, fields)
     values = {"name": name.upper(), "type": conn_type, "params": public, "secrets": secret}
-    if instance is not None:
-        for key, value in values.items():
-            setattr(instance, key, value)
-        instance.save()
-        return instance
-    connection, _ = models.Connection.objects.update_or_create(name=values.pop("name"), defaults=values)
-    return connection
+    if instance is None:
+        instance = models.Connection.objects.filter(name=values["name"]).first()
+        if instance is None:
+            return models.Connection.objects.create(**values)
+        instance = check_version(instance, None)
+    for key, value in values.items():
+        setattr(instance, key, value)
+    instance.save()
+    return instance
 
 
 @transaction.atomic
 def connection_edit(
-    *, instance: models.Connection | None, name: str, fields: dict[str, Any]
+    *,
+    instance: models.Connection | None,
+    name: str,
+    fields: dict[str, Any],
+    base_version: int | None = None,
+    base: dict[str, Any] | None = None,
 ) -> models.Connection:
-    """Create (no `instance`) or change a connection as its form sends it.
+    """Create (no `instance`) or change a connection as its form sends it: the change of
+    `base_version` (what the editor saw then: `base`).
 
-    `Refused` when another connection has the name; secrets the form does not
-    send again keep their stored values (`carry_secrets`)."""
+    `Refused` when another connection has the name; `Conflict` when someone saved it since;
+    secrets the form does not send again keep their stored values (`carry_secrets`)."""
     name = name.upper()
     if name != (instance.name if instance else None) and models.Connection.objects.filter(name=name).exists():
         raise Refused([Problem(("name",), None, ERROR, f"a connection named {name} exists")])
     if instance is not None:
-        fields = carry_secrets(fields, instance.secrets)
+        instance = check_version(instance, base_version, base)
+        fields = carry_secrets(str(fields.get("type") or instance.type), fields, instance.secrets)
     return connection_save(name=name, fields=fields, instance=instance)
 
 
@@ -83,6 +125,10 @@ def connections_import(*, text: str | bytes) -> list[models.Connection]:
             problems.append(
                 Problem(path, lines.get(path), ERROR, f"unknown or missing connection type `{conn_type}`")
             )
+            continue
+        for problem in connection_problems(str(name), conn_type, fields):
+            where = (*path, *problem.path)
+            problems.append(Problem(where, lines.get(where, lines.get(path)), ERROR, problem.message))
     if problems:
         raise Refused(problems)
     with transaction.atomic():
@@ -90,13 +136,25 @@ def connections_import(*, text: str | bytes) -> list[models.Connection]:
 
 
 def _sling(connection: models.Connection | None, *args: str) -> str:
-    """`sling <args>` with only `connection` (none: sling's own LOCAL) in its environment:
-    its output, or `sling.SlingFailed`."""
-    named = {connection.name: connection.sling_env()} if connection else {}
+    """`sling <args>` with only `connection` (none: sling's own LOCAL) in its environment: its
+    output, or `sling.RunError` (`SlingFailed` when sling answered, saying only that it could not
+    connect: its details would tell an open port from a closed one; they go to the log, masked)."""
+    named: dict[str, str] = {}
+    if connection is not None:
+        fields = connection.full_params()
+        sling.check_reach(
+            rules.fence(), rules.reach(), connections=[(connection.name, connection.type, fields)]
+        )
+        named = {connection.name: connection.sling_env()}
     env = sling.environment(named, home=settings.SLING_HOME_DIR)
     binary = sling.find_binary(settings.SLING_BINARY or None)
     secrets = connection.secret_values() if connection else []
-    return sling.call(binary, args, env=env, cwd=settings.BASE_DIR, secrets=secrets)
+    try:
+        return sling.call(binary, args, env=env, cwd=settings.BASE_DIR, secrets=secrets)
+    except sling.SlingFailed as exc:
+        name = connection.name if connection else "LOCAL"
+        logger.info("sling %s %s: %s", " ".join(args[:2]), name, exc)
+        raise sling.SlingFailed(f"{name}: could not connect") from None
 
 
 def connection_test(connection: models.Connection) -> tuple[bool, str]:
@@ -116,13 +174,27 @@ def stream_matches(*, source: str, pattern: str) -> list[str]:
     if connection is None and source.upper() != "LOCAL":
         raise sling.SlingFailed(f"the studio does not define connection `{source}`: it cannot list matches")
     name = connection.name if connection else "LOCAL"
-    return sling.expanded(
+    found = sling.expanded(
         _sling(connection, "conns", "discover", name, "--pattern", sling.discover_pattern(pattern))
     )
+    if connection is not None and connection.type != "file":
+        return found
+    # Files: only those inside the fence are named (the others would be refused anyway).
+    fence = rules.fence()
+    return [match for match in found if not fence.expanded_refusal(local_path(match) or match)]
 
 
 def connection_discover(connection: models.Connection, *, pattern: str = "") -> list[str]:
-    """Stream names `sling conns discover` finds (tables as schema.table, files as paths).
-    Raises `sling.RunError` (`SlingFailed` when sling answered with an error)."""
+    """Stream names `sling conns discover` finds (tables as schema.table, files as paths); on a
+    `file` connection its folder must be open to sling, and only what is inside the fence is
+    listed. Raises `sling.RunError` (`SlingFailed` when sling answered with an error)."""
+    fence = rules.fence()
+    files = connection.type == "file"
+    if files:
+        folder = next((p for f, p in connection_paths("file", connection.params) if f == "url"), "") or "."
+        refused = fence.refusal(folder, "list")
+        if refused:
+            raise sling.RunError(f"{connection.name}: {refused}")
     args = ["conns", "discover", connection.name] + (["--pattern", pattern] if pattern else [])
-    return sling.discovered(_sling(connection, *args), files=connection.type == "file")
+    found = sling.discovered(_sling(connection, *args), files=files)
+    return [name for name in found if not files or not fence.expanded_refusal(local_path(name) or name)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import networkx as nx
 from django.db import transaction
 
@@ -10,6 +12,7 @@ from replication.validate import ERROR, Problem
 from studio import models
 from studio.errors import Refused
 from studio.selectors.lineage import lineage_joined
+from studio.services.versions import check_version
 
 
 def _refused(field: str, message: str) -> Refused:
@@ -25,9 +28,14 @@ def downstream_save(
     group: str = "",
     tags: list[str] | None = None,
     instance: models.DownstreamAsset | None = None,
+    base_version: int | None = None,
+    base: dict[str, Any] | None = None,
 ) -> models.DownstreamAsset:
-    """Create or update a downstream asset. Raises `Refused` when its key is a
-    replication's asset, it depends on itself, or its deps would close a cycle."""
+    """Create or update a downstream asset (the change of `base_version`, whose state the
+    editor saw was `base`). Raises `Refused` when its key is a replication's asset, it depends
+    on itself, or its deps would close a cycle; `Conflict` when someone saved it since."""
+    if instance is not None:
+        instance = check_version(instance, base_version, base)
     taken = models.DownstreamAsset.objects.filter(key=key)
     if instance is not None:
         taken = taken.exclude(pk=instance.pk)

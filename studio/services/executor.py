@@ -1,14 +1,17 @@
 """Executing a run: sling started on the run's replication, its log kept line by line
-(secrets masked), each stream's outcome saved as sling reports it; and the reaper,
-which fails the runs whose process died.
+(secrets masked) in the database and a local copy, each stream's outcome saved as sling
+reports it; and the reaper, which fails the runs whose process died.
 
 `run_execute` runs in the worker's task and in `run_replication`; `end_run`
-records how any run ended and releases its stream locks.
+records how any run ended and releases its stream locks. A database that goes away
+while a run executes does not stop it: sling goes on, what it reports waits, and
+the outcome is recorded when the database is back (`retrying`, said once per outage).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shlex
 import signal
@@ -18,14 +21,16 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from replication import sling
-from studio import models
+from replication.config import ReplicationConfig, needed_connections
+from replication.resolve import Names
+from studio import models, rules
 
 Status = models.Run.Status
 StreamStatus = models.RunStream.Status
@@ -38,6 +43,85 @@ STALE_AFTER = timedelta(minutes=2)
 # How often a running run reads `cancel_requested` from the database.
 CANCEL_POLL_SECONDS = 1.0
 ERROR_LENGTH = 500
+# The log goes to the database a chunk at a time: at most this old, or this big.
+LOG_CHUNK_SECONDS = 1.0
+LOG_CHUNK_BYTES = 64 * 1024
+# While the database is away: the first wait before trying again, doubled up to the last.
+BACKOFF_SECONDS = (0.5, 5.0)
+# What a database that stopped, restarted or cannot be reached raises (not a query's mistake).
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+logger = logging.getLogger("studio.worker")
+T = TypeVar("T")
+
+
+class Outage:
+    """The database being away: said once when it goes, once when it is back."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        self.lock = threading.Lock()
+
+    def down(self, exc: BaseException) -> None:
+        with self.lock:
+            first, self.since = self.since is None, self.since or time.monotonic()
+        if first:
+            reason = (str(exc).strip().splitlines() or [""])[0][:200]
+            logger.warning(
+                "database unavailable (%s: %s); retrying until it is back", type(exc).__name__, reason
+            )
+        with contextlib.suppress(Exception):
+            connection.close()  # this thread's next query connects again
+
+    def check(self) -> None:
+        """Ask the database; DATABASE_DOWN while it is away."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+    def up(self) -> None:
+        """Called after work that may not have needed the database: it says so when it answers."""
+        if self.since is None:
+            return
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except DATABASE_DOWN:
+            with contextlib.suppress(Exception):
+                connection.close()
+            return
+        with self.lock:
+            since, self.since = self.since, None
+        if since is not None:
+            logger.warning("database back after %.1f s", time.monotonic() - since)
+
+
+OUTAGE = Outage()
+
+
+def retrying(action: Callable[[], T]) -> T:
+    """`action()`, tried again while the database is away, waiting longer each time."""
+    wait, longest = BACKOFF_SECONDS
+    while True:
+        try:
+            result = action()
+        except DATABASE_DOWN as exc:
+            OUTAGE.down(exc)
+            time.sleep(wait)
+            wait = min(wait * 2, longest)
+            continue
+        OUTAGE.up()
+        return result
+
+
+def tolerant(action: Callable[[], Any]) -> bool:
+    """`action()` once; False when the database is away (noted; the caller tries again later)."""
+    try:
+        action()
+    except DATABASE_DOWN as exc:
+        OUTAGE.down(exc)
+        return False
+    OUTAGE.up()
+    return True
 
 
 def run_execute(
@@ -52,22 +136,20 @@ def run_execute(
     `cancel` stops sling as `run_cancel` does. A run that is no longer queued
     (cancelled, or taken by another process) is returned untouched.
     """
-    now = timezone.now()
-    claimed = models.Run.objects.filter(pk=run.pk, status=Status.QUEUED).update(
-        status=Status.RUNNING,
-        started=now,
-        heartbeat=now,
-        pid=os.getpid(),
-        host=socket.gethostname(),
-        log_path=f"runs/{run.pk}/sling.log",
-    )
-    run.refresh_from_db()
+    claimed = retrying(lambda: _claim(run))
+    retrying(run.refresh_from_db)
     if not claimed:
         return run
     try:
         _execute(run, on_line or (lambda line: None), cancel)
     except sling.RunError as exc:
-        end_run(run, Status.FAILED, error=str(exc))
+        refused = str(exc)
+        retrying(lambda: end_run(run, Status.FAILED, error=refused))
+    except DATABASE_DOWN as exc:
+        # Before sling started (once it has, nothing it reports raises): failed, when we can say so.
+        OUTAGE.down(exc)
+        away = f"the database was unavailable: {type(exc).__name__}"
+        retrying(lambda: end_run(run, Status.FAILED, error=away))
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             status, error = Status.CANCELLED, "interrupted"
@@ -81,8 +163,20 @@ def run_execute(
         with contextlib.suppress(Exception):
             end_run(run, status, error=error)
         raise
-    run.refresh_from_db()
+    retrying(run.refresh_from_db)
     return run
+
+
+def _claim(run: models.Run) -> int:
+    now = timezone.now()
+    return models.Run.objects.filter(pk=run.pk, status=Status.QUEUED).update(
+        status=Status.RUNNING,
+        started=now,
+        heartbeat=now,
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        log_path=f"runs/{run.pk}/sling.log",
+    )
 
 
 def _execute(run: models.Run, on_line: Callable[[str], None], cancel: threading.Event | None) -> None:
@@ -90,21 +184,33 @@ def _execute(run: models.Run, on_line: Callable[[str], None], cancel: threading.
         raise sling.RunError(f"replication `{run.replication_name}` was deleted")
     config = run.replication.as_config()
     binary = sling.find_binary(settings.SLING_BINARY or None)
-    connections = list(models.Connection.objects.all())
-    secrets = _secrets(connections)
-    env = sling.environment({c.name: c.sling_env() for c in connections}, home=settings.SLING_HOME_DIR)
     workdir = settings.DATA_DIR / "runs" / str(run.pk)
     prepared = sling.prepare(
         config, binary=binary, workdir=workdir, streams=run.streams or None, mode=run.mode or None
     )
+    connections, secrets = named_connections(config)
+    context = rules.context()
+    sling.check_reach(
+        context.fence,
+        rules.reach(),
+        sling.subset(config, run.streams or None),
+        names=Names.of(config, context),
+        connections=[(c.name, c.type, c.full_params()) for c in _studio_connections(config)],
+    )
+    # Every studio secret is masked in the log, named by the run or not (a file may be named so).
+    secrets += _secrets()
+    env = sling.environment(connections, home=settings.SLING_HOME_DIR, text=prepared.config_path.read_text())
     progress = _Progress(run)
     assert run.log_file is not None
-    with run.log_file.open("a", encoding="utf-8", buffering=1) as log:  # line-buffered: tails see each line
+    run.log_file.parent.mkdir(parents=True, exist_ok=True)
+    with run.log_file.open("a", encoding="utf-8", buffering=1) as copy:  # line-buffered: tails see each line
+        log = _Log(run, copy)
 
         def line(text: str) -> None:
-            log.write(text + "\n")
+            log(text)
             on_line(text)
 
+        watch = _Watch(run, cancel, log)
         line("$ " + shlex.join(prepared.argv))
         result = sling.execute(
             prepared,
@@ -113,16 +219,51 @@ def _execute(run: models.Run, on_line: Callable[[str], None], cancel: threading.
             secrets=secrets,
             on_line=line,
             on_progress=progress,
-            should_cancel=_Watch(run, cancel),
-            on_start=lambda pid: models.Run.objects.filter(pk=run.pk).update(sling_pid=pid),
+            should_cancel=watch,
+            on_start=watch.started,
         )
         error = sling.mask(result.error, secrets)
         line(
             f"--- run {result.status} (sling exit code {result.exit_code}){': ' + error if error else ''} ---"
         )
-    end_run(
-        run, result.status, error=error, exit_code=result.exit_code, results=result.streams, progress=progress
+        retrying(log.flush)
+    retrying(
+        lambda: end_run(
+            run,
+            result.status,
+            error=error,
+            exit_code=result.exit_code,
+            results=result.streams,
+            progress=progress,
+        )
     )
+
+
+def named_connections(config: ReplicationConfig) -> tuple[dict[str, str], list[str]]:
+    """The connections the replication names, as sling's environment variables, and their
+    secrets (to mask): the studio's, or those the worker's own environment defines."""
+    names = needed_connections(config)
+    stored = {c.name: c for c in _studio_connections(config)}
+    env: dict[str, str] = {}
+    secrets: list[str] = []
+    for name in names:
+        connection = stored.get(name.upper())
+        if connection is not None:
+            env[connection.name] = connection.sling_env()
+            secrets += connection.secret_values()
+            continue
+        variable = next(
+            (v for v in (name, name.upper()) if v in os.environ and v not in sling.STUDIO_SECRETS), None
+        )
+        if variable is not None:
+            env[variable] = os.environ[variable]
+            secrets.append(os.environ[variable])
+    return env, secrets
+
+
+def _studio_connections(config: ReplicationConfig) -> list[models.Connection]:
+    names = {name.upper() for name in needed_connections(config)}
+    return list(models.Connection.objects.filter(name__in=names))
 
 
 def _secrets(connections: Iterable[models.Connection] | None = None) -> list[str]:
@@ -131,39 +272,87 @@ def _secrets(connections: Iterable[models.Connection] | None = None) -> list[str
     return [value for c in connections for value in c.secret_values()]
 
 
+class _Log:
+    """The run's log: each line to the local copy at once, and to the database a chunk at a time
+    (every LOG_CHUNK_SECONDS, or LOG_CHUNK_BYTES), kept while the database is away."""
+
+    def __init__(self, run: models.Run, copy: Any) -> None:
+        self.run, self.copy = run, copy
+        self.pending: list[str] = []
+        self.size = 0
+        self.seq = retrying(lambda: _last_chunk(run))
+        self.flushed = time.monotonic()
+
+    def __call__(self, text: str) -> None:
+        self.copy.write(text + "\n")
+        self.pending.append(text)
+        self.size += len(text) + 1
+        self.tick()
+
+    def tick(self) -> None:
+        """Write the pending lines when they are due (also called while sling is quiet)."""
+        if self.pending and (
+            self.size >= LOG_CHUNK_BYTES or time.monotonic() - self.flushed >= LOG_CHUNK_SECONDS
+        ):
+            tolerant(self.flush)
+
+    def flush(self) -> None:
+        if self.pending:
+            chunk = models.RunLogChunk(run=self.run, seq=self.seq + 1, text="\n".join(self.pending) + "\n")
+            # A retry of a chunk the database took before it went away is no second chunk.
+            models.RunLogChunk.objects.bulk_create([chunk], ignore_conflicts=True)
+            self.seq += 1
+            self.pending, self.size = [], 0
+        self.flushed = time.monotonic()
+
+
+def _last_chunk(run: models.Run) -> int:
+    return max(run.log_chunks.values_list("seq", flat=True), default=0)
+
+
 class _Progress:
-    """Saves the RunStream rows whose outcome changed since the last call."""
+    """Saves the RunStream rows whose outcome changed since the last call; while the database is
+    away it saves nothing and tries again at the next call (`end_run` makes the last one)."""
 
     def __init__(self, run: models.Run) -> None:
         self.run = run
-        self.rows = {row.name: row for row in run.run_streams.all()}
+        self.rows = retrying(lambda: {row.name: row for row in run.run_streams.all()})
         self.saved: dict[str, tuple[Any, ...]] = {}
 
     def __call__(self, results: list[sling.StreamResult]) -> None:
+        tolerant(lambda: self._save(results))
+
+    def _save(self, results: list[sling.StreamResult]) -> None:
         for result in results:
             duration = None if result.duration is None else round(result.duration, 3)
             state = (result.status, result.rows, result.target or "", result.error, duration)
             if self.saved.get(result.name) == state:
                 continue
-            self.saved[result.name] = state
             row = self.rows.get(result.name)
             if row is None:
                 # A wildcard stream expands to streams the run did not list.
                 row = models.RunStream.objects.create(run=self.run, position=len(self.rows), name=result.name)
                 self.rows[result.name] = row
-            if (row.status, row.rows, row.target, row.error, row.duration) == state:
-                continue
-            row.status, row.rows, row.target, row.error, row.duration = state
-            row.save(update_fields=["status", "rows", "target", "error", "duration"])
+            if (row.status, row.rows, row.target, row.error, row.duration) != state:
+                row.status, row.rows, row.target, row.error, row.duration = state
+                row.save(update_fields=["status", "rows", "target", "error", "duration"])
+            self.saved[result.name] = state
 
 
 class _Watch:
-    """`should_cancel` for the runner: reads `cancel_requested` at most once a second and
-    writes the heartbeat every few seconds (it is called at least twice a second)."""
+    """`should_cancel` for the runner: reads `cancel_requested` at most once a second, writes the
+    heartbeat (and sling's pid) every few seconds and the log's pending lines when due (it is
+    called at least twice a second). While the database is away it only waits."""
 
-    def __init__(self, run: models.Run, event: threading.Event | None) -> None:
-        self.run_id, self.event = run.pk, event
+    def __init__(self, run: models.Run, event: threading.Event | None, log: _Log) -> None:
+        self.run_id, self.event, self.log = run.pk, event, log
         self.polled = self.beat = time.monotonic()
+        self.sling_pid: int | None = None
+        self.cancelled = False
+
+    def started(self, pid: int) -> None:
+        self.sling_pid = pid
+        tolerant(lambda: models.Run.objects.filter(pk=self.run_id).update(sling_pid=pid))
 
     def __call__(self) -> bool:
         if self.event is not None and self.event.is_set():
@@ -172,10 +361,16 @@ class _Watch:
         if now - self.polled < CANCEL_POLL_SECONDS:
             return False
         self.polled = now
-        if now - self.beat >= HEARTBEAT_SECONDS:
-            self.beat = now
-            models.Run.objects.filter(pk=self.run_id).update(heartbeat=timezone.now())
-        return models.Run.objects.filter(pk=self.run_id, cancel_requested=True).exists()
+        self.log.tick()
+        tolerant(self._poll)
+        return self.cancelled
+
+    def _poll(self) -> None:
+        if time.monotonic() - self.beat >= HEARTBEAT_SECONDS:
+            fields = {"heartbeat": timezone.now(), "sling_pid": self.sling_pid}
+            models.Run.objects.filter(pk=self.run_id).update(**fields)
+            self.beat = time.monotonic()
+        self.cancelled = models.Run.objects.filter(pk=self.run_id, cancel_requested=True).exists()
 
 
 @transaction.atomic
@@ -239,9 +434,11 @@ def _reap(run: models.Run) -> bool:
     end_run(run, Status.FAILED, error=REAPED, exit_code=run.exit_code)
     if run.host == socket.gethostname():
         _stop_orphan(run)
+    text = f"--- run failed: {REAPED} ---\n"
+    models.RunLogChunk.objects.create(run=run, seq=_last_chunk(run) + 1, text=text)
     if run.log_file is not None and run.log_file.parent.is_dir():
         with run.log_file.open("a", encoding="utf-8") as log:
-            log.write(f"--- run failed: {REAPED} ---\n")
+            log.write(text)
     return True
 
 

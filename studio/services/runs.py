@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from replication import sling
-from replication.config import ReplicationConfig
+from replication.config import ReplicationConfig, needed_connections
 from replication.versions import MODES
 from studio import models, rules, tasks
 from studio.services.executor import end_run, run_reap
@@ -110,8 +110,9 @@ def missing_connections(config: ReplicationConfig) -> list[str]:
     known = set(models.Connection.objects.values_list("name", flat=True))
     return [
         name
-        for name in sling.needed_connections(config)
-        if name.upper() not in known and name not in os.environ and name.upper() not in os.environ
+        for name in needed_connections(config)
+        if name.upper() not in known
+        and not any(v in os.environ and v not in sling.STUDIO_SECRETS for v in (name, name.upper()))
     ]
 
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from replication import sling
 from replication.validate import Problem
 from studio import forms, models
-from studio.errors import Refused
+from studio.errors import Conflict, Refused
 from studio.roles import role_required
 from studio.selectors.connections import connection_list
 from studio.selectors.replications import replications_reading
 from studio.services import connections as service
 from studio.services.replications import streams_add
+from studio.views.saving import base_state, edit_base
 
 
 def _connection(name: str) -> models.Connection:
@@ -37,23 +39,40 @@ def connection_edit(request: HttpRequest, name: str | None = None) -> HttpRespon
     refresh = request.POST.get("refresh") == "1"
     data = request.POST if request.method == "POST" else None
     form = forms.ConnectionForm(data, connection=connection, conn_type=conn_type)
+    version, base = edit_base(request, connection)
+    context = {
+        "form": form,
+        "connection": connection,
+        "conn_type": conn_type,
+        "version": version,
+        "base": base,
+    }
+    status = 422 if request.method == "POST" and not refresh else 200
     if request.method == "POST" and not refresh and form.is_valid():
+        if connection is not None and version is None:
+            form.add_error(None, "the edited version is missing: reload the page")
+            return render(request, "studio/connection_form.html", context, status=status)
         try:
             saved = service.connection_edit(
-                instance=connection, name=form.cleaned_data["name"], fields=form.sling_fields()
+                instance=connection,
+                name=form.cleaned_data["name"],
+                fields=form.sling_fields(),
+                base_version=version,
+                base=base_state(base),
             )
         except Refused as exc:
             for problem in exc.problems:
                 form.add_error(problem.path[0] if problem.path else None, problem.message)
         except ValueError as exc:
             form.add_error(None, str(exc))
+        except Conflict as exc:
+            context.update(conflict=exc, reload_url=reverse("connection-edit", args=[exc.name]))
+            return render(request, "studio/connection_form.html", context, status=409)
         else:
             messages.success(request, f"Saved connection {saved.name}.")
             return redirect("connections")
-    context = {"form": form, "connection": connection, "conn_type": conn_type}
     if request.htmx and refresh:
         return render(request, "studio/connection_form.html#fields", context)
-    status = 422 if request.method == "POST" and not refresh else 200
     return render(request, "studio/connection_form.html", context, status=status)
 
 

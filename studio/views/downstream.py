@@ -11,11 +11,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from studio import forms, models
-from studio.errors import Refused
+from studio.errors import Conflict, Refused
 from studio.roles import role_required
 from studio.selectors.lineage import lineage_node
 from studio.services import downstream as service
 from studio.views.lineage import PANEL, Params
+from studio.views.saving import base_state, edit_base
 
 FORM = "studio/_lineage_downstream_form.html"
 # The graph partial listens for this and fetches itself again.
@@ -23,10 +24,16 @@ CHANGED = "graphChanged"
 
 
 def _form_response(
-    request: HttpRequest, form: forms.DownstreamAssetForm, asset: models.DownstreamAsset | None
+    request: HttpRequest,
+    form: forms.DownstreamAssetForm,
+    asset: models.DownstreamAsset | None,
+    conflict: Conflict | None = None,
 ) -> HttpResponse:
-    status = 422 if form.is_bound else 200
-    context = {"form": form, "asset": asset}
+    status = 409 if conflict else 422 if form.is_bound else 200
+    version, base = edit_base(request, asset)
+    context = {"form": form, "asset": asset, "version": version, "base": base, "conflict": conflict}
+    if conflict and asset is not None:
+        context["reload_url"] = reverse("lineage-downstream-edit", args=[asset.pk])
     template = FORM if request.htmx else "studio/lineage_downstream.html"
     return render(request, template, context, status=status)
 
@@ -39,19 +46,26 @@ def _saved(request: HttpRequest, key: str) -> HttpResponse:
     return trigger_client_event(response, CHANGED)
 
 
-def _downstream_submit(
-    request: HttpRequest, asset: models.DownstreamAsset | None
-) -> tuple[forms.DownstreamAssetForm, str | None]:
+def _downstream_submit(request: HttpRequest, asset: models.DownstreamAsset | None) -> HttpResponse:
+    """Save the posted form (the edit of the version it names), then show the saved asset."""
     form = forms.DownstreamAssetForm(request.POST)
     if not form.is_valid():
-        return form, None
+        return _form_response(request, form, asset)
+    version, base = edit_base(request, asset)
+    if asset is not None and version is None:
+        form.add_error(None, "the edited version is missing: reload the page")
+        return _form_response(request, form, asset)
     try:
-        saved = service.downstream_save(**form.cleaned_data, instance=asset)
+        saved = service.downstream_save(
+            **form.cleaned_data, instance=asset, base_version=version, base=base_state(base)
+        )
     except Refused as exc:
         for problem in exc.problems:
             form.add_error(problem.path[0] if problem.path else None, problem.message)
-        return form, None
-    return form, saved.key
+        return _form_response(request, form, asset)
+    except Conflict as exc:
+        return _form_response(request, form, asset, exc)
+    return _saved(request, saved.key)
 
 
 @require_http_methods(["GET", "POST"])
@@ -60,8 +74,7 @@ def downstream_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         initial = {"deps": request.GET.get("dep", "")[:500]}
         return _form_response(request, forms.DownstreamAssetForm(initial=initial), None)
-    form, key = _downstream_submit(request, None)
-    return _saved(request, key) if key else _form_response(request, form, None)
+    return _downstream_submit(request, None)
 
 
 @require_http_methods(["GET", "POST"])
@@ -77,8 +90,7 @@ def downstream_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "tags": asset.tags,
         }
         return _form_response(request, forms.DownstreamAssetForm(initial=initial), asset)
-    form, key = _downstream_submit(request, asset)
-    return _saved(request, key) if key else _form_response(request, form, asset)
+    return _downstream_submit(request, asset)
 
 
 @require_POST

@@ -10,10 +10,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
+from replication.config import NAME
 from studio import models
 from studio.roles import role_required
 from studio.selectors import runs as selectors
 from studio.services import runs as service
+from studio.views.errors import error_page
+from studio.views.saving import small_int
 
 RUN = "studio/run.html"
 
@@ -35,7 +38,11 @@ def _started(request: HttpRequest, run: models.Run) -> HttpResponse:
 def run_start(request: HttpRequest, name: str) -> HttpResponse:
     """Run the whole replication, or the streams ticked in the editor (`stream` ids)."""
     replication = get_object_or_404(models.Replication, name=name)
-    ids = [int(pk) for pk in request.POST.getlist("streams") if pk.isdigit()]
+    posted = request.POST.getlist("streams")
+    ids = [small_int(pk) for pk in posted]
+    if None in ids:
+        bad = next(pk for pk, i in zip(posted, ids, strict=True) if i is None)
+        return error_page(request, 400, f"`{bad[:100]}` is not a stream id: tick the streams to run")
     names = selectors.stream_names(replication, ids) if ids else []
     if ids and not names:
         messages.error(request, "None of the ticked streams exist any more; reload the page.")
@@ -75,13 +82,12 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def run_log(request: HttpRequest, pk: int) -> HttpResponse:
-    """New log lines from `offset` (appended to the page), and the poller for the next ones."""
+    """The log chunks after `offset` (appended to the page), and the poller for the next ones."""
     run = _run(pk)
-    try:
-        offset = max(0, int(request.GET.get("offset", 0)))
-    except ValueError:
-        offset = 0
-    text, offset = selectors.run_log(run=run, offset=offset)
+    offset = small_int(request.GET.get("offset", "0"))
+    if offset is None:
+        return error_page(request, 400, "`offset` is the number of the last log chunk shown: 0 or more")
+    text, offset = selectors.run_log(run=run, after=offset)
     context = {"run": run, "lines": text, "offset": offset, "more": run.is_active or bool(text)}
     return render(request, f"{RUN}#log-poller", context)
 
@@ -110,6 +116,8 @@ def run_again(request: HttpRequest, pk: int) -> HttpResponse:
 def run_list(request: HttpRequest) -> HttpResponse:
     """Run history: all runs, or one replication's (`?replication=`), or one stream's (`&stream=`)."""
     name, stream = request.GET.get("replication", ""), request.GET.get("stream", "")
+    if name and not NAME.fullmatch(name):
+        return error_page(request, 400, f"`{name[:100]}` is not a replication name: letters, digits, - and _")
     runs = selectors.run_list(replication=name, stream=stream)
     page = Paginator(runs, 50).get_page(request.GET.get("page"))
     context = {"page": page, "replication_name": name, "stream": stream}

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from replication.validate import ERROR, Problem
@@ -29,6 +31,31 @@ def with_editor(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         return view(request, editor, *args, **kwargs)
 
     return wrapped
+
+
+# What an editor saw when their form was made, carried by the form to show what changed since.
+_BASE_SALT = "studio.edit-base"
+
+
+def base_token(state: dict[str, Any]) -> str:
+    """A form's hidden `base`: the state it was made from, signed (it is only ever shown back)."""
+    return signing.dumps(state, salt=_BASE_SALT, compress=True)
+
+
+def edit_base(request: HttpRequest, instance: Any) -> tuple[int | None, str]:
+    """The version and `base` token an edit form carries: those it was made with when it is
+    posted again (a refused save keeps naming the version it edits), else the row's now."""
+    if request.method == "POST" and request.POST.get("refresh") != "1":
+        return small_int(request.POST.get("version")), request.POST.get("base", "")
+    return (instance.version, base_token(instance.state())) if instance is not None else (None, "")
+
+
+def base_state(token: str) -> dict[str, Any] | None:
+    try:
+        state = signing.loads(token, salt=_BASE_SALT)
+    except signing.BadSignature:
+        return None
+    return state if isinstance(state, dict) else None
 
 
 def small_int(text: str | None) -> int | None:
@@ -62,7 +89,9 @@ def save_and_refresh(
             return refused(exc)
         return notice(request, {"problems": exc.problems, "refused": True, "replication": editor.replication})
     except Conflict as exc:
-        return notice(request, {"conflict": exc, "replication": editor.replication}, status=409)
+        reload_url = reverse("editor", args=[editor.replication.name])
+        context = {"conflict": exc, "replication": editor.replication, "reload_url": reload_url}
+        return notice(request, context, status=409)
     return trigger_client_event(refresh(Editor.load(saved)), CHANGED)
 
 

@@ -5,13 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from replication.validate import ERROR, Problem
-from replication.yamlio import MAX_BYTES
 from studio import forms
 from studio.editor import Editor
 from studio.errors import Refused
@@ -44,11 +41,8 @@ def yaml_preview(request: HttpRequest, editor: Editor) -> HttpResponse:
 def import_yaml(request: HttpRequest, editor: Editor) -> HttpResponse:
     replication = editor.replication
     context: dict[str, Any] = {"replication": replication, "form": forms.ImportForm()}
-    try:
-        data, files = (request.POST, request.FILES) if request.method == "POST" else (None, None)
-    except RequestDataTooBig:
-        problem = Problem((), None, ERROR, f"the document is larger than {MAX_BYTES // 2**20} MB")
-        return render(request, "studio/import.html", {**context, "problems": [problem]}, status=413)
+    # A body over the studio's limit never gets here (ErrorPagesMiddleware says so).
+    data, files = (request.POST, request.FILES) if request.method == "POST" else (None, None)
     form = context["form"] = forms.ImportForm(data, files)
     if not form.is_valid():
         return render(request, "studio/import.html", context, status=422 if form.is_bound else 200)

@@ -57,7 +57,9 @@ def test_it_creates_the_demo_sqlite_connection():
     connection = models.Connection.objects.get(name="DEMO_SQLITE")
     assert connection.type == "sqlite"
     assert connection.secrets == {}
-    assert connection.full_params() == {"url": f"sqlite://{django_settings.DATA_DIR / 'demo.sqlite'}"}
+    assert connection.full_params() == {
+        "url": f"sqlite://{django_settings.DATA_DIR / 'files' / 'demo.sqlite'}"
+    }
 
 
 @pytest.mark.django_db

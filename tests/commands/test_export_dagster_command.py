@@ -33,7 +33,8 @@ def test_it_writes_the_code_location(demo, tmp_path):
 
 def test_all_exports_every_replication(demo, tmp_path):
     replication_import(
-        name="other", text="source: LOCAL\ntarget: DEMO_SQLITE\nstreams:\n  t.csv: {object: main.t}\n"
+        name="other",
+        text="source: LOCAL\ntarget: DEMO_SQLITE\nstreams:\n  demo/data/t.csv: {object: main.t}\n",
     )
 
     code, out, _ = run("--all", "-o", str(tmp_path))

@@ -175,7 +175,9 @@ def test_it_refuses_unknown_names_in_one_line(tmp_path, args, message):
 
 
 def test_it_refuses_a_missing_connection(tmp_path):
-    replication("shop", "source: LOCAL\ntarget: NOWHERE_DB\nstreams:\n  file://x.csv:\n    object: main.x\n")
+    replication(
+        "shop", "source: LOCAL\ntarget: NOWHERE_DB\nstreams:\n  file://demo/data/x.csv:\n    object: main.x\n"
+    )
 
     code, _, err = command("shop")
 

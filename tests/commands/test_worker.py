@@ -33,6 +33,7 @@ class Studio:
         self.database_url = database_url
         self.env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         self.env["STUDIO_DATA_DIR"] = str(folder / "data")
+        self.env["STUDIO_FILE_ROOTS"] = str(folder)  # the test's files are open to sling
         if database_url:
             self.env["DATABASE_URL"] = database_url
         self.workers: list[subprocess.Popen[bytes]] = []

@@ -150,7 +150,9 @@ def test_the_studio_agrees_with_sling(folder, tmp_path, binary, rules):
     context = Context(
         sling=rules,
         connections={name.upper(): connection_info(v) for name, v in case.get("connections", {}).items()},
-        process_env=case.get("env", {}),
+        # What sling's process gets of the studio's environment (an allowlist: a case's own
+        # variable like SHELL_VAR does not reach it, and both sides say so).
+        process_env=sling.process_environment(base),
         complete=True,
         workdir=str(work),
     )

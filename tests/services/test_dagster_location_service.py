@@ -174,7 +174,7 @@ def test_meta_dagster_blocks_are_kept_in_the_exported_yaml(db):
     text = (
         "source: LOCAL\ntarget: LOCAL\n"
         "defaults:\n  meta:\n    dagster: {group: raw, freshness_policy: {maximum_lag_minutes: 60}}\n"
-        "streams:\n  a.csv:\n    object: file:///tmp/a.csv\n"
+        "streams:\n  demo/data/a.csv:\n    object: file:///tmp/a.csv\n"
         "    meta:\n      dagster: {asset_key: raw.a, deps: [src.a]}\n"
     )
     replication_import(name="meta", text=text)

@@ -40,7 +40,7 @@ def test_a_connection_schema_setting_changes_the_join(demo):
     assert ("target/main/orders", "target/file_tmp_out_orders/csv") in lineage_joined().edges
 
     conn = models.Connection.objects.get(name="DEMO_SQLITE")
-    connection_save(name=conn.name, fields={"type": "sqlite", "url": "sqlite:///x", "schema": "other"})
+    connection_save(name=conn.name, fields={"type": "sqlite", "url": "sqlite:///tmp/x.db", "schema": "other"})
 
     graph = lineage_joined()
     assert ("target/main/orders", "target/file_tmp_out_orders/csv") not in graph.edges

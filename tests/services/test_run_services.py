@@ -19,7 +19,6 @@ from django_tasks_db.models import DBTaskResult
 from run_support import csv_to_sqlite, tables
 
 from studio import models
-from studio.selectors.runs import run_log
 from studio.services.executor import run_execute, run_reap
 from studio.services.runs import run_cancel, run_create, run_queue
 
@@ -225,28 +224,6 @@ def test_the_reaper_spares_live_runs_and_fails_silent_ones(tmp_path, host, pid, 
     run.refresh_from_db()
     assert run.status == ("failed" if reaped else "running")
     assert models.StreamLock.objects.exists() is not reaped
-
-
-@pytest.mark.django_db
-def test_run_log_reads_whole_lines_from_an_offset(tmp_path):
-    csv_to_sqlite(tmp_path, {"a.csv": 3})
-    run = run_execute(run_create(replication="shop"))
-    whole = run.log_file.read_text()
-    two_lines = whole[: whole.index("\n", whole.index("\n") + 1) + 1]
-
-    text, offset = run_log(run=run)
-    more, end = run_log(run=run, offset=offset)
-    # A limit that ends in the middle of the third line gives the first two.
-    part, middle = run_log(run=run, limit=len(two_lines.encode()) + 5)
-    rest, _ = run_log(run=run, offset=middle)
-
-    assert (text, offset) == (whole, len(whole.encode()))
-    assert (more, end) == ("", offset)
-    assert (part, middle) == (two_lines, len(two_lines.encode()))
-    assert part + rest == whole
-    # An offset from a request is not trusted.
-    assert run_log(run=run, offset=-5) == (text, offset)
-    assert run_log(run=run, offset=10**9) == ("", 10**9)
 
 
 def wait_for(condition, timeout: float = 15.0):

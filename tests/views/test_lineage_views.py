@@ -478,7 +478,7 @@ def test_it_refuses_a_dependency_cycle(client, user, demo):
 
     response = client.post(
         f"/lineage/downstream/{weekly.pk}/",
-        {"key": weekly.key, "deps": "reports/weekly_revenue"},
+        {"key": weekly.key, "deps": "reports/weekly_revenue", "version": "1"},
         headers=HX,
     )
 
@@ -495,7 +495,11 @@ def test_it_edits_a_downstream_asset(client, user, demo):
 
     response = client.post(
         f"/lineage/downstream/{asset.pk}/",
-        {"key": "reports/weekly", "deps": "analytics/revenue_by_product\nanalytics/customer_orders"},
+        {
+            "key": "reports/weekly",
+            "deps": "analytics/revenue_by_product\nanalytics/customer_orders",
+            "version": "1",
+        },
         headers=HX,
     )
 
@@ -510,7 +514,9 @@ def test_it_refuses_to_rename_an_asset_others_read(client, user, demo):
     asset = models.DownstreamAsset.objects.get(key="analytics/revenue_by_product")
 
     response = client.post(
-        f"/lineage/downstream/{asset.pk}/", {"key": "analytics/revenue", "deps": ORDERS}, headers=HX
+        f"/lineage/downstream/{asset.pk}/",
+        {"key": "analytics/revenue", "deps": ORDERS, "version": "1"},
+        headers=HX,
     )
 
     assert response.status_code == 422

@@ -562,10 +562,11 @@ def test_the_stream_panel_escapes_script(client, user, make_replication):
 def test_a_wildcards_matches_are_listed_as_sling_finds_them(
     client, user, data_dir, settings, make_replication
 ):
-    settings.BASE_DIR = data_dir  # sling's LOCAL reads relative paths from here
-    (data_dir / "drop").mkdir()
+    # sling's LOCAL reads relative paths from here (beside the data folder: never open to sling).
+    settings.BASE_DIR = data_dir.parent
+    (data_dir.parent / "drop").mkdir()
     for name in ("a-b.csv", "c.csv", "skip.txt"):
-        (data_dir / "drop" / name).write_text("id\n1\n")
+        (data_dir.parent / "drop" / name).write_text("id\n1\n")
     shop = make_replication(
         "files",
         source="LOCAL",

@@ -43,7 +43,9 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> str:
-        demo_db = settings.DATA_DIR / "demo.sqlite"
+        # In the data folder's `files/`, the part of it open to sling (STUDIO_FILE_ROOTS).
+        demo_db = settings.DATA_DIR / "files" / "demo.sqlite"
+        demo_db.parent.mkdir(parents=True, exist_ok=True)
         connection_save(name="DEMO_SQLITE", fields={"type": "sqlite", "url": f"sqlite://{demo_db}"})
         text = (settings.BASE_DIR / "demo" / "replication.yaml").read_bytes()
         replication_import(name="demo", text=text)
