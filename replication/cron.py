@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from itertools import islice
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from cron_descriptor import ExpressionDescriptor, Options
 from cronsim import CronSim, CronSimError
@@ -79,6 +80,12 @@ def zone(name: str) -> ZoneInfo:
         raise CronError(
             f"unknown time zone `{name}`: use an IANA name such as UTC or Europe/Berlin"
         ) from None
+
+
+@cache
+def zone_names() -> list[str]:
+    """Every IANA time zone name this machine knows, sorted."""
+    return sorted(available_timezones())
 
 
 def describe(expression: str) -> str:

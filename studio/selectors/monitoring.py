@@ -123,7 +123,8 @@ def day_summary(*, now: datetime | None = None) -> dict[str, Any]:
     for created, status in runs:
         hours[min(23, int((created - start).total_seconds() // 3600))][status] += 1
     return {
-        "counts": Counter(status for _, status in runs),
+        # (status, count) pairs: a template reads `counts.items` of a Counter as the count of "items".
+        "counts": sorted(Counter(status for _, status in runs).items()),
         "total": len(runs),
         "hours": hours,
         "start": start,
@@ -167,15 +168,17 @@ def replication_history(name: str, limit: int = HISTORY) -> list[dict[str, Any]]
     ]
 
 
-def stream_histories(name: str, limit: int = HISTORY, streams: int = 100) -> dict[str, list[dict[str, Any]]]:
-    """{stream: its last settled runs, oldest first}, for the replication's streams that ran."""
-    rows = (
-        models.RunStream.objects.filter(
-            run__replication_name=name, status__in=[StreamStatus.SUCCEEDED, StreamStatus.FAILED]
-        )
-        .select_related("run")
-        .order_by("-run_id")[: limit * streams]
+def stream_histories(
+    name: str, *, only: str = "", limit: int = HISTORY, streams: int = 100
+) -> dict[str, list[dict[str, Any]]]:
+    """{stream: its last settled runs, oldest first}, for the replication's streams that ran
+    (the `streams` most recently run), or `only` that one."""
+    rows = models.RunStream.objects.filter(
+        run__replication_name=name, status__in=[StreamStatus.SUCCEEDED, StreamStatus.FAILED]
     )
+    if only:
+        rows = rows.filter(name=only)
+    rows = rows.select_related("run").order_by("-run_id")[: limit * streams]
     histories: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         if row.name not in histories and len(histories) >= streams:
@@ -184,6 +187,17 @@ def stream_histories(name: str, limit: int = HISTORY, streams: int = 100) -> dic
             point = {"status": row.status, "seconds": row.duration, "rows": row.rows, "when": row.run.created}
             histories[row.name].append({"id": row.run_id, **point})
     return {stream: list(reversed(history)) for stream, history in histories.items()}
+
+
+def history(*, replication: str, stream: str = "") -> dict[str, Any]:
+    """The charts of a runs page: the last runs of the replication (or of one stream) with
+    their success rate, and each stream's (of a replication's page)."""
+    streams = stream_histories(replication, only=stream)
+    runs = streams.get(stream, []) if stream else replication_history(replication)
+    rows = (
+        [] if stream else [(name, points, success_rate(points)) for name, points in sorted(streams.items())]
+    )
+    return {"runs": runs, "rate": success_rate(runs), "streams": rows}
 
 
 def success_rate(history: list[dict[str, Any]]) -> float | None:
@@ -203,3 +217,17 @@ def stale_keys(pairs: list[tuple[str, str]], *, now: datetime | None = None) -> 
         return set()
     stale = stale_streams(now=now, replications={rep for rep, _ in pairs})
     return {(s.replication, s.stream) for s in stale} & set(pairs)
+
+
+def dashboard(*, now: datetime | None = None) -> dict[str, Any]:
+    """The home page: what is failing now, the runs of the last 24 hours, the next
+    scheduled runs and the stale streams."""
+    now = now or timezone.now()
+    return {
+        "failing": failing_now(),
+        "day": day_summary(now=now),
+        "recent": recent_runs(now=now),
+        "upcoming": next_fires(),
+        "stale": stale_streams(now=now),
+        "now": now,
+    }

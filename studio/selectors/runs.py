@@ -78,3 +78,20 @@ def run_log(*, run: models.Run, offset: int = 0, limit: int = 256 * 1024) -> tup
     if end == 0 and len(data) == limit:
         end = len(data)  # one line longer than `limit`: hand it over in pieces
     return data[:end].decode("utf-8", errors="replace"), offset + end
+
+
+def run_log_tail(*, run: models.Run, limit: int = 256 * 1024) -> tuple[str, int, bool]:
+    """The end of the run's log: its last whole lines within `limit` bytes, the offset
+    after them (where a tail goes on) and whether lines before them were left out."""
+    path = run.log_file
+    if path is None or not path.is_file():
+        return "", 0, False
+    with path.open("rb") as log:
+        size = log.seek(0, 2)
+        start = max(0, size - limit)
+        log.seek(start)
+        data = log.read(size - start)
+    if start:
+        data = data[data.find(b"\n") + 1 :]  # from the first whole line
+    end = data.rfind(b"\n") + 1
+    return data[:end].decode("utf-8", errors="replace"), size - (len(data) - end), start > 0

@@ -3,7 +3,7 @@ the next fire times of an expression, and a schedule's fires."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -30,7 +30,9 @@ def schedule_preview(
     expression: str, tz: str, *, now: datetime | None = None, count: int = 5
 ) -> dict[str, Any]:
     """The expression in words and its next `count` times in `tz`, or the error that says
-    what is wrong with it: what the schedule form shows as you type."""
+    what is wrong with it (nothing for no expression): what the schedule form shows as you type."""
+    if not expression.strip():
+        return {}
     try:
         expression = cron.check(expression)
         times = cron.next_times(expression, tz or "UTC", after=now or timezone.now(), count=count)
@@ -39,16 +41,36 @@ def schedule_preview(
     return {"cron": expression, "words": cron.describe(expression), "times": times, "timezone": tz or "UTC"}
 
 
-def schedule_words(schedule: models.Schedule) -> str:
-    return cron.describe(schedule.cron)
+def policy_of(replication: models.Replication) -> models.RunPolicy:
+    """The replication's policy (the defaults, version 0, until someone saves it)."""
+    policy = models.RunPolicy.objects.filter(replication=replication).first()
+    return policy or models.RunPolicy(replication=replication, version=0)
 
 
-def fires_of(schedules: list[models.Schedule], *, limit: int = 10) -> dict[int, list[models.ScheduleFire]]:
-    """The latest fires of each schedule, newest first."""
-    fires: dict[int, list[models.ScheduleFire]] = {s.pk: [] for s in schedules}
+def automation(replication: models.Replication, *, now: datetime | None = None) -> dict[str, Any]:
+    """What the replication's "Schedules & alerts" page shows: each schedule in words with
+    its next fire times and last fires, the latest fires, the run policy and the channels."""
+    now = now or timezone.now()
+    schedules = list(schedule_list(replication=replication.name))
     for schedule in schedules:
-        fires[schedule.pk] = list(schedule.fires.select_related("run")[:limit])
-    return fires
+        schedule.words = cron.describe(schedule.cron)
+        after = max(now, schedule.next_fire - timedelta(seconds=1)) if schedule.next_fire else now
+        schedule.upcoming = (
+            cron.next_times(schedule.cron, schedule.timezone, after=after, count=3)
+            if schedule.enabled
+            else []
+        )
+        schedule.last_fires = list(schedule.fires.select_related("run")[:12])
+    fires = models.ScheduleFire.objects.filter(schedule__replication=replication).select_related(
+        "run", "schedule"
+    )
+    return {
+        "schedules": schedules,
+        "fires": list(fires[:20]),
+        "policy": policy_of(replication),
+        "channels": list(channel_list(replication=replication.name)),
+        "timezones": cron.zone_names(),
+    }
 
 
 def channel_list(*, replication: str | None = None, default: bool = False) -> QuerySet[models.AlertChannel]:

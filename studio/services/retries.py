@@ -17,12 +17,6 @@ RETRIES_MAX = 10
 BACKOFF_MAX = timedelta(hours=6)
 
 
-def policy_of(replication: models.Replication) -> models.RunPolicy:
-    """The replication's policy (the defaults: no retry, no freshness limit, until saved)."""
-    policy = models.RunPolicy.objects.filter(replication=replication).first()
-    return policy or models.RunPolicy(replication=replication, version=0)
-
-
 @transaction.atomic
 def policy_save(
     *,

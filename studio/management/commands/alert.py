@@ -40,8 +40,9 @@ class Command(BaseCommand):
                 return self.listing(name)
             if options["delete"] is not None:
                 channel = channel_get(options["delete"])
+                told = f"deleted alert channel #{channel.pk} ({channel})"
                 service.channel_delete(channel=channel)
-                return f"deleted alert channel #{channel.pk} ({channel})"
+                return told
             if bool(name) == default:
                 fail(
                     self,

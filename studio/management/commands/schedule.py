@@ -84,8 +84,9 @@ class Command(BaseCommand):
 
     def change(self, action: str, schedule: models.Schedule) -> str:
         if action == "delete":
+            pk = schedule.pk
             service.schedule_delete(schedule=schedule)
-            return f"deleted schedule #{schedule.pk} of {schedule.replication.name}"
+            return f"deleted schedule #{pk} of {schedule.replication.name}"
         change = service.schedule_pause if action == "pause" else service.schedule_resume
         return describe(change(schedule=schedule))
 
