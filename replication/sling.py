@@ -63,7 +63,7 @@ _TICK_START = r"(?:\d+h)?(?:\d+m)?\d+(?:\.\d+)?s \d[\d,]* "
 _TICK = re.compile(
     r" *(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?P<s>\d+(?:\.\d+)?)s (?P<rows>\d[\d,]*) "
     r"(?P<rate>[\d.,]+|\?) [rp]/s (?P<size>[\d.]+ [kMGTPE]?i?B)(?: \| (?P<status>[^\n]*?))?"
-    r"(?= " + _TICK_START + r"|\n| ?$)"
+    r"(?= " + _TICK_START + r"| ?\n| ?$)"
 )
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
 
