@@ -125,20 +125,18 @@ def schedule_update(
 
 
 def _bump(schedule: models.Schedule, base_version: int) -> None:
-    """Take the next version, or raise `Conflict` with what the other edit changed."""
-    mine = {field: getattr(schedule, field) for field in ("cron", "timezone", "streams", "mode", "enabled")}
+    """Take the next version, or raise `Conflict` saying what the schedule is now."""
     if models.Schedule.objects.filter(pk=schedule.pk, version=base_version).update(version=F("version") + 1):
         return
     schedule.refresh_from_db()
-    theirs = {field: getattr(schedule, field) for field in mine}
-    changes = "\n".join(
-        f"{field}: {mine[field]!r} -> {theirs[field]!r}" for field in mine if mine[field] != theirs[field]
-    )
+    now = f"{schedule.cron} ({schedule.timezone}), " + (", ".join(schedule.streams) or "all streams")
     raise Conflict(
         name=f"schedule #{schedule.pk}",
         version=schedule.version,
         base_version=base_version,
-        diff=changes or "(nothing you can see changed; it was saved again)",
+        diff=now
+        + (f", mode {schedule.mode}" if schedule.mode else "")
+        + ("" if schedule.enabled else ", paused"),
     )
 
 

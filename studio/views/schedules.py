@@ -116,7 +116,7 @@ def schedule_save(request: HttpRequest, name: str, pk: int | None = None) -> Htt
         except Refused as exc:
             _problems_into(form, exc)
         except Conflict as exc:
-            form.add_error(None, f"{exc}; their change: {exc.diff}. Reload to edit their version.")
+            form.add_error(None, f"{exc}; it now reads: {exc.diff}. Reload to edit their version.")
         else:
             messages.success(request, f"Saved schedule #{saved.pk}.")
             return redirect("schedules", name)

@@ -250,7 +250,7 @@ def test_an_edit_of_an_old_version_is_refused_with_the_other_change(shop):
             now=NOON,
         )
 
-    assert "cron: '*/5 * * * *' -> '0 * * * *'" in conflict.value.diff
+    assert conflict.value.diff == "0 * * * * (UTC), all streams"
     schedule.refresh_from_db()
     assert (schedule.cron, schedule.version, schedule.next_fire) == ("0 * * * *", 2, at(13, 0))
 
