@@ -34,19 +34,23 @@ class StaleStream:
 
 
 def stale_streams(
-    *, now: datetime | None = None, replications: Iterable[str] | None = None
+    *, now: datetime | None = None, pairs: Iterable[tuple[str, str]] | None = None
 ) -> list[StaleStream]:
-    """The streams (of the named replications, or all) whose last success is older than
-    their freshness allows: their `meta.dagster.freshness_policy.maximum_lag_minutes`,
+    """The streams (all, or those of the (replication, stream) `pairs`) whose last success
+    is older than their freshness allows: their `meta.dagster.freshness_policy.maximum_lag_minutes`,
     else their replication's freshness setting, else STUDIO_FRESHNESS_MINUTES. Oldest first."""
     now = now or timezone.now()
     chosen = models.Replication.objects.select_related("policy")
-    if replications is not None:
-        chosen = chosen.filter(name__in=list(replications))
+    rows = models.Stream.objects.order_by("replication", "position")
+    if pairs is not None:
+        pairs = set(pairs)
+        chosen = chosen.filter(name__in={rep for rep, _ in pairs})
+        rows = rows.filter(name__in={stream for _, stream in pairs})
     streams: dict[int, dict[str, Any]] = {}
-    rows = models.Stream.objects.filter(replication__in=chosen).order_by("replication", "position")
     with paused_gc():
-        for replication_id, name, config in rows.values_list("replication_id", "name", "config"):
+        for replication_id, name, config in rows.filter(replication__in=chosen).values_list(
+            "replication_id", "name", "config"
+        ):
             streams.setdefault(replication_id, {})[name] = config
     lags = {}
     for rep in chosen:
@@ -54,16 +58,16 @@ def stale_streams(
         default = policy.freshness_minutes if policy and policy.freshness_minutes else None
         default = default or settings.STUDIO_FRESHNESS_MINUTES
         for stream, lag in stream_lags(rep.as_config(streams.get(rep.pk, {})), default).items():
-            lags[rep.name, stream] = (rep, lag)
+            if pairs is None or (rep.name, stream) in pairs:
+                lags[rep.name, stream] = (rep, lag)
     if not lags:
         return []
-    successes = (
-        models.RunStream.objects.filter(
-            status=StreamStatus.SUCCEEDED, run__replication_name__in={name for name, _ in lags}
-        )
-        .values_list("run__replication_name", "name")
-        .annotate(last=Max("run__finished"))
+    successes = models.RunStream.objects.filter(
+        status=StreamStatus.SUCCEEDED, run__replication_name__in={name for name, _ in lags}
     )
+    if pairs is not None:
+        successes = successes.filter(name__in={stream for _, stream in lags})
+    successes = successes.values_list("run__replication_name", "name").annotate(last=Max("run__finished"))
     last = {(rep, name): when for rep, name, when in successes}
     stale = []
     for (name, stream), (rep, lag) in lags.items():
@@ -215,8 +219,7 @@ def stale_keys(pairs: list[tuple[str, str]], *, now: datetime | None = None) -> 
     """Of the (replication, stream) pairs, those stale now."""
     if not pairs:
         return set()
-    stale = stale_streams(now=now, replications={rep for rep, _ in pairs})
-    return {(s.replication, s.stream) for s in stale} & set(pairs)
+    return {(s.replication, s.stream) for s in stale_streams(now=now, pairs=pairs)}
 
 
 def dashboard(*, now: datetime | None = None) -> dict[str, Any]:
