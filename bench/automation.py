@@ -54,7 +54,8 @@ def run(streams: int, schedules: int, repeat: int) -> None:
     replication, _ = replication_import(name="big", text=replication_yaml(streams))
     for i in range(schedules):
         replication_import(
-            name=f"small{i}", text="source: LOCAL\ntarget: LOCAL\nstreams:\n  file://x.csv: {object: file://y.csv}\n"
+            name=f"small{i}",
+            text="source: LOCAL\ntarget: LOCAL\nstreams:\n  file://x.csv: {object: file://y.csv}\n",
         )
     start = timezone.now()
     for rep in models.Replication.objects.exclude(pk=replication.pk):
