@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from replication.spec import MERGED_OPTION_KEYS, STREAM_KEYS, TOP_KEYS
+from replication.versions import DEFAULT, SOURCE_OPTIONS_INHERITED, Sling
 
 StreamConfig = dict[str, Any]
 
@@ -139,13 +140,19 @@ def canonical_stream(config: StreamConfig) -> StreamConfig:
     return known
 
 
-def effective_config(defaults: StreamConfig, own: StreamConfig | None) -> StreamConfig:
-    """A stream's config with `defaults` merged under it, as Sling merges them.
+def effective_config(
+    defaults: StreamConfig, own: StreamConfig | None, sling: Sling = DEFAULT
+) -> StreamConfig:
+    """A stream's config with `defaults` merged under it, as this version of sling merges them
+    (SetStreamDefaults, SourceOptions.SetDefaults).
 
-    Option maps merge key by key (stream wins); `columns` merge only when the
-    stream prefixes its column names with `+`; `hooks` of the stream replace
-    the defaults' when not empty; `meta` merges deeply (as dagster-sling does);
-    every other key comes from defaults only when the stream lacks it.
+    Every key comes from defaults only when the stream lacks it, except:
+    `target_options` (and `change_capture_options`) merge key by key, stream winning;
+    `source_options` too, but for the keys sling never takes from defaults once a stream
+    has options of its own (`format`, `flatten`, `limit`, `offset`, `chunk_size`, ...);
+    `columns` merge when the stream prefixes its names with `+` (from 1.5.12; before,
+    the stream's replace them); empty `hooks` of a stream take the defaults' (from
+    1.5.0); `meta` merges deeply (as dagster-sling does; Sling ignores it).
     """
     own = own or {}
     merged = dict(own)
@@ -154,14 +161,23 @@ def effective_config(defaults: StreamConfig, own: StreamConfig | None) -> Stream
             merged[key] = default
             continue
         value = own[key]
-        if key in MERGED_OPTION_KEYS and isinstance(default, dict) and isinstance(value, dict):
+        if not (isinstance(default, dict) and isinstance(value, dict)):
+            if key == "hooks" and not value and sling.feature("empty_hooks_inherit"):
+                merged[key] = default
+            continue
+        if key == "source_options":
+            merged[key] = {
+                **{k: v for k, v in default.items() if sling.has(SOURCE_OPTIONS_INHERITED, k)},
+                **value,
+            }
+        elif key in MERGED_OPTION_KEYS:
             merged[key] = {**default, **value}
-        elif key == "columns" and isinstance(default, dict) and isinstance(value, dict):
-            if any(str(c).startswith("+") for c in value):
+        elif key == "columns":
+            if any(str(c).startswith("+") for c in value) and sling.feature("plus_columns_merge"):
                 merged[key] = {**default, **{str(c).lstrip("+"): t for c, t in value.items()}}
-        elif key == "hooks" and not value:
+        elif key == "hooks" and not value and sling.feature("empty_hooks_inherit"):
             merged[key] = default
-        elif key == "meta" and isinstance(default, dict) and isinstance(value, dict):
+        elif key == "meta":
             merged[key] = deep_merge(default, value)
     return merged
 

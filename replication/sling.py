@@ -213,10 +213,9 @@ def mask(text: str, secrets: Iterable[str]) -> str:
     return _URL_PASSWORD.sub(rf"\g<1>{MASK}\g<3>", text)
 
 
-def environment(
-    connections: Mapping[str, str], *, home: Path, base: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """The environment for sling: `base` (the process's), Sling's home, JSON logs, connections."""
+def process_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What sling's process sees besides Sling's own settings and its connections: `base`
+    (the studio's environment) without the studio's own secrets."""
     env = dict(os.environ if base is None else base)
     # The studio's own secrets are none of sling's business.
     for name in (
@@ -227,11 +226,33 @@ def environment(
         "STUDIO_ENCRYPTION_KEYS_FILE",
     ):
         env.pop(name, None)
+    return env
+
+
+def environment(
+    connections: Mapping[str, str], *, home: Path, base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment for sling: `process_environment`, Sling's home, JSON logs, connections."""
+    env = process_environment(base)
     home.mkdir(parents=True, exist_ok=True)
     # The progress bar is drawn on a terminal only, unless asked for (cmd/sling/sling_cli.go).
     env.update(SLING_HOME_DIR=str(home), SLING_LOGGING="JSON", NO_COLOR="1", SLING_SHOW_PROGRESS="true")
     env.update(connections)
     return env
+
+
+def version(binary: str, *, timeout: float = 20) -> str:
+    """The version the binary says it is (`sling --version`: `Version: 1.4.11`)."""
+    try:
+        done = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=timeout, env=process_environment()
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RunError(f"cannot ask sling its version ({binary}): {exc}") from None
+    match = re.search(r"(\d+\.\d+\.\d+)", done.stdout)
+    if done.returncode != 0 or not match:
+        raise RunError(f"sling did not say its version ({binary} --version exited {done.returncode})")
+    return match.group(1)
 
 
 class LogReader:

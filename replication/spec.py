@@ -63,6 +63,7 @@ STREAM_KEYS: dict[str, KeySpec] = {
 # Keys whose maps merge key by key under defaults (stream wins); every other key
 # is taken from defaults only when the stream does not have it at all.
 MERGED_OPTION_KEYS = ("source_options", "target_options", "change_capture_options")
+# (Which of these keys each version of sling knows, and how it merges them: `versions`.)
 
 TOP_KEYS = ("source", "target", "defaults", "hooks", "streams", "env")
 

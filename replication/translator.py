@@ -167,3 +167,17 @@ def load_translator(dotted_path: str | None) -> DagsterSlingTranslator:
     except (ImportError, AttributeError, ValueError) as exc:
         raise ValueError(f"cannot load translator `{dotted_path}`: {exc}") from None
     return cls()
+
+
+def asset_keys(replication: ReplicationConfig, translator: DagsterSlingTranslator) -> dict[Any, str]:
+    """Stream name -> the user string of the asset key dagster-sling gives it; '' for a
+    stream that has no asset (disabled) or whose key dagster-sling refuses."""
+    keys: dict[Any, str] = dict.fromkeys(replication.streams, "")
+    for definition in stream_definitions(replication):
+        if not isinstance(definition["config"], dict | None):
+            continue
+        try:
+            keys[definition["name"]] = key_to_string(translator.get_asset_key(definition))
+        except (TranslationError, TypeError, AttributeError):
+            continue
+    return keys

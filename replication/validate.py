@@ -1,7 +1,11 @@
 """Validation: every problem as (path, line, severity, message).
 
-The rules are Sling's own where Sling has one (`config.go`, `replication.go`) and
-dagster-sling's where dagster-sling would refuse the file.
+The rules are those of the version of sling the studio runs (`versions.Sling`), read
+from its Go source and measured on the binary: an error where that sling refuses the
+file or fails on it, a warning where it silently ignores something (a misspelled
+option, a hook point it does not know) or where the outcome depends on what the
+studio cannot see (a connection it does not define, a CLI Pro token). dagster-sling's
+rules are checked where dagster-sling would refuse the file.
 """
 
 from __future__ import annotations
@@ -14,19 +18,36 @@ from dataclasses import dataclass
 from typing import Any
 
 from replication.config import ReplicationConfig, StreamConfig, effective_config
-from replication.spec import (
-    DAGSTER_META_KEYS,
-    MODES,
-    REPLICATION_HOOK_KEYS,
-    STREAM_HOOK_KEYS,
-    STREAM_KEYS,
-    TOP_KEYS,
+from replication.context import API, DATABASE, FILE, Context
+from replication.resolve import (
+    DATE_PARTS,
+    Names,
+    is_wildcard,
+    object_has_stream_vars,
+    object_problem,
+    render_env,
+    resolve_object,
 )
+from replication.spec import DAGSTER_META_KEYS, STREAM_KEYS, TOP_KEYS
 from replication.translator import (
     DagsterSlingTranslator,
     TranslationError,
     key_to_string,
     stream_definitions,
+)
+from replication.versions import (
+    HOOK_REQUIRED,
+    HOOK_TYPES,
+    MODES,
+    REPLICATION_HOOK_POINTS,
+    SOURCE_OPTIONS,
+    SOURCE_OPTIONS_INHERITED,
+    STREAM_HOOK_POINTS,
+    TARGET_OPTIONS,
+    Sling,
+)
+from replication.versions import (
+    STREAM_KEYS as SLING_STREAM_KEYS,
 )
 
 ERROR = "error"
@@ -73,9 +94,11 @@ def validate(
     replication: ReplicationConfig,
     line_of: LineOf | None = None,
     translator: DagsterSlingTranslator | None = None,
+    context: Context | None = None,
 ) -> list[Problem]:
-    """All problems of `replication`, errors and warnings, in document order."""
-    checker = _Checker(line_of or (lambda path: None))
+    """All problems of `replication`, errors and warnings, in document order, for the sling
+    and the connections of `context` (the shipped sling, connections unknown, when None)."""
+    checker = _Checker(line_of or (lambda path: None), context or Context())
     checker.replication(replication)
     checker.asset_keys(replication, translator or DagsterSlingTranslator())
     checker.storable(replication)
@@ -87,10 +110,29 @@ def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
     return f"; did you mean `{match[0]}`?" if match else ""
 
 
+# What YAML 1.1 (sling's yaml.v2) reads as true or false that PyYAML reads as text.
+_YAML11_BOOLEANS = {"y": True, "Y": True, "n": False, "N": False}
+COLUMN_CASINGS = ("source", "target", "snake", "upper", "lower", "normalize")
+_SLING_STATE = "SLING_STATE"
+_TOKEN = "SLING_CLI_TOKEN"  # noqa: S105 - the name of the variable, not a token
+_LOADED_AT = {"_sling_loaded_at": None, "_sling_synced_at": "synced_at_waiver"}
+_PART = re.compile(r"\{part_[a-z_]+\}|\{(?:" + "|".join(DATE_PARTS) + r")\}")
+
+
+def is_true(value: Any) -> bool:
+    """Whether sling reads `value` as true (YAML 1.1 reads `y` as true)."""
+    if isinstance(value, str):
+        return _YAML11_BOOLEANS.get(value) is True
+    return value is True
+
+
 class _Checker:
-    def __init__(self, line_of: LineOf) -> None:
+    def __init__(self, line_of: LineOf, context: Context) -> None:
         self.line_of = line_of
+        self.context = context
+        self.sling: Sling = context.sling
         self.problems: list[Problem] = []
+        self.hooked: Path | None = None  # where the first hook sling would run is
 
     def add(self, path: Path, message: str, severity: str = ERROR, code: str = "") -> None:
         self.problems.append(Problem(path, self.line_of(path), severity, message, code))
@@ -115,7 +157,18 @@ class _Checker:
             self.stream_keys(("defaults",), rep.defaults)
         if not isinstance(rep.env, dict):
             self.add(("env",), "`env` must be a mapping of names to values")
-        self.hooks(("hooks",), rep.hooks, REPLICATION_HOOK_KEYS)
+        else:
+            for key in rep.env:
+                if key in _YAML11_BOOLEANS:
+                    self.add(
+                        ("env", key),
+                        f"sling reads the key `{key}` as a boolean (YAML 1.1), so `{{{key}}}` is never "
+                        "replaced: give the variable another name",
+                        WARNING,
+                    )
+        self.names = Names.of(rep, self.context) if isinstance(rep.env, dict) else Names(sling=self.sling)
+        self.connections(rep)
+        self.hooks(("hooks",), rep.hooks, REPLICATION_HOOK_POINTS, top=True)
         if not isinstance(rep.streams, dict):
             self.add(("streams",), "`streams` must be a mapping of stream names to their config")
             return
@@ -127,6 +180,27 @@ class _Checker:
         defaults = rep.defaults if isinstance(rep.defaults, dict) else {}
         for name, config in rep.streams.items():
             self.stream(name, config, defaults)
+        if self.hooked is not None and not self.context.process_env.get(_TOKEN):
+            self.add(
+                self.hooked,
+                f"hooks need a sling CLI Pro token: without {_TOKEN} in the studio's environment, sling "
+                f"{self.sling.version} refuses to run them (a start hook stops the run before any stream; "
+                "`on_failure: warn` lets it go on)",
+                WARNING,
+                code="hook-token",
+            )
+
+    def connections(self, rep: ReplicationConfig) -> None:
+        for key in ("source", "target"):
+            name = getattr(self.names, key)
+            if name and self.context.complete and self.context.connection(name) is None:
+                self.add(
+                    (key,),
+                    f"connection `{name}` is not defined: add it under Connections (or in sling's "
+                    "environment), else sling stops with `could not find connection`",
+                    WARNING,
+                    code="unknown-connection",
+                )
 
     def stream(self, name: Any, config: Any, defaults: StreamConfig) -> None:
         path: Path = ("streams", name)
@@ -137,24 +211,39 @@ class _Checker:
             self.add(path, "a stream's config must be a mapping of keys (or left empty)")
             return
         self.stream_keys(path, config or {})
-        if _VARIABLE.search(name):
-            self.add(path, "runtime variables in a stream name are not rendered by Sling", WARNING)
-        if name.strip() == "*":
-            self.add(path, "a bare `*` stream only works for API sources; use `schema.*`", WARNING)
-        effective = effective_config(defaults, config)
-        if effective.get("disabled") is True:
+        stream = render_env(name, self.names.env)
+        if _VARIABLE.search(stream):
+            self.add(
+                path, "runtime variables in a stream name are not rendered by Sling (env keys are)", WARNING
+            )
+        kind = self.names.stream_kind(stream)
+        source_known = self.names.source_kind is not None
+        if stream.strip() == "*" and self.names.source_kind != API:
+            if source_known:
+                self.add(
+                    path, "a bare `*` stream is for API sources; sling needs `schema.*` or a folder path"
+                )
+            else:
+                self.add(path, "a bare `*` stream only works for API sources; use `schema.*`", WARNING)
+        effective = effective_config(defaults, config, self.sling)
+        where_object = (*path, "object") if config and "object" in config else path
+        if not effective.get("object"):
+            if is_true(effective.get("disabled")):
+                self.add(
+                    path,
+                    f"no `object`: sling {self.sling.version} refuses the whole replication when a stream "
+                    "has none, disabled or not (sling-cli#441); set one here or in `defaults`",
+                )
+            else:
+                self.add(path, "no `object`: set the target table or file here or in `defaults`")
+        if is_true(effective.get("disabled")):
             return
         mode = effective.get("mode")
         where = (*path, "mode") if config and "mode" in config else path
-        if not effective.get("object"):
-            self.add(path, "no `object`: set the target table or file here or in `defaults`")
-        # API sources (the only ones a bare `*` stream reads) keep their own state.
-        if (
-            mode == "incremental"
-            and name.strip() != "*"
-            and not (effective.get("primary_key") or effective.get("update_key"))
-        ):
-            self.add(where, "incremental mode needs `primary_key` and/or `update_key`")
+        if mode is None and (effective.get("primary_key") or effective.get("update_key")):
+            mode = "incremental"  # sling's default when keys are set
+        if mode == "incremental":
+            self.incremental(path, where, stream, kind, effective)
         if mode == "backfill":
             if not (effective.get("primary_key") and effective.get("update_key")):
                 self.add(where, "backfill mode needs both `primary_key` and `update_key`")
@@ -162,6 +251,137 @@ class _Checker:
             range_ = options.get("range") if isinstance(options, dict) else None
             if not isinstance(range_, str) or range_.count(",") != 1:
                 self.add(where, 'backfill mode needs `source_options.range` as "start,end"')
+        if source_known and kind == DATABASE and stream.lower().startswith("file://"):
+            self.add(path, f"a `file://` stream needs a file source; `{self.names.source}` is a database")
+        if isinstance(effective.get("object"), str):
+            self.object(path, where_object, stream, config, effective, defaults, kind)
+        self.select(path, config, effective, kind)
+        self.merges(path, config or {}, defaults)
+
+    def incremental(self, path: Path, where: Path, stream: str, kind: str, effective: StreamConfig) -> None:
+        update_key = effective.get("update_key")
+        env = {**self.context.process_env, **self.names.env}
+        feature = _LOADED_AT.get(update_key, "") if isinstance(update_key, str) else ""
+        if feature != "" and (feature is None or self.sling.feature(feature)):
+            if kind == DATABASE and self.names.source_kind is not None:
+                self.add(
+                    (*path, "update_key"),
+                    f"`{update_key}` is a column sling adds to file loads: a table source has none "
+                    f"(sling: did not find update_key: {update_key})",
+                )
+            return
+        waived = (
+            self.names.source_kind == API
+            or self.names.source_type == "bigtable"
+            or (kind == FILE and env.get(_SLING_STATE) and _PART.search(stream))
+        )
+        if not waived and not (effective.get("primary_key") or effective.get("update_key")):
+            # An API's streams are endpoints (`customers`); `schema.table` or a path is not one.
+            if self.names.source_kind is None and "." not in stream and "/" not in stream:
+                self.add(
+                    where,
+                    "incremental mode needs `primary_key` and/or `update_key`, unless the source is an API "
+                    f"(the studio does not know connection `{self.names.source}`)",
+                    WARNING,
+                )
+            else:
+                self.add(where, "incremental mode needs `primary_key` and/or `update_key`")
+        if self.names.target_kind == FILE and not env.get(_SLING_STATE):
+            self.add(
+                where,
+                f"sling writes files incrementally only with {_SLING_STATE} set (in `env` or the studio's "
+                "environment): it stops with `Please use the SLING_STATE environment variable`",
+            )
+
+    def object(
+        self,
+        path: Path,
+        where: Path,
+        stream: str,
+        config: StreamConfig | None,
+        effective: StreamConfig,
+        defaults: StreamConfig,
+        kind: str,
+    ) -> None:
+        template = effective["object"]
+        problem = object_problem(stream, effective, self.names)
+        if problem:
+            self.add(where, f"sling refuses the object: {problem} (nothing runs)")
+        if re.search(r"\$\{?[A-Za-z_]", render_env(template, self.names.env)) and "$" in template:
+            resolved = resolve_object(stream, effective, self.names)
+            self.add(
+                where,
+                f"`${{...}}` in an object is not expanded by sling: it writes `{resolved}`; "
+                "put the value in `env` and write `{NAME}`",
+                ERROR if self.names.target_kind == DATABASE else WARNING,
+            )
+        if not is_wildcard(stream):
+            return
+        var_less = not object_has_stream_vars(template)
+        if config is None and var_less and not self.sling.feature("null_wildcard_fixed"):
+            self.add(
+                path,
+                f"sling {self.sling.version} crashes on a wildcard written without a config when the "
+                "object has no stream variable (fixed in 1.4.25): add `{stream_table}` or a config",
+            )
+        elif (
+            (is_true(effective.get("single")) or var_less)
+            and kind == DATABASE
+            and self.names.source_kind == DATABASE
+        ):
+            self.add(
+                where,
+                f"`{stream}` with an object without a stream variable is read as one table, "
+                f"`{stream}`, which sling cannot find (did not find any columns): use `{{stream_table}}` "
+                "in the object to get one table per match",
+            )
+
+    def select(self, path: Path, config: StreamConfig | None, effective: StreamConfig, kind: str) -> None:
+        select = effective.get("select")
+        if kind != FILE or self.names.source_kind != FILE or not _is_str_list(select):
+            return
+        where = (*path, "select") if config and "select" in config else ("defaults", "select")
+        if len(select) == 1:
+            self.add(
+                where,
+                "sling ignores a `select` of one column on a file stream: every column is kept",
+                WARNING,
+            )
+        elif any(column.startswith("-") for column in select):
+            self.add(
+                where, "a file stream takes `select` as column names: `-column` fails (column ... not found)"
+            )
+
+    def merges(self, path: Path, own: StreamConfig, defaults: StreamConfig) -> None:
+        """Where sling merges defaults into a stream differently than one would think."""
+        default_options, options = defaults.get("source_options"), own.get("source_options")
+        if isinstance(default_options, dict) and isinstance(options, dict):
+            lost = [
+                k
+                for k in default_options
+                if k not in options and not self.sling.has(SOURCE_OPTIONS_INHERITED, k)
+            ]
+            if lost:
+                listed = ", ".join(f"`{k}`" for k in lost)
+                self.add(
+                    (*path, "source_options"),
+                    f"with source_options of its own, this stream does not get {listed} from `defaults` "
+                    "(sling takes only some keys from them): repeat them here",
+                    WARNING,
+                )
+        columns = own.get("columns")
+        if (
+            isinstance(columns, dict)
+            and isinstance(defaults.get("columns"), dict)
+            and any(str(c).startswith("+") for c in columns)
+            and not self.sling.feature("plus_columns_merge")
+        ):
+            self.add(
+                (*path, "columns"),
+                f"sling {self.sling.version} does not merge `+column` entries with the defaults' columns "
+                "(from 1.5.12): this stream's columns replace them",
+                WARNING,
+            )
 
     def stream_keys(self, path: Path, config: StreamConfig) -> None:
         for key, value in config.items():
@@ -173,7 +393,13 @@ class _Checker:
                     WARNING,
                 )
                 continue
+            if key != "meta" and (newer := self.sling.newer(SLING_STREAM_KEYS, key)):
+                self.add((*path, key), f"{newer}, which ignores it", WARNING)
             if value is None:
+                continue
+            if key in ("disabled", "single") and value in _YAML11_BOOLEANS:
+                sure = "true" if _YAML11_BOOLEANS[value] else "false"
+                self.add((*path, key), f"sling reads `{value}` as {sure} (YAML 1.1); write `{sure}`", WARNING)
                 continue
             if not any(_SHAPES[shape](value) for shape in spec.shapes):
                 wanted = " or ".join(_SHAPE_NAMES[s] for s in spec.shapes)
@@ -183,24 +409,127 @@ class _Checker:
                     hint = " (a value that starts with `{` must be quoted, e.g. '{stream_table}')"
                 self.add((*path, key), f"`{key}` must be {wanted}{hint}")
                 continue
-            if key == "mode" and value not in MODES and not _VARIABLE.search(value):
-                self.add((*path, key), f"unknown mode `{value}`{suggest(value, MODES)}")
+            if key == "mode" and not _VARIABLE.search(value):
+                self.mode((*path, key), value)
             elif key == "hooks":
-                self.hooks((*path, key), value, STREAM_HOOK_KEYS)
+                self.hooks((*path, key), value, STREAM_HOOK_POINTS)
             elif key == "meta":
                 self.dagster_meta((*path, key), value)
+            elif key in ("source_options", "target_options"):
+                self.options(
+                    (*path, key), value, SOURCE_OPTIONS if key == "source_options" else TARGET_OPTIONS
+                )
 
-    def hooks(self, path: Path, hooks: Any, allowed: tuple[str, ...]) -> None:
+    def mode(self, path: Path, mode: str) -> None:
+        if self.sling.has(MODES, mode):
+            return
+        newer = self.sling.newer(MODES, mode)
+        if newer:
+            self.add(path, newer)
+        else:
+            known = self.sling.known(MODES)
+            self.add(
+                path, f"unknown mode `{mode}`{suggest(mode, known) or '; sling knows ' + ', '.join(known)}"
+            )
+
+    def options(self, path: Path, options: dict[str, Any], table: dict[str, str]) -> None:
+        for key, value in options.items():
+            if self.sling.has(table, str(key)):
+                if key == "column_casing" and isinstance(value, str) and value not in COLUMN_CASINGS:
+                    self.add(
+                        (*path, key),
+                        f"sling ignores `column_casing: {value}`{suggest(value, COLUMN_CASINGS)} "
+                        f"(it knows {', '.join(COLUMN_CASINGS)})",
+                        WARNING,
+                    )
+                continue
+            newer = self.sling.newer(table, str(key))
+            message = (
+                f"{newer}, which ignores it"
+                if newer
+                else (f"sling ignores the option `{key}`{suggest(str(key), self.sling.known(table))}")
+            )
+            self.add((*path, key), message, WARNING)
+
+    def hooks(self, path: Path, hooks: Any, points: dict[str, str], top: bool = False) -> None:
+        allowed = list(points)
         if not isinstance(hooks, dict):
             self.add(path, "`hooks` must be a mapping of " + ", ".join(allowed) + " to lists of hooks")
             return
-        for key, items in hooks.items():
-            if key not in allowed:
-                self.add((*path, key), f"unknown hook point `{key}`{suggest(str(key), allowed)}")
-            elif items is not None and not (
-                isinstance(items, list) and all(isinstance(h, dict) and "type" in h for h in items)
-            ):
-                self.add((*path, key), "hooks are a list of mappings, each with a `type`")
+        for point, items in hooks.items():
+            where = (*path, point)
+            if top and point in STREAM_HOOK_POINTS:
+                if self.sling.feature("stream_hooks_at_top_refused"):
+                    self.add(
+                        where,
+                        f"sling refuses a `{point}` hook at replication level: put it under defaults.hooks",
+                    )
+                else:
+                    self.add(
+                        where,
+                        f"sling {self.sling.version} ignores a `{point}` hook at replication level: put it "
+                        "under defaults.hooks to run it for every stream",
+                        WARNING,
+                    )
+                continue
+            if not self.sling.has(points, str(point)):
+                newer = self.sling.newer(points, str(point))
+                message = (
+                    f"{newer}, which ignores it"
+                    if newer
+                    else (
+                        f"sling ignores the hook point `{point}`"
+                        + suggest(str(point), self.sling.known(points))
+                    )
+                )
+                self.add(where, message, WARNING)
+                continue
+            if items is None:
+                continue
+            if not isinstance(items, list):
+                self.add(
+                    where, "hooks are a list of mappings, each with a `type` (sling cannot parse a mapping)"
+                )
+                continue
+            for i, item in enumerate(items):
+                self.hook((*where, i), item)
+
+    def hook(self, path: Path, item: Any) -> None:
+        if not isinstance(item, dict):
+            self.add(path, "a hook is a mapping with a `type` and its fields")
+            return
+        kind = item.get("type")
+        if (
+            kind is None
+            and len(item) == 1
+            and next(iter(item)) in HOOK_TYPES
+            and self.sling.feature("hook_shorthand")
+        ):
+            kind = next(iter(item))
+        elif kind is None:
+            self.add(path, f"a hook needs a `type` (sling {self.sling.version}: invalid hook type)")
+            return
+        if not isinstance(kind, str) or not self.sling.has(HOOK_TYPES, kind):
+            newer = self.sling.newer(HOOK_TYPES, str(kind))
+            known = ", ".join(self.sling.known(HOOK_TYPES))
+            self.add(
+                (*path, "type"),
+                newer
+                or f"invalid hook type `{kind}`{suggest(str(kind), list(HOOK_TYPES))}; "
+                f"sling {self.sling.version} knows {known}",
+            )
+            return
+        required = HOOK_REQUIRED.get(kind)
+        if required and item.get(required) in (None, "") and "type" in item:
+            self.add(path, f"a `{kind}` hook needs `{required}` (sling: missing {required} for hook)")
+        command = item.get("command")
+        if kind == "command" and isinstance(command, str) and not self.sling.feature("command_as_text"):
+            self.add(
+                (*path, "command"),
+                f"sling {self.sling.version} wants `command` as a list (`[echo, hi]`), not text",
+            )
+        if self.hooked is None and item.get("on_failure") != "warn":
+            self.hooked = path
 
     def dagster_meta(self, path: Path, meta: dict[str, Any]) -> None:
         dagster = meta.get("dagster")

@@ -45,6 +45,12 @@
       label: "data(count)", "font-size": 10, color: COLORS.muted, "text-background-color": "#ffffff",
       "text-background-opacity": 1, "text-background-padding": 2, width: "mapData(count, 2, 400, 1.8, 6)",
     } },
+    // Assets of another replication, drawn where they meet this one.
+    { selector: "node[context]", style: { "border-style": "dotted", "background-opacity": 0.55 } },
+    // One key, several assets: Dagster refuses it, the studio shows each of them.
+    { selector: "node[conflict]", style: {
+      "border-color": COLORS.err, "border-width": 3, "border-style": "double", "background-color": "#fef3f2",
+    } },
     { selector: "node:selected", style: { "border-width": 3, "border-color": COLORS.ink } },
     { selector: ".faded", style: { opacity: 0.2 } },
     { selector: "node.on-path", style: { "border-color": COLORS.path, "border-width": 3 } },

@@ -9,12 +9,13 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 
 from replication.config import ReplicationConfig, effective_config, with_stream
-from replication.resolve import resolve_object
+from replication.context import Context
+from replication.resolve import Names, resolve_object
 from replication.translator import TranslationError, key_to_string, stream_definitions
-from replication.validate import Problem
+from replication.validate import Problem, validate
 from replication.yamlio import emit_streams
 from studio import models, rules
-from studio.selectors.connections import target_schema
+from studio.selectors.replications import key_conflicts
 from studio.selectors.runs import last_stream_runs
 
 STREAMS_PER_PAGE = 100
@@ -52,27 +53,30 @@ class Editor:
     replication: models.Replication
     config: ReplicationConfig
     ids: dict[str, int]  # stream name -> row id
-    variables: dict[str, Any]  # what resolve_object needs besides the stream
+    context: Context  # the sling, connections and environment the studio runs with
+    keys: dict[str, str]  # stream name -> its asset key, as saved
 
     def __post_init__(self) -> None:
         self.positions = {name: i for i, name in enumerate(self.ids)}
 
     @classmethod
     def load(cls, replication: models.Replication) -> Editor:
-        rows = list(replication.streams.values_list("pk", "name", "config"))
-        config = replication.as_config({name: cfg for _, name, cfg in rows})
-        variables = {
-            "source_name": str(config.source or ""),
-            "target_name": str(config.target or ""),
-            "target_schema": target_schema(config.target),
-            "env": config.env,
-        }
-        ids = {name: pk for pk, name, _ in rows}
-        return cls(replication, config, ids, variables)
+        rows = list(replication.streams.values_list("pk", "name", "config", "asset_key"))
+        config = replication.as_config({name: cfg for _, name, cfg, _ in rows})
+        ids = {name: pk for pk, name, _, _ in rows}
+        return cls(replication, config, ids, rules.context(), {name: key for _, name, _, key in rows})
+
+    @cached_property
+    def names(self) -> Names:
+        return Names.of(self.config, self.context)
+
+    def effective(self, config: dict[str, Any] | None) -> dict[str, Any]:
+        return effective_config(self.config.defaults, config, self.context.sling)
 
     @cached_property
     def problems(self) -> list[Problem]:
-        return rules.check(self.config)
+        found = validate(self.config, None, rules.translator(), self.context)
+        return found + key_conflicts(self.replication, self.keys)
 
     def stream_name(self, pk: int) -> str | None:
         """The name of the stream with row id `pk`, or None when it is not this replication's."""
@@ -80,14 +84,14 @@ class Editor:
 
     def row(self, name: str, last_run: models.RunStream | None = None) -> StreamRow:
         config = self.config.streams[name]
-        effective = effective_config(self.config.defaults, config)
+        effective = self.effective(config)
         return StreamRow(
             pk=self.ids[name],
             position=self.positions[name],
             name=name,
             config=config,
             effective=effective,
-            object=resolve_object(name, effective, **self.variables),
+            object=resolve_object(name, effective, self.names),
             problems=[p for p in self.problems if p.path[:2] == ("streams", name)],
             last_run=last_run,
         )
@@ -104,7 +108,7 @@ class Editor:
             ]
         key = SORTS.get(sort.lstrip("-"), "position")
         if key != "position":
-            effective = {n: effective_config(self.config.defaults, self.config.streams[n]) for n in names}
+            effective = {n: self.effective(self.config.streams[n]) for n in names}
             names.sort(key=lambda n: n.lower() if key == "name" else str(effective[n].get(key) or ""))
         if sort.startswith("-"):
             names.reverse()
@@ -120,12 +124,16 @@ class Editor:
         target object, asset key and YAML."""
         streams = with_stream(self.config.streams, old_name, new_name, config)
         candidate = replace(self.config, streams=streams)
-        problems = [p for p in rules.check(candidate) if p.path[:2] == ("streams", new_name)]
-        effective = effective_config(self.config.defaults, config)
+        checked = validate(candidate, None, rules.translator(), self.context)
+        problems = [p for p in checked if p.path[:2] == ("streams", new_name)]
+        effective = self.effective(config)
+        key = self.asset_key(new_name, config)
+        if effective.get("disabled") is not True:
+            problems += key_conflicts(self.replication, {new_name: key})
         return {
             "preview_problems": problems,
-            "preview_object": resolve_object(new_name, effective, **self.variables),
-            "preview_key": self.asset_key(new_name, config),
+            "preview_object": resolve_object(new_name, effective, self.names),
+            "preview_key": key,
             "preview_yaml": emit_streams({new_name: config}),
         }
 

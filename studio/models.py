@@ -139,6 +139,9 @@ class Stream(models.Model):
     mode = models.TextField(blank=True, default="")
     object = models.TextField(blank=True, default="")
     disabled = models.BooleanField(default=False)
+    # Its dagster asset key (`target/main/orders`), '' when it has none: written on every save,
+    # so clashes with other replications' keys are one indexed query.
+    asset_key = models.TextField(blank=True, default="", db_index=True)
 
     class Meta:
         ordering = ["replication", "position"]

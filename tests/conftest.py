@@ -33,6 +33,25 @@ def data_dir(settings, tmp_path):
     return settings.DATA_DIR
 
 
+# The connections the tests' replication files name, with the type their names suggest.
+PLACEHOLDERS = {
+    "PG": "postgres",
+    "SNOW": "snowflake",
+    "SF": "snowflake",
+    "DUCK": "duckdb",
+    "A": "postgres",
+    "B": "postgres",
+}
+
+
+@pytest.fixture
+def known_connections(db):
+    """The placeholder connections defined, so only the rules a test is about speak (a
+    replication naming a connection the studio does not know gets a warning for it)."""
+    for name, conn_type in PLACEHOLDERS.items():
+        models.Connection.objects.get_or_create(name=name, defaults={"type": conn_type})
+
+
 @pytest.fixture
 def user(db, client, fast_hasher):
     """Alice, an editor and operator, signed in on `client`

@@ -37,7 +37,7 @@ import networkx as nx
 
 from replication.config import ReplicationConfig
 from replication.connections import is_url_secret
-from replication.lineage.graph import DOWNSTREAM, TARGET
+from replication.lineage.graph import DOWNSTREAM, TARGET, owner
 from replication.sling import needed_connections
 from replication.translator import AssetKey, DagsterSlingTranslator, stream_definitions
 from replication.yamlio import emit
@@ -62,6 +62,19 @@ class Connection:
     secret_fields: tuple[str, ...] = ()
 
 
+class KeyConflict(ValueError):
+    """Two assets of the location would have one key: Dagster refuses such definitions."""
+
+    def __init__(self, clashes: Mapping[AssetKey, list[str]]) -> None:
+        said = "; ".join(
+            f"`{'/'.join(key)}` is defined by {' and '.join(owners)}"
+            for key, owners in list(clashes.items())[:3]
+        )
+        more = f" (and {len(clashes) - 3} more)" if len(clashes) > 3 else ""
+        super().__init__(f"Dagster refuses two assets with one key: {said}{more}")
+        self.clashes = dict(clashes)
+
+
 def env_var(connection: str, field: str) -> str:
     """The environment variable that holds a connection's secret field: `PG_PASSWORD`."""
     return re.sub(r"[^A-Z0-9_]", "_", f"{connection}_{field}".upper())
@@ -80,7 +93,8 @@ def location_files(
     `translator` names the studio's configured translator class, if any (said in
     the generated file). The downstream assets are those of `graph` that read,
     directly or through other downstream assets, an asset of these replications;
-    all of them with `every_downstream` (the whole lineage exported).
+    all of them with `every_downstream` (the whole lineage exported). Raises
+    `KeyConflict` when two of those assets have one key.
     """
     idents = _identifiers([name for name, _ in replications])
     targets = {
@@ -104,19 +118,40 @@ def location_files(
     if every_downstream:
         reach = set(graph)
     else:
-        mine = {node for (rep, _), node in targets.items() if rep in idents}
-        reach = set().union(*(nx.descendants(graph, node) for node in mine)) if mine else set()
+        reach = _downstream_of(graph, [node for (rep, _), node in targets.items() if rep in idents])
     downstream = [
-        (graph.nodes[node], sorted(graph.nodes[p]["key"] for p in graph.predecessors(node)))
+        (graph.nodes[node], sorted({graph.nodes[p]["key"] for p in graph.predecessors(node)}))
         for node in sorted(reach)
         if graph.nodes[node].get("kind") == DOWNSTREAM
     ]
+    defined: dict[AssetKey, list[str]] = {}
+    for (rep, _), node in targets.items():
+        if rep in idents:
+            defined.setdefault(graph.nodes[node]["key"], []).append(owner(graph.nodes[node]))
+    for attrs, _ in downstream:
+        defined.setdefault(attrs["key"], []).append(owner(attrs))
+    clashes = {key: owners for key, owners in defined.items() if len(owners) > 1}
+    if clashes:
+        raise KeyConflict(clashes)
     conns = [used[name] for name in sorted(used)]
     files["definitions.py"] = _definitions(
         [name for name, _ in replications], idents, blocks, downstream, conns, foreign, translator
     )
     files[".env.example"] = _env_example(conns, foreign)
     return files
+
+
+def _downstream_of(graph: nx.DiGraph, nodes: list[str]) -> set[str]:
+    """The downstream assets that read `nodes`, directly or through other downstream assets
+    (not through another replication's assets)."""
+    seen: set[str] = set()
+    frontier = list(nodes)
+    while frontier:
+        for node in graph.successors(frontier.pop()):
+            if node not in seen and graph.nodes[node].get("kind") == DOWNSTREAM:
+                seen.add(node)
+                frontier.append(node)
+    return seen
 
 
 def zip_bytes(files: Mapping[str, str], folder: str) -> bytes:

@@ -21,11 +21,9 @@ def to_data(graph: nx.DiGraph) -> dict[str, Any]:
             if name not in node and value not in (None, (), ""):
                 node[name] = list(value) if isinstance(value, tuple) else value
         out_nodes.append(node)
-    edges = sorted(graph.edges())
-    return {
-        "nodes": out_nodes,
-        "edges": [[list(graph.nodes[a]["key"]), list(graph.nodes[b]["key"])] for a, b in edges],
-    }
+    # Assets that conflict share a key: their edges are listed once.
+    keys = {(graph.nodes[a]["key"], graph.nodes[b]["key"]): None for a, b in sorted(graph.edges())}
+    return {"nodes": out_nodes, "edges": [[list(a), list(b)] for a, b in keys]}
 
 
 def to_json(graph: nx.DiGraph) -> str:

@@ -13,7 +13,8 @@ from typing import Any
 import networkx as nx
 
 from replication.config import ReplicationConfig, effective_config
-from replication.resolve import resolve_object
+from replication.context import Context
+from replication.resolve import Names, resolve_object
 from replication.translator import (
     AssetKey,
     DagsterSlingTranslator,
@@ -52,36 +53,72 @@ def build_graph(
     downstream: Iterable[Downstream] = (),
     *,
     translator: DagsterSlingTranslator | None = None,
-    target_schemas: Mapping[str, str] | None = None,
+    context: Context | None = None,
 ) -> nx.DiGraph:
     """The lineage of `replications` (name, config) and `downstream` assets.
 
     A key defined by a target asset is a target wherever else it appears (so
     one replication's target can be another's source); a dep that nothing
     defines becomes a source node. Streams dagster-sling would refuse are left out.
+
+    A key that several assets define (two streams, or a stream and a downstream
+    asset) is a conflict, which Dagster refuses: each of them stays a node of
+    its own (`conflict_id`), with `conflict` naming the others, and whatever
+    reads the key reads each of them. `conflicts(graph)` lists them.
     """
     with paused_gc():
         return _build_graph(
-            replications, downstream, translator or DagsterSlingTranslator(), target_schemas or {}
+            replications, downstream, translator or DagsterSlingTranslator(), context or Context()
         )
+
+
+def owner(attrs: Mapping[str, Any]) -> str:
+    """Who defines an asset, in words: `replication demo (stream x)` or `downstream asset`."""
+    if attrs.get("kind") == TARGET:
+        return f"replication {attrs.get('replication')} (stream {attrs.get('stream')})"
+    return "a downstream asset"
+
+
+def conflict_id(key: str, attrs: Mapping[str, Any]) -> str:
+    """The node id of one of several assets with the key `key`. Keys have no spaces, so
+    these never meet a real key."""
+    if attrs.get("kind") == TARGET:
+        return f"{key} @ {attrs.get('replication')}: {attrs.get('stream')}"
+    return f"{key} @ downstream"
+
+
+def conflicts(graph: nx.DiGraph) -> dict[str, list[str]]:
+    """Key -> the node ids of the assets that define it, for keys more than one asset defines."""
+    return graph.graph.get("conflicts", {})
+
+
+def conflict_owners(graph: nx.DiGraph) -> dict[str, list[str]]:
+    """Key -> who defines it (`owner`), for the keys that several assets of `graph` define."""
+    found: dict[str, list[str]] = {}
+    for attrs in graph.nodes.values():
+        if attrs.get("conflict"):
+            found.setdefault(key_to_string(attrs["key"]), [owner(attrs), *attrs["conflict"]])
+    return dict(sorted(found.items()))
+
+
+def nodes_of(graph: nx.DiGraph, key: str) -> list[str]:
+    """The node ids of key `key`: itself, or each of its conflicting assets."""
+    if key in graph:
+        return [key]
+    return list(conflicts(graph).get(key, ()))
 
 
 def _build_graph(
     replications: Iterable[tuple[str, ReplicationConfig]],
     downstream: Iterable[Downstream],
     translator: DagsterSlingTranslator,
-    target_schemas: Mapping[str, str],
+    context: Context,
 ) -> nx.DiGraph:
-    graph = nx.DiGraph()
-    pending_sources: list[tuple[AssetKey, AssetKey, dict[str, Any]]] = []
+    # Every asset that defines a key, in order: its attributes and the keys it reads.
+    defined: dict[str, list[tuple[dict[str, Any], tuple[AssetKey, ...], dict[str, Any]]]] = {}
     for rep_name, rep in replications:
         defaults = rep.defaults if isinstance(rep.defaults, dict) else {}
-        context = {
-            "source_name": str(rep.source or ""),
-            "target_name": str(rep.target or ""),
-            "target_schema": target_schemas.get(str(rep.target or "").upper()),
-            "env": rep.env if isinstance(rep.env, dict) else {},
-        }
+        names = Names.of(rep, context)
         for definition in stream_definitions(rep):
             name = definition["name"]
             if not isinstance(name, str) or not isinstance(definition["config"], dict | None):
@@ -90,42 +127,51 @@ def _build_graph(
                 spec = translator.get_asset_spec(definition)
             except TranslationError:
                 continue
-            effective = effective_config(defaults, rep.streams[name])
+            effective = effective_config(defaults, rep.streams[name], context.sling)
             tags = effective.get("tags")
-            graph.add_node(
-                key_to_string(spec.key),
-                key=spec.key,
-                kind=TARGET,
-                replication=rep_name,
-                stream=name,
-                connection=context["target_name"],
-                object=resolve_object(name, effective, **context),
-                mode=effective.get("mode") if isinstance(effective.get("mode"), str) else None,
-                group=spec.group_name,
-                description=spec.description,
-                tags=tuple(tags) if isinstance(tags, list) else (),
-            )
-            source_attrs = {"replication": rep_name, "stream": name, "connection": context["source_name"]}
-            pending_sources.extend((dep, spec.key, source_attrs) for dep in spec.deps)
+            attrs = {
+                "key": spec.key,
+                "kind": TARGET,
+                "replication": rep_name,
+                "stream": name,
+                "connection": str(rep.target or ""),
+                "object": resolve_object(name, effective, names),
+                "mode": effective.get("mode") if isinstance(effective.get("mode"), str) else None,
+                "group": spec.group_name,
+                "description": spec.description,
+                "tags": tuple(tags) if isinstance(tags, list) else (),
+            }
+            source = {"replication": rep_name, "stream": name, "connection": str(rep.source or "")}
+            defined.setdefault(key_to_string(spec.key), []).append((attrs, tuple(spec.deps), source))
     for asset in downstream:
-        graph.add_node(
-            key_to_string(asset.key),
-            key=asset.key,
-            kind=DOWNSTREAM,
-            group=asset.group,
-            description=asset.description,
-            tags=asset.tags,
-        )
-    for dep, key, attrs in pending_sources:
-        _add_dep(graph, dep, key, attrs)
-    for asset in downstream:
-        for dep in asset.deps:
-            _add_dep(graph, dep, asset.key, {"connection": None})
+        attrs = {
+            "key": asset.key,
+            "kind": DOWNSTREAM,
+            "group": asset.group,
+            "description": asset.description,
+            "tags": asset.tags,
+        }
+        defined.setdefault(key_to_string(asset.key), []).append((attrs, asset.deps, {"connection": None}))
+    graph = nx.DiGraph()
+    graph.graph["conflicts"] = {}
+    ids: dict[str, list[str]] = {}
+    for key, assets in defined.items():
+        if len(assets) == 1:
+            graph.add_node(key, **assets[0][0])
+            ids[key] = [key]
+            continue
+        ids[key] = [conflict_id(key, attrs) for attrs, _, _ in assets]
+        graph.graph["conflicts"][key] = ids[key]
+        for node, (attrs, _, _) in zip(ids[key], assets, strict=True):
+            others = [owner(other) for other, _, _ in assets if other is not attrs]
+            graph.add_node(node, **attrs, conflict=tuple(others))
+    for key, assets in defined.items():
+        for node, (_, deps, source) in zip(ids[key], assets, strict=True):
+            for dep in deps:
+                dep_id = key_to_string(dep)
+                if dep_id not in ids:
+                    graph.add_node(dep_id, key=dep, kind=SOURCE, group=None, tags=(), **source)
+                    ids[dep_id] = [dep_id]
+                for reads in ids[dep_id]:
+                    graph.add_edge(reads, node)
     return graph
-
-
-def _add_dep(graph: nx.DiGraph, dep: AssetKey, key: AssetKey, attrs: dict[str, Any]) -> None:
-    dep_id = key_to_string(dep)
-    if dep_id not in graph:
-        graph.add_node(dep_id, key=dep, kind=SOURCE, group=None, tags=(), **attrs)
-    graph.add_edge(dep_id, key_to_string(key))

@@ -10,40 +10,13 @@ from typing import Any
 
 import networkx as nx
 
+from replication.context import DEFAULT_SCHEMAS, default_schema  # noqa: F401 (part of this module's face)
 from replication.lineage.graph import SOURCE, TARGET
 from replication.resolve import is_file_stream, split_table_name, unresolved
 from replication.util import paused_gc
 
-# The schema a table name without one lands in, by connection type (when the
-# connection sets no `schema`): what each database calls its default schema.
-DEFAULT_SCHEMAS = {
-    "postgres": "public",
-    "redshift": "public",
-    "snowflake": "public",
-    "sqlite": "main",
-    "d1": "main",
-    "duckdb": "main",
-    "motherduck": "main",
-    "ducklake": "main",
-    "sqlserver": "dbo",
-    "azuresql": "dbo",
-    "azuredwh": "dbo",
-    "fabric": "dbo",
-}
-# Databases whose "schema" is the database itself.
-_DATABASE_IS_SCHEMA = {"mysql", "mariadb", "clickhouse", "starrocks"}
 _PLAIN_TABLE = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*){0,2}\Z")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+]*)://(.*)$", re.S)
-
-
-def default_schema(conn_type: str | None, params: Mapping[str, Any] | None = None) -> str | None:
-    """The schema an unqualified table name means on a connection: its `schema`
-    setting, else the database's convention (`public`, `main`, `dbo`, ...)."""
-    params = params or {}
-    for name in ("schema", "database") if conn_type in _DATABASE_IS_SCHEMA else ("schema",):
-        if isinstance(params.get(name), str) and params[name].strip():
-            return params[name].strip()
-    return DEFAULT_SCHEMAS.get(str(conn_type or "").lower())
 
 
 def table_identity(connection: Any, name: Any, schema: str | None = None) -> tuple[str, str] | None:

@@ -1,4 +1,5 @@
-"""Choosing assets of the graph: dbt/Dagster-style selectors and paths between two assets."""
+"""Choosing assets of the graph: one replication's part of it, dbt/Dagster-style selectors,
+and paths between two assets."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from typing import Any
 
 import networkx as nx
 
-from replication.lineage.graph import SelectionError, parse_key
+from replication.lineage.graph import (
+    DOWNSTREAM,
+    SOURCE,
+    TARGET,
+    SelectionError,
+    conflicts,
+    nodes_of,
+    parse_key,
+)
 from replication.translator import key_to_string
 
 _TOKEN = re.compile(r"^(?:(?P<up>\d*)\+)?(?P<base>.+?)(?:\+(?P<down>\d*))?$")
@@ -55,7 +64,7 @@ def _match_base(graph: nx.DiGraph, base: str) -> set[str]:
     key = key_to_string(parse_key(base))
     if any(ch in key for ch in "*?["):
         return set(fnmatch.filter(graph.nodes, key))
-    return {key} if key in graph else set()
+    return {node for node in nodes_of(graph, key) if node in graph}
 
 
 def _walk(adjacency: Mapping[str, Any], roots: set[str], depth: int | None) -> set[str]:
@@ -87,3 +96,39 @@ def path_between(graph: nx.DiGraph, a: str, b: str) -> tuple[list[str], set[str]
             between = (nx.descendants(graph, start) & nx.ancestors(graph, end)) | {start, end}
             return shortest, between
     raise SelectionError(f"no path between `{a}` and `{b}`")
+
+
+def replication_part(graph: nx.DiGraph, name: str) -> nx.DiGraph:
+    """Replication `name`'s part of the joined graph, as a graph of its own.
+
+    Its streams' assets and the sources they read; the assets of other
+    replications it reads or that read it (joined), and those that conflict
+    with its keys, marked `context`; and the downstream assets that read it,
+    directly or through other downstream assets (no others).
+    """
+    mine = {n for n, a in graph.nodes(data=True) if a.get("kind") == TARGET and a.get("replication") == name}
+    keep = set(mine)
+    context = set()
+    for node in mine:
+        for up in graph.predecessors(node):
+            (keep if graph.nodes[up].get("kind") == SOURCE else context).add(up)
+        context.update(conflicts(graph).get(key_to_string(graph.nodes[node]["key"]), ()))
+    frontier = list(mine)
+    while frontier:
+        node = frontier.pop()
+        for down in graph.successors(node):
+            kind = graph.nodes[down].get("kind")
+            if kind == DOWNSTREAM and down not in keep:
+                keep.add(down)
+                frontier.append(down)
+            elif kind == TARGET and down not in mine:
+                context.add(down)
+    part = graph.subgraph(keep | context).copy()
+    for node in context - keep:
+        part.nodes[node]["context"] = True
+    part.graph["conflicts"] = {
+        key: [n for n in ids if n in part]
+        for key, ids in conflicts(graph).items()
+        if any(n in part for n in ids)
+    }
+    return part

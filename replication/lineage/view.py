@@ -9,7 +9,7 @@ from typing import Any
 
 import networkx as nx
 
-from replication.lineage.graph import DOWNSTREAM, KIND_ORDER, SOURCE, TARGET, SelectionError
+from replication.lineage.graph import DOWNSTREAM, KIND_ORDER, SOURCE, TARGET, SelectionError, conflict_owners
 from replication.lineage.join import normalise_path
 from replication.lineage.layout import layered_layout
 from replication.resolve import is_file_stream, split_table_name
@@ -69,6 +69,8 @@ class View:
     levels: list[str]
     expanded: list[str]
     notices: list[str]
+    # Key -> who defines it, for keys several assets of the graph define (Dagster refuses them).
+    conflicts: dict[str, list[str]]
 
     @property
     def grouping(self) -> str | None:
@@ -175,7 +177,17 @@ def _build_view(
         sizes = {n["id"]: (n["w"], n["h"]) for n in drawn}
         boxes = {n["id"]: n["parent"] for n in drawn if n.get("parent")}
         positions = layered_layout(list(sizes), list(counts), sizes=sizes, groups=boxes)
-    return View(nodes, edges, positions, graph.number_of_nodes(), folded, levels, opened, notices)
+    return View(
+        nodes,
+        edges,
+        positions,
+        graph.number_of_nodes(),
+        folded,
+        levels,
+        opened,
+        notices,
+        conflict_owners(graph),
+    )
 
 
 def _unit_id(group: str) -> str:
@@ -331,6 +343,10 @@ def _asset_data(
         data["parent"] = parent
     if status:
         data["status"] = status
+    if attrs.get("conflict"):
+        data["conflict"] = 1
+    if attrs.get("context"):
+        data["context"] = 1
     return data
 
 

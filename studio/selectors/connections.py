@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 
 from replication.lineage.join import default_schema
@@ -16,24 +14,6 @@ def connection_list() -> QuerySet[models.Connection]:
 
 def connection_names() -> list[str]:
     return list(models.Connection.objects.values_list("name", flat=True))
-
-
-def target_schemas() -> dict[str, str]:
-    """Connection name -> its `schema` setting: the value of `{target_schema}`."""
-    return {
-        conn.name: conn.params["schema"]
-        for conn in models.Connection.objects.all()
-        if isinstance(conn.params.get("schema"), str)
-    }
-
-
-def target_schema(connection_name: Any) -> str | None:
-    """The `{target_schema}` of one connection, when the studio defines it with a schema."""
-    if not isinstance(connection_name, str):
-        return None
-    conn = models.Connection.objects.filter(name=connection_name.upper()).first()
-    schema = conn.params.get("schema") if conn else None
-    return schema if isinstance(schema, str) else None
 
 
 def default_schemas() -> dict[str, str | None]:

@@ -15,16 +15,22 @@ from django.db.models import Count, Max, Sum
 
 from replication.config import effective_config
 from replication.lineage import export
-from replication.lineage.graph import DOWNSTREAM, TARGET, Downstream, SelectionError, build_graph, parse_key
+from replication.lineage.graph import (
+    DOWNSTREAM,
+    TARGET,
+    Downstream,
+    SelectionError,
+    build_graph,
+    parse_key,
+)
 from replication.lineage.join import join_replications
-from replication.lineage.select import path_between, subgraph
+from replication.lineage.select import path_between, replication_part, subgraph
 from replication.lineage.view import GROUPINGS, View, build_view, unit_members
 from replication.util import paused_gc
 from replication.yamlio import dump, emit_streams
-from studio import models
+from studio import models, rules
 from studio.errors import NotFound
-from studio.rules import translator
-from studio.selectors.connections import default_schemas, target_schemas
+from studio.selectors.connections import default_schemas
 from studio.selectors.monitoring import stale_keys
 from studio.selectors.runs import last_stream_runs, stream_runs
 
@@ -34,18 +40,12 @@ EXPAND_MAX = 50
 CACHE = "lineage"
 
 
-def lineage_graph(names: Iterable[str] | None = None) -> nx.DiGraph:
-    """The asset graph of the named replications (all when None) and the downstream assets."""
-    replications = models.Replication.objects.all()
-    if names is not None:
-        names = list(names)
-        replications = replications.filter(name__in=names)
-        missing = set(names) - {r.name for r in replications}
-        if missing:
-            raise NotFound(f"no replication named `{sorted(missing)[0]}`")
+def lineage_graph() -> nx.DiGraph:
+    """The asset graph of every replication and the downstream assets, not yet joined."""
+    replications = list(models.Replication.objects.all())
     # Plain tuples, not model instances: 10,000 streams load in a third of the time.
     streams: dict[int, dict[str, Any]] = {r.pk: {} for r in replications}
-    rows = models.Stream.objects.filter(replication__in=list(streams)).order_by("replication", "position")
+    rows = models.Stream.objects.order_by("replication", "position")
     with paused_gc():
         for replication_id, name, config in rows.values_list("replication_id", "name", "config"):
             streams[replication_id][name] = config
@@ -60,14 +60,13 @@ def lineage_graph(names: Iterable[str] | None = None) -> nx.DiGraph:
         for asset in models.DownstreamAsset.objects.all()
     ]
     configs = [(r.name, r.as_config(streams[r.pk])) for r in replications]
-    return build_graph(configs, downstream, translator=translator(), target_schemas=target_schemas())
+    return build_graph(configs, downstream, translator=rules.translator(), context=rules.context())
 
 
-def _generation(names: tuple[str, ...] | None) -> str:
+def _generation() -> str:
     """Changes whenever anything the graph is built from changes (checked per request, a few
     ms), in any process and through any door (the admin too)."""
     parts = [
-        names,
         models.Replication.objects.aggregate(n=Count("id"), v=Sum("version"), u=Max("updated")),
         models.Stream.objects.aggregate(n=Count("id"), m=Max("id")),
         models.Connection.objects.aggregate(n=Count("id"), u=Max("updated")),
@@ -78,25 +77,35 @@ def _generation(names: tuple[str, ...] | None) -> str:
     return "graph:" + hashlib.sha256(stamp.encode()).hexdigest()
 
 
-def lineage_joined(names: Iterable[str] | None = None) -> nx.DiGraph:
-    """The asset graph of `lineage_graph` with replications joined where one reads the
-    table another writes. Built once per generation of the data and kept (read-only)."""
-    key = tuple(sorted(names)) if names is not None else None
-    generation = _generation(key)
+def lineage_joined(replication: str | None = None) -> nx.DiGraph:
+    """The asset graph with replications joined where one reads the table another writes;
+    with `replication`, that replication's part of it (`replication_part`: the assets of
+    others it meets drawn as context). Built once per generation of the data and kept
+    (read-only). Raises `NotFound` for an unknown replication."""
+    generation = _generation()
     cache = caches[CACHE]
     graph = cache.get(generation)
     if graph is None:
-        graph = lineage_graph(key)
+        graph = lineage_graph()
         sources = dict(models.Replication.objects.values_list("name", "source"))
         join_replications(graph, sources, default_schemas())
         cache.set(generation, graph)
-    return graph
+    if replication is None:
+        return graph
+    if not models.Replication.objects.filter(name=replication).exists():
+        raise NotFound(f"no replication named `{replication}`")
+    key = f"{generation}:" + hashlib.sha256(replication.encode()).hexdigest()
+    part = cache.get(key)
+    if part is None:
+        part = replication_part(graph, replication)
+        cache.set(key, part)
+    return part
 
 
 def lineage_selection(*, replication: str | None = None, selector: str | None = None) -> nx.DiGraph:
     """The joined graph of one replication (all when None), narrowed by a selector.
     Raises `NotFound` or `SelectionError`."""
-    graph = lineage_joined([replication] if replication else None)
+    graph = lineage_joined(replication)
     return subgraph(graph, selector)
 
 
@@ -134,7 +143,7 @@ def lineage_suggest(q: str, *, replication: str | None = None, limit: int = 20) 
     needle = q.strip().lower()
     if not needle:
         return []
-    graph = lineage_joined([replication] if replication else None)
+    graph = lineage_joined(replication)
     hits = [node for node in graph if needle in node.lower()]
     hits.sort(key=lambda node: (not node.lower().startswith(needle), len(node), node))
     return hits[:limit]
@@ -143,7 +152,7 @@ def lineage_suggest(q: str, *, replication: str | None = None, limit: int = 20) 
 def lineage_node(*, key: str, replication: str | None = None) -> dict[str, Any]:
     """What the side panel shows of one asset: its facts, neighbours and, for a target,
     the stream's effective config, YAML, last status and runs. Raises `NotFound`."""
-    graph = lineage_joined([replication] if replication else None)
+    graph = lineage_joined(replication)
     if key not in graph:
         raise NotFound(f"no asset `{key}` in this graph")
     attrs = graph.nodes[key]
@@ -158,7 +167,7 @@ def lineage_node(*, key: str, replication: str | None = None) -> dict[str, Any]:
             .first()
         )
         if row is not None:
-            effective = effective_config(row.replication.defaults, row.config)
+            effective = effective_config(row.replication.defaults, row.config, rules.sling())
             node.update(
                 stream_pk=row.pk,
                 effective_yaml=dump(effective) if effective else "",
@@ -187,4 +196,4 @@ def lineage_unit(
 
 def lineage_path(*, a: str, b: str, replication: str | None = None) -> tuple[list[str], set[str]]:
     """The shortest path between two assets and every asset on a path between them."""
-    return path_between(lineage_joined([replication] if replication else None), a, b)
+    return path_between(lineage_joined(replication), a, b)

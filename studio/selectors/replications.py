@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import difflib
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 
+from replication.validate import WARNING, Problem
 from replication.yamlio import emit
 from studio import models
 from studio.errors import NotFound
@@ -64,3 +65,34 @@ def text_diff(old: str, new: str, old_name: str, new_name: str) -> str:
 
 def revisions(replication: models.Replication) -> QuerySet[models.Revision]:
     return replication.revisions.select_related("author").defer("document")
+
+
+def key_conflicts(replication: models.Replication, keys: dict[str, str]) -> list[Problem]:
+    """A warning for each stream (name -> its asset key) whose key another replication, or a
+    downstream asset, defines too; two streams of one replication: validation says so.
+    Two indexed queries, from the keys stored with every stream."""
+    wanted = {key for key in keys.values() if key}
+    if not wanted:
+        return []
+    others: dict[str, list[str]] = {}
+    streams = models.Stream.objects.filter(asset_key__in=wanted).exclude(replication=replication).order_by()
+    assets = models.DownstreamAsset.objects.filter(key__in=wanted).order_by()
+    rows = streams.values_list("replication__name", "name", "asset_key").union(
+        assets.values_list(Value(""), Value(""), "key"), all=True
+    )
+    for rep, stream, key in sorted(rows):
+        others.setdefault(key, []).append(
+            f"replication {rep} (stream {stream})" if rep else "a downstream asset"
+        )
+    return [
+        Problem(
+            ("streams", name),
+            None,
+            WARNING,
+            f"asset key `{key}` is also defined by {' and '.join(others[key])}: Dagster refuses two "
+            "assets with one key (give one another `object` or meta.dagster.asset_key)",
+            "key-conflict",
+        )
+        for name, key in keys.items()
+        if key in others
+    ]

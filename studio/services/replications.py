@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F
 
 from replication.config import NAME, ReplicationConfig, bulk_edit, with_stream
+from replication.translator import asset_keys
 from replication.util import paused_gc
 from replication.validate import ERROR, Problem
 from replication.yamlio import YamlError, emit, parse
@@ -76,7 +77,7 @@ def replication_save(
     for key, value in fields.items():
         setattr(replication, key, value)
     replication.save(update_fields=[*fields, "updated"])
-    _save_streams(replication, config.streams)
+    _save_streams(replication, config.streams, asset_keys(config, rules.translator()))
     models.Revision.objects.create(
         replication=replication,
         version=replication.version,
@@ -87,30 +88,31 @@ def replication_save(
     return replication
 
 
-def _save_streams(replication: models.Replication, streams: dict[str, Any]) -> None:
-    """Write only what changed: new rows, rows whose position or config moved, deletions."""
+def _save_streams(replication: models.Replication, streams: dict[str, Any], keys: dict[str, str]) -> None:
+    """Write only what changed: new rows, rows whose position, config or asset key moved, deletions."""
     existing = {
-        name: (pk, position, config)
-        for pk, name, position, config in replication.streams.values_list("pk", "name", "position", "config")
+        name: (pk, position, config, key)
+        for pk, name, position, config, key in replication.streams.values_list(
+            "pk", "name", "position", "config", "asset_key"
+        )
     }
     create, update = [], []
     with paused_gc():
         for position, (name, config) in enumerate(streams.items()):
             old = existing.pop(name, None)
+            row = models.Stream(
+                replication=replication, position=position, name=name, config=config, asset_key=keys[name]
+            )
             if old is None:
-                create.append(
-                    models.Stream(replication=replication, position=position, name=name, config=config)
-                )
-            elif old[1:] != (position, config):
-                row = models.Stream(
-                    pk=old[0], replication=replication, position=position, name=name, config=config
-                )
+                create.append(row.derive())
+            elif old[1:] != (position, config, keys[name]):
+                row.pk = old[0]
                 update.append(row.derive())
         if existing:
-            models.Stream.objects.filter(pk__in=[pk for pk, _, _ in existing.values()]).delete()
-        fields = ["position", "config", "mode", "object", "disabled"]
+            models.Stream.objects.filter(pk__in=[old[0] for old in existing.values()]).delete()
+        fields = ["position", "config", "mode", "object", "disabled", "asset_key"]
         models.Stream.objects.bulk_update(update, fields, batch_size=1000)
-        models.Stream.objects.bulk_create([row.derive() for row in create], batch_size=2000)
+        models.Stream.objects.bulk_create(create, batch_size=2000)
 
 
 def replication_commit(

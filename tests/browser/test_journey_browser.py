@@ -57,7 +57,7 @@ def test_the_main_journey(page, tmp_path):
     page.locator(".flash", has_text="Replaced `shop`").wait_for()
 
     # Edit a stream.
-    page.click("text=file://demo/data/orders.csv")
+    page.get_by_role("link", name="file://demo/data/orders.csv", exact=True).first.click()
     page.locator("#stream-form").wait_for()
     page.select_option("#id_mode", "incremental")
     page.fill("#id_primary_key", "order_id")
@@ -74,7 +74,7 @@ def test_the_main_journey(page, tmp_path):
 
     # Run the stream from the editor and watch the log finish (the worker executes it).
     page.goto(f"{page.base}/r/shop/")
-    page.click("text=file://demo/data/orders.csv")
+    page.get_by_role("link", name="file://demo/data/orders.csv", exact=True).first.click()
     page.locator("#stream-form").wait_for()
     page.click("#stream-panel >> text=Run stream")
     page.wait_for_url("**/runs/*/")

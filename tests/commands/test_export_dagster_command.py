@@ -55,3 +55,20 @@ def test_it_wants_names_or_all(demo, tmp_path, args):
 
     assert code == 1
     assert err == "error: name replications or give --all, not both\n"
+
+
+def test_it_refuses_a_location_dagster_would_refuse(demo, tmp_path):
+    replication_import(
+        name="crm",
+        text="source: CRM\ntarget: DEMO_SQLITE\nstreams:\n  public.orders:\n    object: main.orders\n",
+    )
+
+    code, _, err = run("--all", "-o", str(tmp_path / "location"))
+
+    assert code == 1
+    assert err.startswith(
+        "error: Dagster refuses two assets with one key: `target/main/orders` is defined by"
+    )
+    assert not (tmp_path / "location").exists()
+    # Either replication alone is a location of its own.
+    assert run("crm", "-o", str(tmp_path / "crm"))[0] == 0

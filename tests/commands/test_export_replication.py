@@ -9,6 +9,9 @@ from django.core.management import call_command
 
 from studio import models
 
+# The connections their files name are defined: each test is about another rule.
+pytestmark = pytest.mark.usefixtures("known_connections")
+
 CORPUS = sorted((Path(__file__).parents[1] / "corpus" / "valid").glob("*.yaml"))
 
 EDGES = """\

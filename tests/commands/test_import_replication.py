@@ -9,6 +9,9 @@ from django.core.management import call_command
 from studio import models
 from studio.selectors.replications import replication_yaml
 
+# The connections their files name are defined: each test is about another rule.
+pytestmark = pytest.mark.usefixtures("known_connections")
+
 GOOD = """\
 source: PG
 target: SNOW
@@ -82,7 +85,8 @@ def row_counts() -> tuple[int, int]:
 def test_it_imports_a_replication(tmp_path):
     out, _ = run(write(tmp_path, GOOD), "--name", "zoo")
 
-    assert out.strip() == "imported zoo: 3 streams, 1 warning(s)"
+    # Two warnings: the unknown key `colour`, and the hook sling runs only with a Pro token.
+    assert out.strip() == "imported zoo: 3 streams, 2 warning(s)"
     replication = models.Replication.objects.get(name="zoo")
     assert replication.source == "PG"
     assert replication.target == "SNOW"
@@ -169,7 +173,10 @@ def test_it_prints_warnings_with_file_and_line(tmp_path):
     _, err = run(path, "--name", "zoo")
 
     assert err.splitlines() == [
-        f'{path}:32: warning: streams["public.zebras"].colour: unknown key `colour` (kept as written)'
+        f'{path}:26: warning: streams["public.zebras"].hooks.post[0]: hooks need a sling CLI Pro token: '
+        "without SLING_CLI_TOKEN in the studio's environment, sling 1.4.11 refuses to run them (a start hook "
+        "stops the run before any stream; `on_failure: warn` lets it go on)",
+        f'{path}:32: warning: streams["public.zebras"].colour: unknown key `colour` (kept as written)',
     ]
 
 

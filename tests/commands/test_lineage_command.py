@@ -172,5 +172,36 @@ def test_it_covers_every_replication_without_a_name(demo):
     assert len(everything["nodes"]) == len(only_demo["nodes"]) + 2
     assert [["public", "leads"], ["target", "main", "leads"]] in everything["edges"]
     assert ["target", "main", "leads"] not in [key for key, _ in node_keys(only_demo)]
-    # Without the demo replication its tables are only known as dependencies.
-    assert (ORDERS, "source") in node_keys(only_crm)
+    # One replication's lineage has only the downstream assets that read it: none read crm.
+    assert node_keys(only_crm) == [(["public", "leads"], "source"), (["target", "main", "leads"], "target")]
+
+
+CLASH = "source: CRM\ntarget: DEMO_SQLITE\nstreams:\n  public.orders:\n    object: main.orders\n"
+
+
+def test_check_fails_when_two_replications_define_one_asset_key(demo):
+    assert call_command("lineage", "--check", stdout=io.StringIO(), stderr=io.StringIO()) is None
+    replication_import(name="crm", text=CLASH)
+    out, err = io.StringIO(), io.StringIO()
+
+    with pytest.raises(SystemExit) as exit:
+        call_command("lineage", "--check", stdout=out, stderr=err)
+
+    assert exit.value.code == 1
+    assert err.getvalue().strip() == (
+        "error: asset key `target/main/orders` is defined by replication crm (stream public.orders) "
+        "and replication demo (stream file://demo/data/orders.csv): Dagster refuses two assets with "
+        "one key"
+    )
+    # Both assets are in the document, each with its own replication: neither vanished.
+    orders = [node for node in json.loads(out.getvalue())["nodes"] if node["key"] == ORDERS]
+    assert [(node["replication"], node["kind"]) for node in orders] == [("crm", "target"), ("demo", "target")]
+
+
+def test_without_check_a_conflict_is_a_warning(demo):
+    replication_import(name="crm", text=CLASH)
+    err = io.StringIO()
+
+    call_command("lineage", "crm", stdout=io.StringIO(), stderr=err)
+
+    assert err.getvalue().startswith("warning: asset key `target/main/orders` is defined by")

@@ -4,15 +4,18 @@ import textwrap
 
 import pytest
 
+from replication.context import ConnectionInfo, Context
 from replication.validate import ERROR, WARNING, format_path, validate
 from replication.yamlio import parse
 
+# A and B are databases the studio knows.
+KNOWN = Context(connections={"A": ConnectionInfo("postgres"), "B": ConnectionInfo("postgres")})
 
-def problems_of(text: str) -> list[tuple[str, int | None, str, str]]:
+
+def problems_of(text: str, context: Context | None = None) -> list[tuple[str, int | None, str, str]]:
     document = parse(textwrap.dedent(text).lstrip())
-    return [
-        (p.where, p.line, p.severity, p.message) for p in validate(document.replication, document.line_of)
-    ]
+    found = validate(document.replication, document.line_of, context=context)
+    return [(p.where, p.line, p.severity, p.message) for p in found]
 
 
 def test_a_good_replication_has_no_problems():
@@ -67,9 +70,17 @@ def test_a_stream_without_object_names_the_stream_and_its_line():
     ]
 
 
-def test_a_disabled_stream_needs_no_object():
-    # sling-cli#441: a disabled stream beside a wildcard must not ask for an object.
-    assert problems_of("source: A\ntarget: B\nstreams:\n  s.t:\n    disabled: true\n") == []
+def test_a_disabled_stream_needs_an_object_too():
+    # sling-cli#441, still so in 1.4.11 (and 1.5.23): the whole replication is refused.
+    assert problems_of("source: A\ntarget: B\nstreams:\n  s.t:\n    disabled: true\n") == [
+        (
+            'streams["s.t"]',
+            4,
+            ERROR,
+            "no `object`: sling 1.4.11 refuses the whole replication when a stream has none, disabled "
+            "or not (sling-cli#441); set one here or in `defaults`",
+        )
+    ]
 
 
 def test_an_unknown_mode_is_an_error_with_a_suggestion():
@@ -95,9 +106,18 @@ def test_incremental_needs_a_key_even_when_the_mode_comes_from_defaults():
           s.t:
           s.u:
             primary_key: id
-        """
+        """,
+        KNOWN,
     )
     assert found == [('streams["s.t"]', 7, ERROR, "incremental mode needs `primary_key` and/or `update_key`")]
+
+
+def test_incremental_without_keys_from_an_unknown_source_is_a_warning():
+    # An API source needs no keys: the studio cannot tell without knowing the connection.
+    found = problems_of(
+        "source: STRIPE\ntarget: B\nstreams:\n  customers:\n    object: x\n    mode: incremental\n"
+    )
+    assert [(f[0], f[2]) for f in found] == [("streams.customers.mode", WARNING)]
 
 
 def test_backfill_needs_both_keys_and_a_range():
@@ -213,9 +233,10 @@ def test_hooks_are_checked():
               post: [{sql: select 1}]
         """
     )
-    assert [(f[0], f[1], f[3]) for f in found] == [
-        ("hooks.begin", 4, "unknown hook point `begin`"),
-        ('streams["s.t"].hooks.post', 9, "hooks are a list of mappings, each with a `type`"),
+    # Sling ignores a hook point it does not know; an item without a type stops the stream.
+    assert [(f[0], f[1], f[2], f[3]) for f in found] == [
+        ("hooks.begin", 4, WARNING, "sling ignores the hook point `begin`"),
+        ('streams["s.t"].hooks.post[0]', 9, ERROR, "a hook needs a `type` (sling 1.4.11: invalid hook type)"),
     ]
 
 

@@ -156,8 +156,10 @@ def test_an_unknown_replication_is_not_found(db):
 
 
 def test_replication_names_become_distinct_python_names():
-    config = parse("source: LOCAL\ntarget: LOCAL\nstreams:\n  a.csv:\n").replication
-    replications = [("a-b", config), ("a_b", config), ("2024", config)]
+    replications = [
+        (name, parse(f"source: LOCAL\ntarget: LOCAL\nstreams:\n  {stream}:\n").replication)
+        for name, stream in (("a-b", "a.csv"), ("a_b", "b.csv"), ("2024", "c.csv"))
+    ]
     graph = build_graph(replications)
 
     definitions = location_files(replications, graph, [])["definitions.py"]

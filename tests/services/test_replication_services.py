@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from replication.config import ReplicationConfig as Config
+from replication.lineage.graph import nodes_of
 from studio import models
 from studio.errors import NotFound, Refused
-from studio.selectors.lineage import lineage_graph
+from studio.selectors.lineage import CACHE, lineage_graph, lineage_joined
 from studio.selectors.replications import replication_yaml
 from studio.services.connections import connection_save
 from studio.services.replications import replication_import, replication_save
@@ -21,7 +23,7 @@ def config(streams: int) -> Config:
     )
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("known_connections")
 def test_replication_import_returns_the_warnings():
     text = "source: A\ntarget: B\nstreams:\n  users:\n    object: u\n    primary_keys: [id]\n"
 
@@ -36,7 +38,7 @@ def test_replication_import_returns_the_warnings():
     assert replication.streams.get().config == {"object": "u", "primary_keys": ["id"]}
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("known_connections")
 def test_replication_import_refuses_with_problems_and_lines():
     text = "source: A\ntarget: B\nstreams:\n  a:\n    object: x\n    mode: incremetal\n"
     text += "  b:\n    mode: truncate\n"
@@ -112,28 +114,35 @@ def test_lineage_graph_does_a_constant_number_of_queries_for_many_replications()
     with CaptureQueriesContext(connection) as queries:
         graph = lineage_graph()
 
-    assert graph.nodes["target/main/t4"]["kind"] == "target"
+    # Twenty replications define `target/main/t4`: a conflict, kept as twenty assets.
+    assert [graph.nodes[n]["kind"] for n in nodes_of(graph, "target/main/t4")] == ["target"] * 20
     assert len(queries) == few
 
 
 @pytest.mark.django_db
-def test_lineage_graph_does_a_constant_number_of_queries_for_named_replications():
+def test_one_replications_part_of_the_lineage_does_a_constant_number_of_queries():
     replication_save(name="other", config=config(2))
-    few, _ = lineage_queries(3)
+    replication_save(name="big", config=config(3))
+    caches[CACHE].clear()
+    with CaptureQueriesContext(connection) as few:
+        lineage_joined("big")
     replication_save(name="big", config=config(300))
+    caches[CACHE].clear()
 
-    with CaptureQueriesContext(connection) as queries:
-        lineage_graph(["big", "other"])
+    with CaptureQueriesContext(connection) as many:
+        part = lineage_joined("big")
 
-    assert len(queries) == few
+    # Its 300 streams, and the two of `other` whose keys conflict with them, as context.
+    assert sum(not part.nodes[n].get("context") for n in part) == 300 * 2
+    assert len(many) == len(few)
 
 
 @pytest.mark.django_db
-def test_lineage_graph_raises_not_found_for_an_unknown_name():
+def test_the_lineage_of_an_unknown_replication_is_not_found():
     replication_save(name="x", config=config(1))
 
     with pytest.raises(NotFound, match="no replication named `nope`"):
-        lineage_graph(["x", "nope"])
+        lineage_joined("nope")
 
 
 @pytest.mark.django_db

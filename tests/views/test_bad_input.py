@@ -24,6 +24,9 @@ from replication.spec import STREAM_KEYS, TOP_KEYS
 from studio import models
 from studio.selectors.replications import replication_yaml
 
+# The connections their files name are defined: each test is about another rule.
+pytestmark = pytest.mark.usefixtures("known_connections")
+
 CORPUS = Path(__file__).parents[1] / "corpus" / "invalid"
 FILES = sorted(CORPUS.glob("*.yaml"))
 

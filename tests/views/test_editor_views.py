@@ -78,6 +78,33 @@ def test_the_problems_fragment_lists_only_the_problems(client, user, make_replic
     assert "no `object`" in html
 
 
+def test_both_editors_warn_of_an_asset_key_another_replication_defines(client, user, make_replication):
+    make_replication("shop", streams={"public.orders": {"object": "main.orders"}})
+    make_replication("erp", source="ERP", streams={"dbo.orders": {"object": "main.orders"}})
+
+    shop = client.get("/r/shop/problems/", headers=HTMX).content.decode()
+    erp = client.get("/r/erp/problems/", headers=HTMX).content.decode()
+
+    assert "asset key `target/main/orders` is also defined by replication erp (stream dbo.orders)" in shop
+    assert "asset key `target/main/orders` is also defined by replication shop (stream public.orders)" in erp
+    # A warning: sling runs both; only Dagster refuses them together.
+    assert "warning" in shop and "error" not in shop
+
+
+def test_a_stream_being_edited_is_warned_of_a_key_another_replication_defines(client, user, make_replication):
+    make_replication("erp", source="ERP", streams={"dbo.orders": {"object": "main.orders"}})
+    shop = make_replication("shop", streams={"public.orders": {"object": "main.other"}})
+    stream = shop.streams.get()
+
+    response = client.post(
+        f"/r/shop/streams/{stream.pk}/check/",
+        {"name": "public.orders", "object": "main.orders"},
+        headers=HTMX,
+    )
+
+    assert "is also defined by replication erp (stream dbo.orders)" in response.content.decode()
+
+
 def test_the_problems_fragment_is_empty_without_problems(client, user, demo):
     response = client.get("/r/demo/problems/", headers=HTMX)
 
@@ -133,8 +160,9 @@ def test_the_editor_runs_as_many_queries_for_1000_streams_as_for_10(client, user
     big = query_counts(client, make_replication("big", streams=1000))
 
     assert big == small
-    # Session, user, replication, streams and connections: a handful, whatever the size.
-    assert max(small.values()) <= 8
+    # Session, user, replication, streams, connections and other replications' asset keys
+    # (the clashes with them): a handful, whatever the size.
+    assert max(small.values()) <= 9
 
 
 # --- pages, filter, sort ---------------------------------------------------------

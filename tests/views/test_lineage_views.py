@@ -116,8 +116,8 @@ def test_one_replication_can_be_drawn_alone(client, user, demo, make_replication
         e["data"]["key"]: e["data"]["kind"] for e in graph_data(response)["elements"] if "key" in e["data"]
     }
     assert kinds["target/raw/t0000"] == "target"
-    # As in `lineage other`: the demo's tables are only known as what downstream assets read.
-    assert kinds[ORDERS] == "source"
+    # As in `lineage other`: no downstream asset reads `other`, so none is drawn, nor the demo.
+    assert ORDERS not in kinds and not any(kind == "downstream" for kind in kinds.values())
 
 
 @pytest.mark.parametrize(

@@ -27,12 +27,13 @@ from django.core.management import call_command
 from django.db import connection as db
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from replication.config import ReplicationConfig
 from replication.connections import env_value
 from studio import models
 from studio.selectors.lineage import lineage_joined
 from studio.services.connections import connection_save
 from studio.services.executor import run_execute
-from studio.services.replications import replication_import
+from studio.services.replications import replication_import, replication_save
 from studio.services.runs import run_create
 
 pytestmark = pytest.mark.django_db
@@ -564,9 +565,12 @@ def test_shell_text_in_names_objects_sql_and_patterns_is_only_data(planted, admi
         "main.users": {"object": f"main.$(touch {pwned[1]})"},
         "q": {"sql": f"select 1 as one -- `touch {pwned[2]}` $(touch {pwned[3]})", "object": "main.q"},
     }
-    text = yaml.safe_dump({"source": "SRC_DB", "target": "TARGET_DB", "defaults": {"mode": "full-refresh"}})
-    text += yaml.safe_dump({"streams": streams})
-    replication_import(name="shell", text=text)
+    # Stored without validation (which refuses `main.$(...)`, as sling does): the runner must
+    # keep such text data even when it got in some other way (the admin, an older studio).
+    config = ReplicationConfig(
+        source="SRC_DB", target="TARGET_DB", streams=streams, defaults={"mode": "full-refresh"}
+    )
+    replication_save(name="shell", config=config)
 
     statuses = {}
     # One run per stream: sling refuses a whole run at the first object it cannot use.

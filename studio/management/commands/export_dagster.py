@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from replication.dagster.location import KeyConflict
 from studio.errors import NotFound
 from studio.management.output import fail
 from studio.services.dagster import dagster_location
@@ -23,7 +24,7 @@ class Command(BaseCommand):
             fail(self, ["error: name replications or give --all, not both"])
         try:
             files = dagster_location(names=None if all else names)
-        except NotFound as exc:
+        except (NotFound, KeyConflict) as exc:
             fail(self, [f"error: {exc}"])
         folder = Path(output)
         for path, text in files.items():

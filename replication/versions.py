@@ -1,0 +1,296 @@
+"""What each version of sling knows, from v1.4.11 (the version the platform wheel ships)
+to v1.5.23: its modes, keys, options, hook points and types, object variables, and the
+rules that changed between versions.
+
+Read from sling-cli's Go source, tag by tag (the first tag that has each item; nothing
+was removed in this range), and for hook types, which are closed source, measured on
+the 1.4.11 binary. `Sling(version)` answers for one version; validation and naming ask
+it, so pointing the studio at another binary changes the rules with it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+def _all(first: str, *items: str) -> dict[str, str]:
+    return dict.fromkeys(items, first)
+
+
+# The version the `sling-<os>-<arch>` wheel of pyproject.toml ships, and the oldest known here.
+SHIPPED = "1.4.11"
+
+MODES = {
+    "full-refresh": "1.4.11",
+    "incremental": "1.4.11",
+    "truncate": "1.4.11",
+    "snapshot": "1.4.11",
+    "backfill": "1.4.11",
+    "definition-only": "1.5.5",
+    "change-capture": "1.5.9",
+}
+STREAM_KEYS = {
+    **_all(
+        "1.4.11",
+        "id",
+        "description",
+        "mode",
+        "object",
+        "select",
+        "files",
+        "where",
+        "primary_key",
+        "update_key",
+        "sql",
+        "tags",
+        "source_options",
+        "target_options",
+        "schedule",
+        "disabled",
+        "single",
+        "transforms",
+        "columns",
+        "hooks",
+    ),
+    "change_capture_options": "1.5.9",
+}
+SOURCE_OPTIONS = {
+    **_all(
+        "1.4.11",
+        "empty_as_null",
+        "header",
+        "flatten",
+        "fields_per_rec",
+        "compression",
+        "format",
+        "null_if",
+        "datetime_format",
+        "skip_blank_lines",
+        "delimiter",
+        "escape",
+        "quote",
+        "max_decimals",
+        "jmespath",
+        "sheet",
+        "range",
+        "limit",
+        "offset",
+        "chunk_size",
+        "columns",
+        "transforms",
+    ),
+    "encoding": "1.4.13",
+    "chunk_count": "1.4.14",
+    "chunk_expr": "1.4.14",
+    "jq": "1.5.7",
+    "skip_lines": "1.5.21",
+}
+TARGET_OPTIONS = {
+    **_all(
+        "1.4.11",
+        "header",
+        "compression",
+        "concurrency",
+        "batch_limit",
+        "datetime_format",
+        "delimiter",
+        "file_max_rows",
+        "file_max_bytes",
+        "format",
+        "max_decimals",
+        "use_bulk",
+        "ignore_existing",
+        "delete_missing",
+        "add_new_columns",
+        "adjust_column_type",
+        "column_casing",
+        "column_typing",
+        "table_keys",
+        "table_tmp",
+        "table_ddl",
+        "pre_sql",
+        "post_sql",
+        "isolation_level",
+    ),
+    "encoding": "1.4.13",
+    "direct_insert": "1.4.14",
+    "merge_strategy": "1.4.20",
+    "batch_max_duration": "1.5.23",
+}
+# The source option keys a stream with source_options of its own still takes from `defaults`
+# (SourceOptions.SetDefaults); `format`, `flatten`, `limit`, `offset`, `chunk_size` and
+# `chunk_expr` never are, in any version here.
+SOURCE_OPTIONS_INHERITED = {
+    **_all(
+        "1.4.11",
+        "empty_as_null",
+        "header",
+        "compression",
+        "null_if",
+        "fields_per_rec",
+        "jmespath",
+        "sheet",
+        "range",
+        "datetime_format",
+        "skip_blank_lines",
+        "delimiter",
+        "escape",
+        "quote",
+        "max_decimals",
+        "columns",
+        "transforms",
+    ),
+    "encoding": "1.4.13",
+    "chunk_count": "1.4.14",
+    "jq": "1.5.7",
+    "skip_lines": "1.5.21",
+}
+REPLICATION_HOOK_POINTS = {"start": "1.4.11", "end": "1.4.11"}
+STREAM_HOOK_POINTS = {"pre": "1.4.11", "post": "1.4.11", "pre_merge": "1.4.24", "post_merge": "1.4.24"}
+# Measured on the 1.4.11 binary; `run` and `routine`: the first tag whose docs use them.
+HOOK_TYPES = {
+    **_all(
+        "1.4.11",
+        "log",
+        "query",
+        "command",
+        "http",
+        "copy",
+        "delete",
+        "write",
+        "check",
+        "inspect",
+        "list",
+        "read",
+        "replication",
+        "store",
+        "group",
+    ),
+    "run": "1.4.20",
+    "routine": "1.5.0",
+}
+# The field each hook type cannot do without, as the 1.4.11 binary says ("missing url for hook").
+HOOK_REQUIRED = {
+    "log": "message",
+    "query": "connection",
+    "command": "command",
+    "http": "url",
+    "copy": "from",
+    "delete": "connection",
+    "write": "to",
+    "check": "check",
+    "inspect": "location",
+    "list": "location",
+    "read": "from",
+    "replication": "path",
+    "store": "key",
+    "group": "steps",
+}
+# Object variables the format map has (GetFormatMap), besides the date parts and env keys.
+VARIABLES = {
+    **_all(
+        "1.4.11",
+        "run_timestamp",
+        "source_type",
+        "source_kind",
+        "source_name",
+        "target_type",
+        "target_kind",
+        "target_name",
+        "stream_run_id",
+        "stream_schema",
+        "stream_schema_lower",
+        "stream_schema_upper",
+        "stream_table",
+        "stream_table_lower",
+        "stream_table_upper",
+        "stream_full_name",
+        "stream_name",
+        "stream_file_path",
+        "stream_file_name",
+        "stream_file_folder",
+        "stream_file_ext",
+        "stream_scanner",
+        "source_bucket",
+        "source_account",
+        "source_container",
+        "object_name",
+        "object_schema",
+        "object_table",
+        "object_full_name",
+        "target_schema",
+        "target_table",
+        "target_bucket",
+        "target_account",
+        "target_container",
+    ),
+    "update_key": "1.4.25",
+    "object_temp_schema": "1.4.25",
+    "object_temp_table": "1.4.25",
+    "object_temp_full_name": "1.4.25",
+    "stream_description": "1.5.5",
+}
+# Rules that changed, and the first version with the new behaviour.
+FEATURES = {
+    # `- log: msg` (the type taken from the key); before, an item without `type` is refused.
+    "hook_shorthand": "1.5.0",
+    # `command: "echo hi"` as text; 1.4.11 wants a list. (Docs show text from 1.4.18; the parser
+    # is closed source, so that is where the studio starts taking it.)
+    "command_as_text": "1.4.18",
+    # pre/post written under the top-level `hooks`: refused from here, silently ignored before.
+    "stream_hooks_at_top_refused": "1.4.25",
+    # a stream's empty `hooks: {}` takes the defaults' hooks; before, only a stream without the key.
+    "empty_hooks_inherit": "1.5.0",
+    # `+name` columns of a stream merge with defaults.columns; before, the stream's replace them.
+    "plus_columns_merge": "1.5.12",
+    # a wildcard written `schema.*:` (no config) with a var-less defaults object no longer crashes.
+    "null_wildcard_fixed": "1.4.25",
+    # update_key `_sling_synced_at` waives incremental keys of file streams (as _sling_loaded_at does).
+    "synced_at_waiver": "1.5.5",
+    # nested variables ({stream.table}, {env.X}) rendered by an expression evaluator.
+    "nested_variables": "1.5.0",
+}
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """`1.4.11` (or `Version: v1.4.11-dev`) -> (1, 4, 11); ValueError when it has no version."""
+    match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text)
+    if not match:
+        raise ValueError(f"no version in {text!r}")
+    return tuple(int(part or 0) for part in match.groups())
+
+
+@dataclass(frozen=True, slots=True)
+class Sling:
+    """The rules of one sling version."""
+
+    version: str = SHIPPED
+
+    @property
+    def number(self) -> tuple[int, ...]:
+        return parse_version(self.version)
+
+    def since(self, first: str) -> bool:
+        return self.number >= parse_version(first)
+
+    def has(self, table: dict[str, str], item: str) -> bool:
+        return item in table and self.since(table[item])
+
+    def known(self, table: dict[str, str]) -> list[str]:
+        """The items of `table` this version knows, in the table's order."""
+        return [item for item, first in table.items() if self.since(first)]
+
+    def newer(self, table: dict[str, str], item: str) -> str | None:
+        """`"`x` needs sling 1.5.9 or newer; this studio runs 1.4.11"` for an item of a later
+        version, None when this version knows it or no version does."""
+        first = table.get(item)
+        if first is None or self.since(first):
+            return None
+        return f"`{item}` needs sling {first} or newer; this studio runs {self.version}"
+
+    def feature(self, name: str) -> bool:
+        return self.since(FEATURES[name])
+
+
+DEFAULT = Sling(SHIPPED)
