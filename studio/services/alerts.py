@@ -2,7 +2,8 @@
 the messages a run's end or a stale stream calls for; and their delivery, retried with
 backoff and recorded (sent, failed, why).
 
-- **failure**: a run failed and no retry follows (the last attempt).
+- **failure**: a run failed and no retry follows (the last attempt); a run refused
+  when someone started it by hand does not alert (they saw why).
 - **recovery**: a run succeeded for streams whose last final run had failed.
 - **stale**: a stream's last success got older than its freshness allows (once per
   episode: `studio.services.freshness`).
@@ -25,7 +26,7 @@ import urllib.request
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -214,8 +215,12 @@ def _recovered(run: models.Run, streams: list[models.RunStream]) -> list[models.
 
 
 def run_alerts(*, run: models.Run, now: datetime) -> list[models.Alert]:
-    """Record the alerts the end of `run` calls for (failure, recovery), to be delivered."""
+    """Record the alerts the end of `run` calls for (failure, recovery), to be delivered.
+    A run refused before it started alerts only when nobody was there to see it (a
+    schedule's, a retry's)."""
     streams = list(run.run_streams.all())
+    if run.started is None and run.trigger == models.Run.Trigger.MANUAL:
+        return []  # refused when someone started it: they were told why, there and then
     if run.status == models.Run.Status.FAILED:
         event, about = Event.FAILURE, streams
     elif run.status == models.Run.Status.SUCCEEDED:
@@ -237,7 +242,7 @@ def stale_alerts(*, episode: models.StaleEpisode, now: datetime) -> list[models.
     if not channels:
         return []
     name = episode.replication.name
-    link = f"{settings.STUDIO_BASE_URL}/runs/?replication={name}&stream={episode.stream}"
+    link = f"{settings.STUDIO_BASE_URL}/runs/?{urlencode({'replication': name, 'stream': episode.stream})}"
     if episode.last_success is None:
         when = "it never succeeded"
     else:

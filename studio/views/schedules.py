@@ -33,20 +33,25 @@ def _schedule(name: str, pk: int) -> models.Schedule:
 
 
 def _page(
-    request: HttpRequest, replication: models.Replication, status: int = 200, **forms_given: Any
+    request: HttpRequest,
+    replication: models.Replication,
+    *,
+    status: int = 200,
+    editing: models.Schedule | None = None,
+    schedule_form: forms.ScheduleForm | None = None,
+    policy_form: forms.PolicyForm | None = None,
+    channel_form: forms.ChannelForm | None = None,
 ) -> HttpResponse:
+    """The page, with the forms given (bound, with their errors) or fresh ones."""
     context = selectors.automation(replication)
-    editing = forms_given.pop("editing", None)
-    schedule_form = forms_given.pop("schedule_form", None)
-    if schedule_form is None and editing is not None:
-        schedule_form = forms.ScheduleForm(initial=_initial(editing))
+    if schedule_form is None:
+        schedule_form = forms.ScheduleForm(initial=_initial(editing) if editing else None)
     context.update(
         replication=replication,
         editing=editing,
-        schedule_form=schedule_form or forms.ScheduleForm(),
-        policy_form=forms_given.pop("policy_form", None)
-        or forms.PolicyForm(initial=_policy(context["policy"])),
-        channel_form=forms_given.pop("channel_form", None) or forms.ChannelForm(),
+        schedule_form=schedule_form,
+        policy_form=policy_form or forms.PolicyForm(initial=_policy(context["policy"])),
+        channel_form=channel_form or forms.ChannelForm(),
     )
     return render(request, PAGE, context, status=status)
 

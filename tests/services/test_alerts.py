@@ -98,7 +98,8 @@ def test_a_failed_run_is_emailed_through_smtp(tmp_path, base_url, settings):
 
 
 def test_delivery_is_retried_with_backoff_and_recorded(base_url):
-    refused = run_create(replication="gone")  # failed at once: no replication of that name
+    # A scheduled run failed at once (no replication of that name): nobody saw it, so it alerts.
+    refused = run_create(replication="gone", trigger="schedule")
     with webhook_receiver() as hook:
         hook.statuses = [500, 503]
         channel_create(replication=None, webhook=hook.url, events=["failure"])
@@ -124,7 +125,7 @@ def test_delivery_is_retried_with_backoff_and_recorded(base_url):
 
 
 def test_it_gives_up_after_the_last_attempt_and_says_why():
-    run_create(replication="gone")
+    run_create(replication="gone", trigger="schedule")
     channel_create(replication=None, webhook=f"http://127.0.0.1:{free_port()}/hook", events=["failure"])
     runs_follow_up(now=T)
 
@@ -176,7 +177,7 @@ def test_an_alert_never_carries_a_secret(base_url):
     connection_save(
         name="WAREHOUSE", fields={"type": "postgres", "url": "postgres://loader:Hunter2Secret@db:5432/dw"}
     )
-    run = run_create(replication="gone")
+    run = run_create(replication="gone", trigger="schedule")
     # As if some path had let the password through unmasked: the alert masks it again.
     models.Run.objects.filter(pk=run.pk).update(error="could not connect with Hunter2Secret to db")
     with webhook_receiver() as hook:
@@ -190,9 +191,18 @@ def test_an_alert_never_carries_a_secret(base_url):
     assert "Hunter2Secret" not in models.Alert.objects.get().text
 
 
+def test_a_run_refused_when_someone_started_it_does_not_alert():
+    channel_create(replication=None, webhook="http://127.0.0.1:9/a", events=["failure"])
+    run_create(replication="gone")  # by hand: the refusal was shown where they pressed Run
+
+    runs_follow_up(now=T)
+
+    assert not models.Alert.objects.exists()
+
+
 def test_each_ended_run_is_followed_up_once():
     channel_create(replication=None, webhook="http://127.0.0.1:9/a", events=["failure"])
-    run_create(replication="gone")
+    run_create(replication="gone", trigger="schedule")
 
     first = runs_follow_up(now=T)
     second = runs_follow_up(now=T)

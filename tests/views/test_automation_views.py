@@ -330,10 +330,11 @@ def test_the_run_page_shows_how_its_alerts_went(client, user, shop):
 
 
 def test_a_finished_runs_log_opens_at_its_end(client, user, shop, data_dir):
-    run = run_of(shop, log_path="runs/1/sling.log")
-    (data_dir / "runs" / "1").mkdir(parents=True)
+    run = run_of(shop)
+    models.Run.objects.filter(pk=run.pk).update(log_path=f"runs/{run.pk}/sling.log")
+    (data_dir / "runs" / str(run.pk)).mkdir(parents=True)
     lines = [f"INF line {i:06}" for i in range(30_000)]  # about 500 KB
-    (data_dir / "runs" / "1" / "sling.log").write_text("\n".join(lines) + "\n")
+    (data_dir / "runs" / str(run.pk) / "sling.log").write_text("\n".join(lines) + "\n")
 
     page = client.get(f"/runs/{run.pk}/").text
     download = client.get(f"/runs/{run.pk}/log.txt")
@@ -342,7 +343,7 @@ def test_a_finished_runs_log_opens_at_its_end(client, user, shop, data_dir):
     assert "INF line 029999" in log and "INF line 000000" not in log
     assert "The end of the log; earlier lines are in the download." in page
     assert b"".join(download.streaming_content).decode().splitlines() == lines
-    assert download["Content-Disposition"] == 'attachment; filename="run-1.log"'
+    assert download["Content-Disposition"] == f'attachment; filename="run-{run.pk}.log"'
 
 
 # --- charts ---------------------------------------------------------------------------------
