@@ -15,10 +15,10 @@ import signal
 import time
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 import pytest
 from run_support import write_csv
-from test_worker import Studio, _create_database, _drop_database, wait_for
+from test_worker import wait_for
+from test_workers_postgres import query, studio  # noqa: F401 - `studio` is a fixture
 
 pytestmark = pytest.mark.sling
 
@@ -44,31 +44,12 @@ for r in range({replications}):
 """
 
 
-@pytest.fixture
-def studio(tmp_path):
-    server = os.environ.get("POSTGRES_URL")
-    if not server:
-        if os.environ.get("CI"):
-            pytest.fail("POSTGRES_URL is not set: CI must run the tests inside scripts/with-postgres.sh")
-        pytest.skip("POSTGRES_URL is not set (make test sets it)")
+@pytest.fixture(autouse=True)
+def once_per_make_test():
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         # It never reads the test database: its own is always PostgreSQL. Once per `make test`
         # (in the first pass) is enough for its few minutes.
         pytest.skip("runs in the SQLite pass of make test; it builds its own PostgreSQL database")
-    url = _create_database(server)
-    studio = Studio(tmp_path, url)
-    try:
-        studio.manage("migrate", "-v0")
-        yield studio
-    finally:
-        studio.stop()
-        _drop_database(url)
-
-
-def query(studio: Studio, sql: str) -> list[tuple]:
-    assert studio.database_url is not None
-    with psycopg.connect(studio.database_url) as db:
-        return db.execute(sql).fetchall()
 
 
 def next_minute(moment: datetime) -> datetime:
@@ -79,7 +60,7 @@ def sleep_until(moment: datetime) -> None:
     time.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()))
 
 
-def test_three_workers_fire_each_due_time_of_each_schedule_exactly_once(studio):
+def test_three_workers_fire_each_due_time_of_each_schedule_exactly_once(studio):  # noqa: F811
     write_csv(studio.folder / "items.csv", ROWS)
     # Not in the last seconds of a minute: the schedules' first due time is then the next one.
     if datetime.now(UTC).second > 50:
