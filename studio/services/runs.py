@@ -133,7 +133,7 @@ def _lock(run: models.Run, replication: models.Replication, streams: list[str], 
             return _lock(run, replication, streams, reap=False)
         wanted = set(streams)
         held = models.StreamLock.objects.filter(replication=replication).exclude(run=run)
-        for lock in held.select_related("run").order_by("run_id"):
+        for lock in held.select_related("run").order_by("run_id", "pk"):
             if lock.stream in wanted:
                 raise StreamBusy(
                     f"stream `{lock.stream}` is already {lock.run.status} in run #{lock.run_id}"

@@ -57,11 +57,11 @@ def stream_run(request: HttpRequest, name: str, pk: int) -> HttpResponse:
     return _started(request, run)
 
 
-def _status(run: models.Run) -> dict[str, Any]:
+def _alerts(run: models.Run) -> dict[str, Any]:
     alerts = list(alerts_of_run(run))
     # Still to come: the worker's pass records them after the run ends, then sends them.
     open_ = run.is_active or not run.followed_up or any(a.status == "pending" for a in alerts)
-    return {"run": run, "run_streams": run.run_streams.all(), "alerts": alerts, "alerts_open": open_}
+    return {"run": run, "alerts": alerts, "alerts_open": open_}
 
 
 @require_GET
@@ -69,7 +69,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The run, its streams (live while it runs), its alerts, and the end of its log."""
     run = _run(pk)
     log, offset, cut = selectors.run_log_tail(run=run)
-    return render(request, RUN, {**_status(run), "log": log, "offset": offset, "log_cut": cut})
+    context = {**_alerts(run), "run_streams": run.run_streams.all(), "log": log, "offset": offset}
+    return render(request, RUN, {**context, "log_cut": cut})
 
 
 @require_GET
@@ -87,7 +88,7 @@ def run_log_download(request: HttpRequest, pk: int) -> HttpResponse:
 def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The header and per-stream table; polled while the run is active."""
     run = _run(pk)
-    response = render(request, f"{RUN}#status", _status(run))
+    response = render(request, f"{RUN}#status", {"run": run, "run_streams": run.run_streams.all()})
     if run.is_active:
         return response
     stopped = HttpResponseStopPolling(response.content)
@@ -98,7 +99,7 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
 def run_alerts(request: HttpRequest, pk: int) -> HttpResponse:
     """The run's alerts and how their delivery went; polled until they are settled (the
     answer then has no poller)."""
-    return render(request, f"{RUN}#alerts", _status(_run(pk)))
+    return render(request, f"{RUN}#alerts", _alerts(_run(pk)))
 
 
 @require_GET
