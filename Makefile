@@ -27,12 +27,13 @@ run: install
 	scripts/run-dev.sh $(PY) $(HOST)
 
 # Two passes under one throwaway PostgreSQL server: the studio on SQLite, then on
-# PostgreSQL; in both, the run tests also load into PostgreSQL (POSTGRES_URL).
+# PostgreSQL; in both, the run tests also load into PostgreSQL (POSTGRES_URL). The sling
+# oracle (tests/oracle) uses no database, so it runs in the first pass only.
 # Then the Dagster export, loaded by real dagster from a virtual environment of its own.
 test: install-test
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	scripts/with-postgres.sh sh -c 'env -u DATABASE_URL $(PY) -m pytest -m "not dagster" && DATABASE_URL="$$POSTGRES_URL" $(PY) -m pytest -m "not dagster"'
+	scripts/with-postgres.sh sh -c 'env -u DATABASE_URL $(PY) -m pytest -m "not dagster" && DATABASE_URL="$$POSTGRES_URL" $(PY) -m pytest -m "not dagster and not oracle"'
 	PYTHON=$(PYTHON) scripts/dagster-check.sh
 
 # Dagster in .venv-dagster (pinned in scripts/dagster-requirements.txt), never in .venv.

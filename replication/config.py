@@ -9,7 +9,7 @@ what the values mean and whether they are right.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from replication.spec import MERGED_OPTION_KEYS, STREAM_KEYS, TOP_KEYS
@@ -78,6 +78,11 @@ class ReplicationConfig:
             out[key] = self.extra[key]
         return out
 
+    def with_mode(self, mode: str) -> ReplicationConfig:
+        """The replication as `sling run --mode MODE` runs it: every stream in that mode."""
+        streams = {name: {**(own or {}), "mode": mode} for name, own in self.streams.items()}
+        return replace(self, streams=streams)
+
     def stream_names(self) -> list[str]:
         return [str(name) for name in self.streams]
 
@@ -127,6 +132,17 @@ def bulk_edit(
             name = copy
         out[name] = own or (None if config is None else {})
     return out
+
+
+# What YAML 1.1 (sling's yaml.v2) reads as true or false where PyYAML reads text.
+YAML11_BOOLEANS = {"y": True, "Y": True, "n": False, "N": False}
+
+
+def is_true(value: Any) -> bool:
+    """Whether sling reads `value` as true (as YAML 1.1 does: `y` is true)."""
+    if isinstance(value, str):
+        return YAML11_BOOLEANS.get(value) is True
+    return value is True
 
 
 def _is_empty(value: Any) -> bool:

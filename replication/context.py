@@ -89,6 +89,8 @@ class Context:
     # True when only the connections above exist (the studio knows every one): a name that is
     # not among them is refused by sling. False in plain-Python use, where it cannot know.
     complete: bool = False
+    # The folder sling runs in: where LOCAL's relative paths are (None: unknown).
+    workdir: str | None = None
 
     def connection(self, name: object) -> ConnectionInfo | None:
         """What `source:` or `target:` names: a known connection, a URL, LOCAL; None if unknown."""

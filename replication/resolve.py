@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from replication.config import ReplicationConfig
+from replication.config import ReplicationConfig, is_true
 from replication.context import API, DATABASE, FILE, Context
 from replication.versions import DEFAULT, VARIABLES, Sling
 
@@ -206,9 +206,12 @@ class Names:
         return FILE if is_file_stream(template) else DATABASE
 
 
-def format_map(stream: str, effective: Mapping[str, Any], names: Names) -> dict[str, str]:
+def format_map(
+    stream: str, effective: Mapping[str, Any], names: Names, *, single: bool = False
+) -> dict[str, str]:
     """The variables sling sets for a stream (GetFormatMap), before cleaning; run-time ones
-    (the date parts, {run_timestamp}) are left out."""
+    (the date parts, {run_timestamp}) are left out. A wildcard read as one stream (`single`)
+    is named after the folder its pattern starts in."""
     sling = names.sling
     m: dict[str, str] = {}
     if names.source_type:
@@ -243,6 +246,8 @@ def format_map(stream: str, effective: Mapping[str, Any], names: Names) -> dict[
         m["stream_name"] = stream.lower()
         m["stream_full_name"] = stream if _SCHEME.match(stream) else f"file://{stream}"
         path = _SCHEME.sub("", stream)
+        if single and is_wildcard(path):
+            path = path[: re.search(r"[*?]", path).start()].rpartition("/")[0]
         if path:
             m["stream_file_path"] = path.strip("/")
         parts = path.strip("/").split("/")
@@ -298,8 +303,9 @@ def resolve_object(stream: str, effective: Mapping[str, Any], names: Names | Non
     stream = render_env(stream, names.env)
     text = render_env(template, names.env)
     if "{" in text:
-        variables = format_map(stream, effective, names)
-        if is_wildcard(stream):
+        single = read_as_one({**effective, "object": text})
+        variables = format_map(stream, effective, names, single=single)
+        if is_wildcard(stream) and not single:
             # Known only for each stream the pattern expands to: shown as `*`.
             for key in [k for k, v in variables.items() if k.startswith("stream_") and is_wildcard(v)]:
                 text = text.replace(f"{{{key}}}", "*")
@@ -341,6 +347,8 @@ def object_problem(stream: str, effective: Mapping[str, Any], names: Names) -> s
     if not isinstance(template, str) or not template or names.target_kind != DATABASE:
         return None
     resolved = resolve_object(stream, effective, names) or ""
+    if "://" in resolved:
+        return f"`{resolved}` is no table name (sling reads `{resolved.rpartition('.')[0]}` as its schema)"
     try:
         parse_table(_LEFT.sub("", resolved), names.target_type)
     except InvalidTableName as exc:
@@ -361,6 +369,15 @@ def object_has_stream_vars(template: str) -> bool:
             "stream_file_path",
             "stream_file_name",
         )
+    )
+
+
+def read_as_one(effective: Mapping[str, Any]) -> bool:
+    """Whether sling reads a wildcard stream as one stream (`single`, or an object without a
+    stream variable) rather than one stream per match."""
+    template = effective.get("object")
+    return is_true(effective.get("single")) or not object_has_stream_vars(
+        template if isinstance(template, str) else ""
     )
 
 

@@ -52,7 +52,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _RUNNING = re.compile(r"^\[\d+ / \d+\] running stream (?P<name>.+)$")
 _SINGLE = re.compile(r"^Sling Replication \| .+ -> .+ \| (?P<name>.+)$")
 _ROWS = re.compile(
-    r"^(?:inserted (?P<n1>\d+) rows into (?P<t1>.+?) in \d|wrote (?P<n2>\d+) rows (?:\[.*?\] )?to (?P<t2>.+))"
+    r"^(?:inserted (?P<n1>\d+) rows into (?P<t1>.+?) in \d"
+    r"|wrote (?P<n2>\d+) rows (?:\[.*?\] )?to (?P<t2>.+?)(?: in \d+ secs.*)?$)"
 )
 _ERROR_HEADER = re.compile(r"^-{3,} (?P<name>.+?) -{3,}$")
 # One tick of sling's progress bar (core/sling/pbar.go: `{{etime}} {{counters}} {{speed "%s r/s"}}
@@ -267,11 +268,15 @@ class LogReader:
         self._status = ""
 
     def stream(self, name: str) -> StreamResult:
+        """The result of the stream sling names `name`: the stream of that name, else one it
+        names loosely (case and quotes aside) that has not started yet, else a new one (a
+        wildcard expands to streams the file does not name)."""
+        if name in self.streams:
+            return self.streams[name]
         key = _normalize(name)
         for known, result in self.streams.items():
-            if _normalize(known) == key:
+            if _normalize(known) == key and result.status == PENDING:
                 return result
-        # A wildcard expands to streams the file does not name.
         self.streams[name] = StreamResult(name)
         return self.streams[name]
 
@@ -536,16 +541,35 @@ def call(
     return done.stdout
 
 
-def discovered(output: str, *, files: bool) -> list[str]:
-    """Stream names in what `sling conns discover` printed: tables as `schema.table`,
-    files as paths (`file://` paths when `files` are local)."""
+def _rows(output: str) -> list[dict[str, Any]]:
     try:
         table = json.loads(output.strip().splitlines()[-1]) if output.strip() else {"fields": [], "rows": []}
         fields = [str(f).lower() for f in table["fields"]]
-        rows = [dict(zip(fields, row, strict=False)) for row in table["rows"]]
+        return [dict(zip(fields, row, strict=False)) for row in table["rows"]]
     except (ValueError, KeyError, TypeError, IndexError):
         raise SlingFailed("could not read what sling discovered") from None
-    if "schema" in fields:
+
+
+def discovered(output: str, *, files: bool) -> list[str]:
+    """Stream names in what `sling conns discover` printed: tables as `schema.table`,
+    files as paths (`file://` paths when `files` are local)."""
+    rows = _rows(output)
+    if rows and "schema" in rows[0]:
         return [f"{row['schema']}.{row['name']}" for row in rows]
     prefix = "file://" if files else ""
     return [f"{prefix}{row['name']}" for row in rows]
+
+
+def discover_pattern(stream: str) -> str:
+    """The `--pattern` sling discovers a wildcard stream with (`ProcessWildcards`): a file
+    pattern without its `file://`."""
+    return stream[len("file://") :] if stream.lower().startswith("file://") else stream
+
+
+def expanded(output: str, *, quote: str = '"') -> list[str]:
+    """The streams a wildcard expands into, named as sling names them, from what discovering
+    its pattern printed: tables as `"schema"."table"`, files as their plain path."""
+    rows = _rows(output)
+    if rows and "schema" in rows[0]:
+        return [f"{quote}{row['schema']}{quote}.{quote}{row['name']}{quote}" for row in rows]
+    return [str(row["name"]) for row in rows]

@@ -8,15 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MODES = (
-    "full-refresh",
-    "truncate",
-    "incremental",
-    "snapshot",
-    "backfill",
-    "definition-only",
-    "change-capture",
-)
+from replication.versions import MODES
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from replication.config import ReplicationConfig, StreamConfig, effective_config
+from replication.config import YAML11_BOOLEANS, ReplicationConfig, StreamConfig, effective_config, is_true
 from replication.context import API, DATABASE, FILE, Context
 from replication.resolve import (
     DATE_PARTS,
@@ -25,6 +26,8 @@ from replication.resolve import (
     is_wildcard,
     object_has_stream_vars,
     object_problem,
+    read_as_one,
+    relative_path,
     render_env,
     resolve_object,
 )
@@ -36,6 +39,7 @@ from replication.translator import (
     stream_definitions,
 )
 from replication.versions import (
+    FEATURES,
     HOOK_REQUIRED,
     HOOK_TYPES,
     MODES,
@@ -110,20 +114,11 @@ def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
     return f"; did you mean `{match[0]}`?" if match else ""
 
 
-# What YAML 1.1 (sling's yaml.v2) reads as true or false that PyYAML reads as text.
-_YAML11_BOOLEANS = {"y": True, "Y": True, "n": False, "N": False}
 COLUMN_CASINGS = ("source", "target", "snake", "upper", "lower", "normalize")
 _SLING_STATE = "SLING_STATE"
 _TOKEN = "SLING_CLI_TOKEN"  # noqa: S105 - the name of the variable, not a token
 _LOADED_AT = {"_sling_loaded_at": None, "_sling_synced_at": "synced_at_waiver"}
 _PART = re.compile(r"\{part_[a-z_]+\}|\{(?:" + "|".join(DATE_PARTS) + r")\}")
-
-
-def is_true(value: Any) -> bool:
-    """Whether sling reads `value` as true (YAML 1.1 reads `y` as true)."""
-    if isinstance(value, str):
-        return _YAML11_BOOLEANS.get(value) is True
-    return value is True
 
 
 class _Checker:
@@ -159,7 +154,7 @@ class _Checker:
             self.add(("env",), "`env` must be a mapping of names to values")
         else:
             for key in rep.env:
-                if key in _YAML11_BOOLEANS:
+                if key in YAML11_BOOLEANS:
                     self.add(
                         ("env", key),
                         f"sling reads the key `{key}` as a boolean (YAML 1.1), so `{{{key}}}` is never "
@@ -173,9 +168,12 @@ class _Checker:
             self.add(("streams",), "`streams` must be a mapping of stream names to their config")
             return
         if not rep.streams:
-            where = ("streams",) if "streams" in rep.extra else ()
-            message = "`streams` is missing or empty: a replication needs at least one stream"
-            self.add(where, message, code="no-streams")
+            if rep.extra.get("streams") == {}:  # written empty: sling finds nothing to run and says so
+                self.add(("streams",), "`streams` is empty: sling runs nothing", WARNING, code="no-streams")
+            else:
+                where = ("streams",) if "streams" in rep.extra else ()
+                message = "`streams` is missing or empty: a replication needs at least one stream"
+                self.add(where, message, code="no-streams")
             return
         defaults = rep.defaults if isinstance(rep.defaults, dict) else {}
         for name, config in rep.streams.items():
@@ -251,12 +249,26 @@ class _Checker:
             range_ = options.get("range") if isinstance(options, dict) else None
             if not isinstance(range_, str) or range_.count(",") != 1:
                 self.add(where, 'backfill mode needs `source_options.range` as "start,end"')
+        if kind == FILE and self.names.source.upper() == "LOCAL":
+            self.local_file(path, stream)
         if source_known and kind == DATABASE and stream.lower().startswith("file://"):
             self.add(path, f"a `file://` stream needs a file source; `{self.names.source}` is a database")
         if isinstance(effective.get("object"), str):
             self.object(path, where_object, stream, config, effective, defaults, kind)
         self.select(path, config, effective, kind)
         self.merges(path, config or {}, defaults)
+
+    def local_file(self, path: Path, stream: str) -> None:
+        """A file of sling's own machine that is not there fails its stream (no such file)."""
+        if self.context.workdir is None or is_wildcard(stream) or _VARIABLE.search(stream):
+            return
+        file = os.path.join(self.context.workdir, relative_path(stream))
+        if not os.path.exists(file):
+            self.add(
+                path,
+                f"`{relative_path(stream)}` does not exist where sling runs: the stream would fail",
+                WARNING,
+            )
 
     def incremental(self, path: Path, where: Path, stream: str, kind: str, effective: StreamConfig) -> None:
         update_key = effective.get("update_key")
@@ -313,7 +325,7 @@ class _Checker:
                 where,
                 f"`${{...}}` in an object is not expanded by sling: it writes `{resolved}`; "
                 "put the value in `env` and write `{NAME}`",
-                ERROR if self.names.target_kind == DATABASE else WARNING,
+                WARNING,
             )
         if not is_wildcard(stream):
             return
@@ -324,11 +336,7 @@ class _Checker:
                 f"sling {self.sling.version} crashes on a wildcard written without a config when the "
                 "object has no stream variable (fixed in 1.4.25): add `{stream_table}` or a config",
             )
-        elif (
-            (is_true(effective.get("single")) or var_less)
-            and kind == DATABASE
-            and self.names.source_kind == DATABASE
-        ):
+        elif read_as_one(effective) and kind == DATABASE and self.names.source_kind == DATABASE:
             self.add(
                 where,
                 f"`{stream}` with an object without a stream variable is read as one table, "
@@ -397,8 +405,8 @@ class _Checker:
                 self.add((*path, key), f"{newer}, which ignores it", WARNING)
             if value is None:
                 continue
-            if key in ("disabled", "single") and value in _YAML11_BOOLEANS:
-                sure = "true" if _YAML11_BOOLEANS[value] else "false"
+            if key in ("disabled", "single") and value in YAML11_BOOLEANS:
+                sure = "true" if YAML11_BOOLEANS[value] else "false"
                 self.add((*path, key), f"sling reads `{value}` as {sure} (YAML 1.1); write `{sure}`", WARNING)
                 continue
             if not any(_SHAPES[shape](value) for shape in spec.shapes):
@@ -499,13 +507,17 @@ class _Checker:
             self.add(path, "a hook is a mapping with a `type` and its fields")
             return
         kind = item.get("type")
-        if (
-            kind is None
-            and len(item) == 1
-            and next(iter(item)) in HOOK_TYPES
-            and self.sling.feature("hook_shorthand")
-        ):
+        shorthand = kind is None and len(item) == 1 and next(iter(item)) in HOOK_TYPES
+        if shorthand and self.sling.feature("hook_shorthand"):
             kind = next(iter(item))
+        elif shorthand:
+            kind = next(iter(item))
+            self.add(
+                path,
+                f"the `- {kind}: ...` shorthand needs sling {FEATURES['hook_shorthand']} or newer; this "
+                f"studio runs {self.sling.version}: write `type: {kind}` and its fields",
+            )
+            return
         elif kind is None:
             self.add(path, f"a hook needs a `type` (sling {self.sling.version}: invalid hook type)")
             return
@@ -526,7 +538,8 @@ class _Checker:
         if kind == "command" and isinstance(command, str) and not self.sling.feature("command_as_text"):
             self.add(
                 (*path, "command"),
-                f"sling {self.sling.version} wants `command` as a list (`[echo, hi]`), not text",
+                f"`command` as text needs sling {FEATURES['command_as_text']} or newer; this studio runs "
+                f"{self.sling.version}: write it as a list (`[echo, hi]`)",
             )
         if self.hooked is None and item.get("on_failure") != "warn":
             self.hooked = path

@@ -43,6 +43,8 @@ class Document:
     replication: ReplicationConfig
     # Path of a mapping key, e.g. ("streams", "public.users", "mode") -> its line.
     lines: dict[Path, int] = field(default_factory=dict)
+    # The text it was read from, exactly (a byte-order mark included).
+    text: str = ""
 
     def line_of(self, path: Path) -> int | None:
         """The line of `path`, or of its nearest ancestor that has one."""
@@ -55,13 +57,14 @@ class Document:
 
 def parse(source: str | bytes) -> Document:
     """Parse a replication document. Raises `YamlError` with a line number."""
-    data, lines = load_mapping(source, "a mapping with source, target and streams")
-    return Document(ReplicationConfig.from_dict(data), lines)
+    text = decode(source)
+    data, lines = load_mapping(text, "a mapping with source, target and streams")
+    return Document(ReplicationConfig.from_dict(data), lines, text)
 
 
 def load_value(source: str) -> Any:
     """Any YAML value (a fragment typed into a form field); None for an empty text."""
-    return _build(_decode(source), _Builder())
+    return _build(decode(source).removeprefix(_BOM), _Builder())
 
 
 def _build(text: str, builder: _Builder) -> Any:
@@ -86,7 +89,7 @@ def _reader_error(exc: yaml.reader.ReaderError, text: str) -> YamlError:
 def load_mapping(source: str | bytes, expected: str) -> tuple[dict[Any, Any], dict[Path, int]]:
     """Any YAML document that must be a mapping, with the line of every key."""
     builder = _Builder()
-    data = _build(_decode(source), builder)
+    data = _build(decode(source).removeprefix(_BOM), builder)
     if builder.root_line is None:
         raise YamlError(f"the document is empty; expected {expected}", 1)
     if not isinstance(data, dict):
@@ -135,7 +138,11 @@ def dump(data: Any) -> str:
     )
 
 
-def _decode(source: str | bytes) -> str:
+_BOM = "\ufeff"
+
+
+def decode(source: str | bytes) -> str:
+    """The text of a document (UTF-8, a byte-order mark kept); YamlError past the size limit."""
     if isinstance(source, str):
         if len(source) > MAX_BYTES:
             raise YamlError(f"the document is larger than {MAX_BYTES // 1024 // 1024} MB")
@@ -143,7 +150,7 @@ def _decode(source: str | bytes) -> str:
     if len(source) > MAX_BYTES:
         raise YamlError(f"the document is larger than {MAX_BYTES // 1024 // 1024} MB")
     try:
-        return source.decode("utf-8-sig")
+        return source.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = source.count(b"\n", 0, exc.start) + 1
         raise YamlError(f"not UTF-8 text: byte 0x{source[exc.start]:02x} cannot be read", line) from None
@@ -308,8 +315,6 @@ class _Builder:
         value = event.value
         if event.tag in (None, "!"):
             if not event.implicit[0]:  # quoted: always text
-                if value[:1].isdigit() and _TIMESTAMP.match(value):
-                    return QuotedText(value)
                 return value
             tag = self.resolver.resolve(yaml.ScalarNode, value, (True, False))
         else:
@@ -349,18 +354,6 @@ class _CanonicalDumper(Dumper):  # type: ignore[misc, valid-type]
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-_TIMESTAMP = yaml.constructor.SafeConstructor.timestamp_regexp
-
-
-class QuotedText(str):
-    """Text that was quoted in the input although it reads as a date (`'2024-01-01'`).
-
-    Plain dates are kept as text too; this tells the two apart so each is
-    written back as it came. (Stored in the database it becomes plain `str`:
-    Sling reads the same text either way.)
-    """
-
-    __slots__ = ()
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -368,10 +361,9 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
         # A `|` block; never `|+`, whose kept trailing lines would swallow the blank
         # line `emit` puts before the next section.
         return dumper.represent_scalar(_STR_TAG, str(value), style="|")
-    if type(value) is str and dumper.resolve(yaml.ScalarNode, value, (True, False)) == _TIMESTAMP_TAG:
-        # Written plain, as it is read: a loader that resolves timestamps gets the same
-        # value from our output as from the input, and Sling gets the same text.
-        return dumper.represent_scalar(_TIMESTAMP_TAG, value)
+    # Text that reads as a date (`2020-01-15 00:00:00`) is quoted, as any other text that reads
+    # as something else: Sling reads both as the same text, PyYAML (so dagster-sling) reads
+    # the plain one as a datetime, which it then cannot write to JSON.
     return dumper.represent_scalar(_STR_TAG, str(value))
 
 
@@ -408,7 +400,6 @@ class _Ordered(dict):  # type: ignore[type-arg]
 
 
 _CanonicalDumper.add_representer(str, _represent_str)
-_CanonicalDumper.add_representer(QuotedText, _represent_str)
 _CanonicalDumper.add_representer(type(None), _represent_none)
 _CanonicalDumper.add_representer(list, _represent_list)
 _CanonicalDumper.add_representer(dict, _represent_dict)

@@ -10,7 +10,14 @@ from django.core.paginator import Page, Paginator
 
 from replication.config import ReplicationConfig, effective_config, with_stream
 from replication.context import Context
-from replication.resolve import Names, resolve_object
+from replication.resolve import (
+    Names,
+    is_wildcard,
+    read_as_one,
+    render_env,
+    resolve_object,
+    runtime_variables,
+)
 from replication.translator import TranslationError, key_to_string, stream_definitions
 from replication.validate import Problem, validate
 from replication.yamlio import emit_streams
@@ -128,14 +135,36 @@ class Editor:
         problems = [p for p in checked if p.path[:2] == ("streams", new_name)]
         effective = self.effective(config)
         key = self.asset_key(new_name, config)
+        preview = resolve_object(new_name, effective, self.names)
         if effective.get("disabled") is not True:
             problems += key_conflicts(self.replication, {new_name: key})
         return {
             "preview_problems": problems,
-            "preview_object": resolve_object(new_name, effective, self.names),
+            "preview_object": preview,
             "preview_key": key,
+            "preview_runtime": runtime_variables(preview or ""),
+            "preview_wildcard": self.wildcard(new_name, config),
             "preview_yaml": emit_streams({new_name: config}),
         }
+
+    def wildcard(self, name: str, config: dict[str, Any] | None) -> str | None:
+        """How sling takes a wildcard stream: `expands` (one stream per match) or `single`
+        (one stream reading every match); None for a stream that is no wildcard."""
+        stream = render_env(name, self.names.env)
+        if not is_wildcard(stream):
+            return None
+        return "single" if read_as_one(self.effective(config)) else "expands"
+
+    def matched(self, name: str, matches: list[str]) -> list[tuple[str, str | None]]:
+        """The streams a wildcard expands into, each with the object sling writes for it; a
+        match that is a stream of its own is not the wildcard's (sling leaves it out)."""
+        effective = self.effective(self.config.streams[name])
+        taken = {_bare(stream) for stream in self.config.streams}
+        return [
+            (match, resolve_object(match, effective, self.names))
+            for match in matches
+            if _bare(match) not in taken
+        ]
 
     def asset_key(self, name: str, config: dict[str, Any] | None) -> str:
         """The dagster asset key `config` gives stream `name` (disabled or not)."""
@@ -146,3 +175,9 @@ class Editor:
             return key_to_string(rules.translator().get_asset_key(definition))
         except TranslationError as exc:
             return f"(refused: {exc})"
+
+
+def _bare(stream: str) -> str:
+    """A stream name as sling compares them: no quotes, no `file://`, any case."""
+    name = stream.replace('"', "").lower()
+    return name[len("file://") :] if name.startswith("file://") else name

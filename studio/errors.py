@@ -10,11 +10,13 @@ class NotFound(LookupError):
 
 
 class Refused(ValueError):
-    """Input that cannot be stored; nothing was saved. `problems` say where and why."""
+    """Input that cannot be stored; nothing was saved. `problems` say where and why, and for
+    several documents `by_name` says whose they are."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], by_name: dict[str, list[Problem]] | None = None) -> None:
         super().__init__("; ".join(str(p) for p in problems))
         self.problems = problems
+        self.by_name = by_name or {}
 
 
 class Conflict(Exception):

@@ -10,6 +10,7 @@ from django.db import models
 
 from replication.config import ReplicationConfig
 from replication.connections import env_value, masked, merge_secrets
+from replication.textedit import patch_text
 from replication.yamlio import emit
 from studio.fields import EncryptedJSONField
 
@@ -91,8 +92,9 @@ class Revision(models.Model):
     """The whole replication after one save: who, when, what.
 
     Kept as the JSON of its document (text, so key and stream order survive any
-    database); the YAML is written when someone looks: at 10,000 streams JSON
-    takes a twentieth of the time YAML does, and every save writes a revision.
+    database), and as YAML text: the text an import or a restore gave, or, for an
+    edit, written the first time someone looks (at 10,000 streams patching the text
+    takes a second, and every save writes a revision).
     """
 
     replication = models.ForeignKey(Replication, on_delete=models.CASCADE, related_name="revisions")
@@ -101,6 +103,10 @@ class Revision(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     summary = models.CharField(max_length=300, blank=True)
     document = models.TextField()
+    # The YAML text of this version, exactly: as imported or restored, or the text of the
+    # version before with this one's changes patched in (written the first time it is read;
+    # empty until then: a replication's text never is).
+    text = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["replication", "-version"]
@@ -121,7 +127,18 @@ class Revision(models.Model):
 
     @property
     def yaml(self) -> str:
-        return emit(self.config)
+        """This version's text: as stored, else the nearest earlier version's text with the
+        changes since patched in (then kept), else the canonical layout."""
+        if not self.text:
+            base = (
+                Revision.objects.filter(replication_id=self.replication_id, version__lt=self.version)
+                .exclude(text="")
+                .order_by("-version")
+                .first()
+            )
+            self.text = patch_text(base.text, base.config, self.config) if base else emit(self.config)
+            Revision.objects.filter(pk=self.pk).update(text=self.text)
+        return self.text
 
 
 class Stream(models.Model):

@@ -47,6 +47,11 @@ def sling() -> Sling:
     return Sling(version) if version else DEFAULT
 
 
+def template_context(request: object) -> dict[str, str | None]:
+    """For every page's footer: the sling the studio runs."""
+    return {"sling_version": sling_version(), "sling_rules": DEFAULT.version}
+
+
 def context() -> Context:
     """What sling would know running a replication here: its version, the studio's connections
     and those of its environment, and that environment (one query)."""

@@ -130,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "studio.roles.context",
+                "studio.rules.template_context",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },

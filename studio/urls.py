@@ -27,6 +27,7 @@ replication_urls = [
     path("streams/bulk/", editor.streams_bulk, name="streams-bulk"),
     path("streams/<int:pk>/", editor.stream_edit, name="stream-edit"),
     path("streams/<int:pk>/check/", editor.stream_check, name="stream-check"),
+    path("streams/<int:pk>/matches/", editor.stream_matches, name="stream-matches"),
     path("problems/", editor.problems, name="problems"),
     path("yaml/", yaml.yaml_preview, name="yaml-preview"),
     path("download/", yaml.yaml_download, name="yaml-download"),

@@ -87,6 +87,7 @@ def location_files(
     *,
     translator: str | None = None,
     every_downstream: bool = False,
+    texts: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The code location of `replications` (name, config), whose studio lineage is `graph`.
 
@@ -94,7 +95,8 @@ def location_files(
     the generated file). The downstream assets are those of `graph` that read,
     directly or through other downstream assets, an asset of these replications;
     all of them with `every_downstream` (the whole lineage exported). Raises
-    `KeyConflict` when two of those assets have one key.
+    `KeyConflict` when two of those assets have one key. Each replication's YAML is its
+    text in `texts` (the file as people keep it), else the canonical one.
     """
     idents = _identifiers([name for name, _ in replications])
     targets = {
@@ -108,7 +110,7 @@ def location_files(
     used: dict[str, Connection] = {}
     foreign: list[str] = []
     for name, config in replications:
-        files[f"replications/{name}/replication.yaml"] = emit(config)
+        files[f"replications/{name}/replication.yaml"] = (texts or {}).get(name) or emit(config)
         blocks.append(_assets_block(name, idents[name], _overrides(name, config, graph, targets)))
         for conn in needed_connections(config):
             if conn.upper() in by_name:

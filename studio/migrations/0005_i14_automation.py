@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studio', '0007_stream_asset_key'),
+        ('studio', '0008_revision_text'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

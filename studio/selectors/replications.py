@@ -43,8 +43,15 @@ def replication_get(name: str) -> models.Replication:
 
 
 def replication_yaml(*, name: str) -> str:
-    """The replication as `export_replication` writes it."""
-    return emit(replication_get(name).as_config())
+    """The replication as `export_replication` writes it: the text it was imported as, with
+    the edits since patched in."""
+    return current_text(replication_get(name))
+
+
+def current_text(replication: models.Replication) -> str:
+    """The text of the replication's current version (`Revision.yaml`)."""
+    revision = models.Revision.objects.filter(replication=replication, version=replication.version).first()
+    return revision.yaml if revision else emit(replication.as_config())
 
 
 def revision_diff(replication: models.Replication, old: int, new: int) -> str | None:

@@ -89,11 +89,14 @@ def connections_import(*, text: str | bytes) -> list[models.Connection]:
         return [connection_save(name=str(name), fields=fields) for name, fields in connections.items()]
 
 
-def _sling(connection: models.Connection, *args: str) -> str:
-    """`sling <args>` with only `connection` in its environment: its output, or `sling.SlingFailed`."""
-    env = sling.environment({connection.name: connection.sling_env()}, home=settings.SLING_HOME_DIR)
+def _sling(connection: models.Connection | None, *args: str) -> str:
+    """`sling <args>` with only `connection` (none: sling's own LOCAL) in its environment:
+    its output, or `sling.SlingFailed`."""
+    named = {connection.name: connection.sling_env()} if connection else {}
+    env = sling.environment(named, home=settings.SLING_HOME_DIR)
     binary = sling.find_binary(settings.SLING_BINARY or None)
-    return sling.call(binary, args, env=env, cwd=settings.BASE_DIR, secrets=connection.secret_values())
+    secrets = connection.secret_values() if connection else []
+    return sling.call(binary, args, env=env, cwd=settings.BASE_DIR, secrets=secrets)
 
 
 def connection_test(connection: models.Connection) -> tuple[bool, str]:
@@ -103,6 +106,19 @@ def connection_test(connection: models.Connection) -> tuple[bool, str]:
     except sling.RunError as exc:
         return False, str(exc)
     return True, f"{connection.name}: connection works"
+
+
+def stream_matches(*, source: str, pattern: str) -> list[str]:
+    """The streams sling would expand the wildcard stream `pattern` of a replication reading
+    from `source` into, found the way sling finds them (`conns discover --pattern`).
+    Raises `sling.RunError`, and NotFound-like `SlingFailed` for a source it cannot reach."""
+    connection = models.Connection.objects.filter(name=source.upper()).first()
+    if connection is None and source.upper() != "LOCAL":
+        raise sling.SlingFailed(f"the studio does not define connection `{source}`: it cannot list matches")
+    name = connection.name if connection else "LOCAL"
+    return sling.expanded(
+        _sling(connection, "conns", "discover", name, "--pattern", sling.discover_pattern(pattern))
+    )
 
 
 def connection_discover(connection: models.Connection, *, pattern: str = "") -> list[str]:

@@ -8,6 +8,7 @@ from replication.dagster.location import Connection, location_files
 from studio import models
 from studio.errors import NotFound
 from studio.selectors.lineage import lineage_joined
+from studio.selectors.replications import current_text
 
 
 def dagster_location(*, names: list[str] | None = None) -> dict[str, str]:
@@ -31,4 +32,5 @@ def dagster_location(*, names: list[str] | None = None) -> dict[str, str]:
         connections,
         translator=settings.SLING_STUDIO_TRANSLATOR or None,
         every_downstream=names is None,
+        texts={r.name: current_text(r) for r in replications},
     )

@@ -3,7 +3,7 @@ duplicate, delete, and the editor's edits of settings and streams."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import transaction
@@ -13,10 +13,10 @@ from replication.config import NAME, ReplicationConfig, bulk_edit, with_stream
 from replication.translator import asset_keys
 from replication.util import paused_gc
 from replication.validate import ERROR, Problem
-from replication.yamlio import YamlError, emit, parse
+from replication.yamlio import Document, YamlError, parse
 from studio import models, rules
 from studio.errors import Conflict, Refused
-from studio.selectors.replications import revision_diff, text_diff
+from studio.selectors.replications import current_text, revision_diff, text_diff
 
 
 def _refused(field: str, message: str) -> Refused:
@@ -37,8 +37,11 @@ def replication_save(
     summary: str = "",
     base_version: int | None = None,
     rename_to: str | None = None,
+    text: str | None = None,
 ) -> models.Replication:
-    """Store `config` under `name` as a new version with its revision.
+    """Store `config` under `name` as a new version with its revision; `text` is its YAML
+    exactly (an import, a restore), else the text of the version before is patched when
+    someone reads it (`Revision.yaml`).
 
     With `base_version`, the save is refused with `Conflict` when the stored
     replication has moved on since (the check and the bump are one UPDATE, so
@@ -84,6 +87,7 @@ def replication_save(
         author=user if getattr(user, "is_authenticated", False) else None,
         summary=summary[:300],
         document=models.Revision.document_of(config),
+        text=text or "",
     )
     return replication
 
@@ -143,12 +147,64 @@ def replication_import(
     returns the warnings otherwise.
     """
     _check_name(name)
-    config, problems = _parse_checked(text)
-    replication = replication_save(name=name, config=config, user=user, summary="imported")
+    document, problems = _parse_checked(text)
+    replication = replication_save(
+        name=name, config=document.replication, user=user, summary="imported", text=document.text
+    )
     return replication, problems
 
 
-def _parse_checked(text: str | bytes) -> tuple[ReplicationConfig, list[Problem]]:
+@dataclass(frozen=True)
+class Imported:
+    """What importing one document did: `imported`, `updated` or `unchanged`."""
+
+    name: str
+    outcome: str
+    streams: int
+    warnings: list[Problem]
+
+    @property
+    def summary(self) -> str:
+        said = f"{self.streams} stream{'s' * (self.streams != 1)}, {len(self.warnings)} warning(s)"
+        return f"{self.outcome} {self.name}: {said}"
+
+
+@transaction.atomic
+def replications_import(*, files: list[tuple[str, str | bytes]], user: Any = None) -> dict[str, Imported]:
+    """Import or update every (name, text), all or nothing: `Refused` with each refused
+    document's problems in `by_name`. A text the replication has already makes no revision."""
+    refused: dict[str, list[Problem]] = {}
+    done: dict[str, Imported] = {}
+    for name, text in files:
+        existing = models.Replication.objects.filter(name=name).first()
+        try:
+            _check_name(name)
+            document, warnings = _parse_checked(text)
+        except Refused as exc:
+            refused[name] = exc.problems
+            continue
+        if existing is not None and current_text(existing) == document.text:
+            done[name] = Imported(name, "unchanged", existing.streams.count(), warnings)
+            continue
+        saved = replication_save(
+            name=name, config=document.replication, user=user, summary="imported", text=document.text
+        )
+        done[name] = Imported(name, "updated" if existing else "imported", saved.streams.count(), warnings)
+    if refused:
+        raise Refused([p for problems in refused.values() for p in problems], by_name=refused)
+    return done
+
+
+def replication_check_text(text: str | bytes) -> list[Problem]:
+    """Every problem of a document, as an import would find them; nothing is stored."""
+    try:
+        document = parse(text)
+    except YamlError as exc:
+        return [Problem((), exc.line, ERROR, exc.message)]
+    return rules.check(document.replication, document.line_of)
+
+
+def _parse_checked(text: str | bytes) -> tuple[Document, list[Problem]]:
     """Parse and validate a document; `Refused` with lines on any error, else the warnings."""
     try:
         document = parse(text)
@@ -157,17 +213,17 @@ def _parse_checked(text: str | bytes) -> tuple[ReplicationConfig, list[Problem]]
     problems = rules.check(document.replication, document.line_of)
     if any(p.severity == ERROR for p in problems):
         raise Refused(problems)
-    return document.replication, problems
+    return document, problems
 
 
 def replication_import_preview(
     *, replication: models.Replication, text: str | bytes
-) -> tuple[ReplicationConfig, list[Problem], str]:
-    """What importing `text` over `replication` would do: the config, its warnings and
-    the diff against the current version. `Refused` on any error, as import_replication."""
-    config, problems = _parse_checked(text)
-    current = emit(replication.as_config())
-    return config, problems, text_diff(current, emit(config), "current", "imported")
+) -> tuple[Document, list[Problem], str]:
+    """What importing `text` over `replication` would do: the document, its warnings and
+    the diff of the texts against the current version. `Refused` on any error, as
+    import_replication."""
+    document, problems = _parse_checked(text)
+    return document, problems, text_diff(current_text(replication), document.text, "current", "imported")
 
 
 def replication_duplicate(*, replication: models.Replication, user: Any = None) -> models.Replication:
@@ -176,7 +232,8 @@ def replication_duplicate(*, replication: models.Replication, user: Any = None) 
     taken = set(models.Replication.objects.filter(name__startswith=base).values_list("name", flat=True))
     name = next(n for n in (base, *(f"{base}-{i}" for i in range(2, 10_000))) if n not in taken)
     summary = f"duplicated from {replication.name}"
-    return replication_save(name=name, config=replication.as_config(), user=user, summary=summary)
+    text = current_text(replication)
+    return replication_save(name=name, config=replication.as_config(), user=user, summary=summary, text=text)
 
 
 def replication_delete(*, replication: models.Replication) -> None:
@@ -257,9 +314,13 @@ def streams_add(
 
 
 def revision_restore(*, replication: models.Replication, version: int, **save: Any) -> models.Replication:
-    """Save the config of an old version as a new one."""
+    """Save an old version, its text as it was, as a new one."""
     revision = models.Revision.objects.get(replication=replication, version=version)
     saved, _ = replication_commit(
-        name=replication.name, config=revision.config, summary=f"restored version {version}", **save
+        name=replication.name,
+        config=revision.config,
+        summary=f"restored version {version}",
+        text=revision.yaml,
+        **save,
     )
     return saved

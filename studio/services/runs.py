@@ -21,8 +21,8 @@ from django.db import IntegrityError, transaction
 
 from replication import sling
 from replication.config import ReplicationConfig
-from replication.spec import MODES
-from studio import models, tasks
+from replication.versions import MODES
+from studio import models, rules, tasks
 from studio.services.executor import end_run, run_reap
 
 Status = models.Run.Status
@@ -96,8 +96,8 @@ def run_create(
 def _check(config: ReplicationConfig, streams: list[str], mode: str) -> ReplicationConfig:
     """The replication with only the chosen streams; RunError when the run cannot start."""
     chosen = sling.subset(config, streams)
-    if mode and mode not in MODES:
-        raise sling.RunError(f"unknown mode `{mode}`; expected one of: {', '.join(MODES)}")
+    if mode:
+        _check_mode(chosen, mode)
     if streams:
         for stream in chosen.streams:
             if chosen.effective(stream).get("disabled") is True:
@@ -110,6 +110,17 @@ def _check(config: ReplicationConfig, streams: list[str], mode: str) -> Replicat
         )
     sling.find_binary(settings.SLING_BINARY or None)
     return chosen
+
+
+def _check_mode(chosen: ReplicationConfig, mode: str) -> None:
+    """A mode given for a run (`--mode`) applies to every stream: refuse it when sling would
+    fail on it, as it would on a mode written in the file (the file was checked without it)."""
+    version = rules.sling()
+    if not version.has(MODES, mode):
+        known = ", ".join(version.known(MODES))
+        raise sling.RunError(version.newer(MODES, mode) or f"unknown mode `{mode}`; expected one of: {known}")
+    for problem in rules.blocking(rules.check(chosen.with_mode(mode))):
+        raise sling.RunError(f"in mode {mode}, {problem.where}: {problem.message}")
 
 
 def missing_connections(config: ReplicationConfig) -> list[str]:

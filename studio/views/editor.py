@@ -12,7 +12,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from replication import sling
 from replication.config import ReplicationConfig
+from replication.resolve import render_env
 from studio import forms, rules
 from studio.editor import Editor
 from studio.errors import Refused
@@ -20,6 +22,7 @@ from studio.roles import role_required
 from studio.selectors.connections import connection_names
 from studio.selectors.runs import stream_runs
 from studio.services import replications as service
+from studio.services.connections import stream_matches as stream_matches_service
 from studio.views.saving import form_problems, notice, save_and_refresh, with_editor
 
 EDITOR = "studio/editor.html"
@@ -246,6 +249,23 @@ def stream_edit(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
         return _stream_panel(request, saved, new_name, saved=True)
 
     return save_and_refresh(request, editor, save, refresh, refused)
+
+
+@require_GET
+@role_required("edit")
+@with_editor
+def stream_matches(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
+    """What a wildcard stream expands into, found as sling finds it, with each object."""
+    stream = _stream_name_or_404(editor, pk)
+    context: dict[str, Any] = {"stream": stream}
+    try:
+        found = stream_matches_service(
+            source=editor.names.source, pattern=render_env(stream, editor.names.env)
+        )
+        context["matches"] = editor.matched(stream, found)
+    except sling.RunError as exc:
+        context["error"] = str(exc)
+    return render(request, "studio/_stream_matches.html", context)
 
 
 @require_POST

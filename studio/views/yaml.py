@@ -54,17 +54,22 @@ def import_yaml(request: HttpRequest, editor: Editor) -> HttpResponse:
         return render(request, "studio/import.html", context, status=422 if form.is_bound else 200)
     text = form.cleaned_data["text"]
     try:
-        config, problems, diff = service.replication_import_preview(replication=replication, text=text)
+        document, problems, diff = service.replication_import_preview(replication=replication, text=text)
     except Refused as exc:
         return render(request, "studio/import.html", {**context, "problems": exc.problems}, status=422)
     if request.POST.get("confirm") != "yes":
-        text = text if isinstance(text, str) else text.decode("utf-8", "replace")
-        context.update(problems=problems, diff=diff, confirm=True, text=text)
+        context.update(
+            problems=problems, diff=diff, confirm=True, exact=forms.ImportForm.carry(document.text)
+        )
         return render(request, "studio/import.html", context)
 
     def save(**by: Any) -> Any:
         saved, _ = service.replication_commit(
-            name=replication.name, config=config, summary="imported YAML", **by
+            name=replication.name,
+            config=document.replication,
+            summary="imported YAML",
+            text=document.text,
+            **by,
         )
         return saved
 

@@ -4,6 +4,7 @@ import io
 from pathlib import Path
 
 import pytest
+import sling_yaml
 import yaml
 from django.core.management import call_command
 
@@ -60,7 +61,7 @@ def test_it_exports_what_was_imported(path):
         # Real files with real mistakes (e.g. backfill without primary_key) are refused.
         pytest.skip(f"refused by validation: {err.getvalue().strip()}")
 
-    assert yaml.safe_load(export()) == yaml.safe_load(path.read_text())
+    assert sling_yaml.load(export()) == sling_yaml.load(path.read_text())
 
 
 def test_the_corpus_is_there():

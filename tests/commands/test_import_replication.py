@@ -86,7 +86,7 @@ def test_it_imports_a_replication(tmp_path):
     out, _ = run(write(tmp_path, GOOD), "--name", "zoo")
 
     # Two warnings: the unknown key `colour`, and the hook sling runs only with a Pro token.
-    assert out.strip() == "imported zoo: 3 streams, 2 warning(s)"
+    assert out.strip() == "imported zoo: 3 streams, 2 warning(s), checked against sling 1.4.11"
     replication = models.Replication.objects.get(name="zoo")
     assert replication.source == "PG"
     assert replication.target == "SNOW"
@@ -157,7 +157,7 @@ def test_it_replaces_the_streams_on_reimport(tmp_path):
 
     out, _ = run(write(tmp_path, smaller, name="other.yaml"), "--name", "zoo")
 
-    assert out.strip() == "imported zoo: 1 stream, 0 warning(s)"
+    assert out.strip() == "updated zoo: 1 stream, 0 warning(s), checked against sling 1.4.11"
     replication = models.Replication.objects.get(name="zoo")
     assert replication.pk == first_id
     assert replication.target == "DUCK"

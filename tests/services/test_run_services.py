@@ -268,3 +268,17 @@ def test_run_replication_does_not_import_the_lineage():
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.django_db
+def test_a_mode_for_the_run_is_checked_as_sling_would_run_it(tmp_path):
+    csv_to_sqlite(tmp_path, {"a.csv": 3})
+
+    refused = run_create(replication="shop", mode="incremental")
+    assert refused.status == "failed"
+    assert refused.error.startswith("in mode incremental, streams[")
+    assert refused.error.endswith("incremental mode needs `primary_key` and/or `update_key`")
+    # One sling does not know: said with the version that would.
+    newer = run_create(replication="shop", mode="change-capture")
+    assert newer.error == "`change-capture` needs sling 1.5.9 or newer; this studio runs 1.4.11"
+    assert run_create(replication="shop", mode="truncate").status == "queued"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html as htmllib
 import io
 import re
@@ -515,10 +516,10 @@ def test_an_uploaded_file_imports_like_a_pasted_one(client, user, demo):
     assert "<ins>+    object: main.people</ins>" in preview.content.decode()
     demo.refresh_from_db()
     assert demo.streams.count() == 3
-    # The confirmation form carries the uploaded text back.
-    assert preview.context["text"] == IMPORTED
+    # The confirmation form carries the uploaded text back, byte for byte.
+    assert base64.b64decode(preview.context["exact"]).decode() == IMPORTED
     confirmed = client.post(
-        "/r/demo/import/", {"text": preview.context["text"], "confirm": "yes", "version": 1}
+        "/r/demo/import/", {"exact": preview.context["exact"], "confirm": "yes", "version": 1}
     )
     assert confirmed.status_code == 302
     assert demo.streams.get().config == {"object": "main.people"}

@@ -553,3 +553,43 @@ def test_the_stream_panel_escapes_script(client, user, make_replication):
 
     assert SCRIPT not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+# --- wildcards and run-time values ---------------------------------------------------------
+
+
+@pytest.mark.sling
+def test_a_wildcards_matches_are_listed_as_sling_finds_them(
+    client, user, data_dir, settings, make_replication
+):
+    settings.BASE_DIR = data_dir  # sling's LOCAL reads relative paths from here
+    (data_dir / "drop").mkdir()
+    for name in ("a-b.csv", "c.csv", "skip.txt"):
+        (data_dir / "drop" / name).write_text("id\n1\n")
+    shop = make_replication(
+        "files",
+        source="LOCAL",
+        target="PG",
+        streams={
+            "file://drop/*.csv": {"object": "raw.{stream_file_name}"},
+            "file://drop/c.csv": {"object": "raw.c"},
+        },
+    )
+    wildcard = shop.streams.get(name="file://drop/*.csv")
+
+    panel = client.get(f"/r/files/streams/{wildcard.pk}/", headers=HTMX).content.decode()
+    listed = client.get(f"/r/files/streams/{wildcard.pk}/matches/", headers=HTMX).content.decode()
+
+    assert "sling runs one stream per match" in panel and "raw.*" in panel
+    # drop/c.csv has a stream of its own, so the wildcard does not take it.
+    assert "matches 1 stream now" in listed
+    assert 'drop/a-b.csv</td><td class="mono">raw.a_b</td>' in listed
+
+
+def test_values_only_a_run_knows_are_said_so(client, user, make_replication):
+    shop = make_replication("dated", streams={"public.t": {"object": "raw.t_{YYYY}_{run_timestamp}"}})
+
+    panel = client.get(f"/r/dated/streams/{shop.streams.get().pk}/", headers=HTMX).content.decode()
+
+    assert "raw.t_{YYYY}_{run_timestamp}" in panel
+    assert "Known when it runs: <code>{YYYY}</code>, <code>{run_timestamp}</code>" in panel

@@ -1,0 +1,72 @@
+"""The rules follow the sling binary the studio runs: its version, asked once, decides what
+is valid. Another real version cannot be installed offline, so `SLING_BINARY` points at a
+stand-in that answers `--version` only (nothing here runs it for anything else)."""
+
+from __future__ import annotations
+
+import pytest
+
+from replication.yamlio import parse
+from studio import rules
+
+CDC = """\
+source: PG
+target: SNOW
+streams:
+  public.users:
+    object: raw.users
+    mode: change-capture
+    primary_key: [id]
+"""
+
+
+@pytest.fixture
+def version_of(settings, tmp_path):
+    """Point the studio at a binary that says it is `version`."""
+
+    def use(version: str) -> None:
+        binary = tmp_path / f"sling-{version}"
+        binary.write_text(f"#!/bin/sh\necho 'Version: {version}'\n")
+        binary.chmod(0o755)
+        settings.SLING_BINARY = str(binary)
+
+    return use
+
+
+def messages(text: str) -> list[str]:
+    document = parse(text)
+    return [p.message for p in rules.check(document.replication, document.line_of) if p.severity == "error"]
+
+
+@pytest.mark.usefixtures("known_connections")
+def test_the_shipped_binary_is_1_4_11_and_knows_no_change_capture():
+    assert rules.sling_version() == "1.4.11"
+    assert messages(CDC) == ["`change-capture` needs sling 1.5.9 or newer; this studio runs 1.4.11"]
+
+
+@pytest.mark.usefixtures("known_connections")
+def test_another_binary_brings_its_own_rules(version_of):
+    version_of("1.5.10")
+
+    assert rules.sling_version() == "1.5.10"
+    assert messages(CDC) == []
+    # A stream hook written at replication level: 1.4.11 ignores it, 1.4.25 and later refuse it.
+    hooked = "source: PG\ntarget: SNOW\nhooks:\n  pre: []\nstreams:\n  public.a:\n    object: raw.a\n"
+    assert messages(hooked) == [
+        "sling refuses a `pre` hook at replication level: put it under defaults.hooks"
+    ]
+    version_of("1.4.11")
+    assert messages(hooked) == []
+
+
+def test_without_a_binary_the_shipped_rules_apply(settings, tmp_path):
+    settings.SLING_BINARY = str(tmp_path / "no-such-sling")
+
+    assert rules.sling_version() is None
+    assert rules.sling().version == "1.4.11"
+
+
+def test_every_page_says_which_sling_it_runs(client, user, settings, version_of):
+    assert "Runs sling 1.4.11" in client.get("/").content.decode()
+    version_of("1.5.10")
+    assert "Runs sling 1.5.10" in client.get("/").content.decode()
