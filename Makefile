@@ -48,6 +48,7 @@ bench: install-test
 	$(PY) bench/runs.py
 	$(PY) bench/lineage.py
 	$(PY) bench/load.py
+	$(PY) bench/automation.py
 
 clean:
 	rm -rf $(VENV) .venv-dagster data

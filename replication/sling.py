@@ -13,13 +13,17 @@
   SQL reach Sling as data. `execute()` starts sling, reads its JSON log line by
   line (`SLING_LOGGING=JSON`, so a stream named "INF" is not mangled as in
   dagster#32208), masks secrets in every line, and reports per-stream status,
-  rows and timing as they happen.
+  rows and timing as they happen. With `SLING_SHOW_PROGRESS=true` sling draws its
+  progress bar on stderr even without a terminal: a tick a second (elapsed, rows so
+  far, rows per second, bytes), space-separated on one line that ends when the
+  stream's data is written; `LogReader` reads the ticks as they come.
 - `call()` runs a short command (`conns test`, `conns discover`) and returns
   its output; `discovered()` reads what `conns discover` printed.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import importlib.util
 import json
@@ -55,6 +59,16 @@ _ROWS = re.compile(
     r"|wrote (?P<n2>\d+) rows (?:\[.*?\] )?to (?P<t2>.+?)(?: in \d+ secs.*)?$)"
 )
 _ERROR_HEADER = re.compile(r"^-{3,} (?P<name>.+?) -{3,}$")
+# One tick of sling's progress bar (core/sling/pbar.go: `{{etime}} {{counters}} {{speed "%s r/s"}}
+# {{bytes}} {{status}}`), e.g. `1m5s 994,750 17696 r/s 34 MB`, each written with a space after it
+# and no newline: `? p/s` until a rate is known, and `| text` when a message came while the bar
+# was drawn (sling shows it there instead of logging it). Whole when the next tick or line begins.
+_TICK_START = r"(?:\d+h)?(?:\d+m)?\d+(?:\.\d+)?s \d[\d,]* "
+_TICK = re.compile(
+    r" *(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?P<s>\d+(?:\.\d+)?)s (?P<rows>\d[\d,]*) "
+    r"(?P<rate>[\d.,]+|\?) [rp]/s (?P<size>[\d.]+ [kMGTPE]?i?B)(?: \| (?P<status>[^\n]*?))?"
+    r"(?= " + _TICK_START + r"| ?\n| ?$)"
+)
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
 
 
@@ -113,6 +127,16 @@ def find_binary(override: str | None = None) -> str:
 # --- a run -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A running stream as sling's progress bar last showed it."""
+
+    rows: int
+    rate: float | None  # rows per second
+    elapsed: float  # seconds
+    size: str  # bytes read, as sling writes them ("34 MB")
+
+
 @dataclass(slots=True)
 class StreamResult:
     name: str
@@ -122,6 +146,7 @@ class StreamResult:
     started: float | None = None
     ended: float | None = None
     error: str = ""
+    progress: Progress | None = None
 
     @property
     def duration(self) -> float | None:
@@ -256,7 +281,14 @@ def environment(
     connection: sling would put that connection, secrets and all, in its place."""
     env = process_environment(base)
     home.mkdir(parents=True, exist_ok=True)
-    env.update(HOME=str(home), SLING_HOME_DIR=str(home), SLING_LOGGING="JSON", NO_COLOR="1")
+    # The progress bar is drawn on a terminal only, unless asked for (cmd/sling/sling_cli.go).
+    env.update(
+        HOME=str(home),
+        SLING_HOME_DIR=str(home),
+        SLING_LOGGING="JSON",
+        NO_COLOR="1",
+        SLING_SHOW_PROGRESS="true",
+    )
     places = [
         ("the replication", text),
         *((f"connection {name}", value) for name, value in connections.items()),
@@ -297,6 +329,8 @@ class LogReader:
         self.streams = {name: StreamResult(name) for name in streams}
         self.current: StreamResult | None = None
         self._error_stream: StreamResult | None = None
+        self._err = ""  # stderr not read yet: an unfinished tick or line
+        self._status = ""
 
     def stream(self, name: str) -> StreamResult:
         """The result of the stream sling names `name`: the stream of that name, else one it
@@ -320,6 +354,38 @@ class LogReader:
             message, level = _ANSI.sub("", raw).rstrip(), "info"
         self._event(message)
         return f"{level[:3].upper()} {message}" if message else ""
+
+    def stderr_data(self, data: str) -> list[str]:
+        """Some of sling's stderr, as it comes: progress ticks update the running stream
+        at once; returns the display lines it completes (ticks show on the run page, not
+        in the log)."""
+        self._err += data
+        shown, pos = [], 0
+        while pos < len(self._err):
+            tick = _TICK.match(self._err, pos)
+            if tick:
+                self._progress(tick)
+                if tick["status"] is not None and not self._err[tick.end() :].strip(" "):
+                    break  # a message may still be coming: read it with the next tick
+                if tick["status"] and tick["status"] != self._status:
+                    self._status = tick["status"]
+                    self._event(_ANSI.sub("", tick["status"]).strip())
+                pos = tick.end()
+                continue
+            newline = self._err.find("\n", pos)
+            if newline < 0:
+                break
+            shown.append(self.stderr(self._err[pos:newline]))
+            pos = newline + 1
+        self._err = self._err[pos:]
+        return [line for line in shown if line]
+
+    def _progress(self, tick: re.Match[str]) -> None:
+        if self.current is None:
+            return
+        rate = None if tick["rate"] == "?" else float(tick["rate"].replace(",", ""))
+        elapsed = int(tick["h"] or 0) * 3600 + int(tick["m"] or 0) * 60 + float(tick["s"])
+        self.current.progress = Progress(int(tick["rows"].replace(",", "")), rate, elapsed, tick["size"])
 
     def stderr(self, raw: str) -> str:
         """One line of sling's stderr: the error report closing a failed run."""
@@ -437,7 +503,7 @@ def _follow(
     lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
     readers = [
         threading.Thread(target=_pump, args=(process.stdout, "out", lines), daemon=True),
-        threading.Thread(target=_pump, args=(process.stderr, "err", lines), daemon=True),
+        threading.Thread(target=_pump_chunks, args=(process.stderr, "err", lines), daemon=True),
     ]
     for thread in readers:
         thread.start()
@@ -450,11 +516,11 @@ def _follow(
         if source and raw is None:
             open_pipes -= 1
         elif raw is not None:
-            text = reader.stdout(raw) if source == "out" else reader.stderr(raw)
-            if text:
-                on_line(mask(text, secrets))
-            if source == "out":
-                on_progress(list(reader.streams.values()))
+            shown = [reader.stdout(raw)] if source == "out" else reader.stderr_data(raw)
+            for text in shown:
+                if text:
+                    on_line(mask(text, secrets))
+            on_progress(list(reader.streams.values()))
         if not cancelled and should_cancel():
             cancelled, kill_at = True, time.monotonic() + grace_seconds
             _signal(process, signal.SIGTERM)
@@ -468,6 +534,17 @@ def _follow(
 def _pump(pipe: Any, source: str, lines: queue.Queue[tuple[str, str | None]]) -> None:
     for raw in pipe:
         lines.put((source, raw))
+    lines.put((source, None))
+
+
+def _pump_chunks(pipe: Any, source: str, lines: queue.Queue[tuple[str, str | None]]) -> None:
+    """Like `_pump`, but what is written, as it is written: the progress bar ends no line."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    while chunk := os.read(pipe.fileno(), 65536):
+        lines.put((source, decoder.decode(chunk)))
+    if rest := decoder.decode(b"", final=True):
+        lines.put((source, rest))
+    lines.put((source, "\n"))  # the last line, even without its newline
     lines.put((source, None))
 
 
@@ -517,6 +594,7 @@ def call(
         raise RunError("a NUL character cannot be given to sling")
     env = dict(env)
     env.pop("SLING_LOGGING", None)
+    env.pop("SLING_SHOW_PROGRESS", None)
     env["SLING_OUTPUT"] = "json"
     try:
         done = subprocess.run(

@@ -73,9 +73,9 @@ class DagsterSlingTranslator:
             kinds=frozenset(self.get_kinds(stream_definition)),
             tags=self.get_tags(stream_definition),
             metadata=self.get_metadata(stream_definition),
-            freshness_policy=_dagster_meta(stream_definition).get("freshness_policy"),
+            freshness_policy=dagster_meta(stream_definition).get("freshness_policy"),
             auto_materialize_policy="eager"
-            if "auto_materialize_policy" in _dagster_meta(stream_definition)
+            if "auto_materialize_policy" in dagster_meta(stream_definition)
             else None,
         )
 
@@ -85,7 +85,7 @@ class DagsterSlingTranslator:
 
     def get_asset_key(self, stream_definition: dict[str, Any]) -> AssetKey:
         config = stream_definition.get("config") or {}
-        asset_key = _dagster_meta(stream_definition).get("asset_key")
+        asset_key = dagster_meta(stream_definition).get("asset_key")
         if asset_key:
             self._require_sanitized(stream_definition, "asset_key", asset_key)
             return tuple(asset_key.split("."))
@@ -93,7 +93,7 @@ class DagsterSlingTranslator:
         return (self.target_prefix, *self.sanitize_stream_name(str(name)).split("."))
 
     def get_deps_asset_key(self, stream_definition: dict[str, Any]) -> list[AssetKey]:
-        deps = _dagster_meta(stream_definition).get("deps")
+        deps = dagster_meta(stream_definition).get("deps")
         if deps and isinstance(deps, str):
             deps = [deps]
         if deps and not isinstance(deps, list):
@@ -110,10 +110,10 @@ class DagsterSlingTranslator:
         config = stream_definition.get("config") or {}
         if "sql" in config:
             return config["sql"]
-        return _dagster_meta(stream_definition).get("description")
+        return dagster_meta(stream_definition).get("description")
 
     def get_group_name(self, stream_definition: dict[str, Any]) -> str | None:
-        return _dagster_meta(stream_definition).get("group")
+        return dagster_meta(stream_definition).get("group")
 
     def get_kinds(self, stream_definition: dict[str, Any]) -> set[str]:
         return {"sling"}
@@ -134,7 +134,7 @@ class DagsterSlingTranslator:
             )
 
 
-def _dagster_meta(stream_definition: dict[str, Any]) -> dict[str, Any]:
+def dagster_meta(stream_definition: dict[str, Any]) -> dict[str, Any]:
     config = stream_definition.get("config") or {}
     meta = config.get("meta") or {}
     dagster = meta.get("dagster") if isinstance(meta, dict) else None

@@ -35,6 +35,8 @@
     { selector: "node[status = 'failed']", style: { "border-color": COLORS.err, "border-width": 3 } },
     { selector: "node[status = 'succeeded']", style: { "border-color": COLORS.ok, "border-width": 2 } },
     { selector: "node[status = 'running'], node[status = 'queued']", style: { "border-style": "dashed", "border-width": 2 } },
+    // Stale: its last success is older than its freshness allows (after the status rules: it wins).
+    { selector: "node[?stale]", style: { "border-color": "#a15c00", "border-style": "dashed", "border-width": 3 } },
     { selector: "edge", style: {
       width: 1.3, "line-color": COLORS.line, "target-arrow-color": COLORS.line, "target-arrow-shape": "triangle",
       "curve-style": "bezier", "arrow-scale": 0.9,

@@ -34,3 +34,14 @@ document.body.addEventListener("replicationChanged", () => {
   if (box.open) htmx.trigger("#yaml-preview", "refresh");
   else box.dataset.fresh = "no";
 });
+
+// A log (`pre[data-follow]`) opens at its end and follows new lines while the reader is at the end.
+document.querySelectorAll("pre[data-follow]").forEach((log) => { log.scrollTop = log.scrollHeight; });
+document.addEventListener("htmx:oobBeforeSwap", (event) => {
+  const log = event.detail.target;
+  if (log?.matches?.("pre[data-follow]")) log.dataset.atEnd = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+});
+document.addEventListener("htmx:oobAfterSwap", (event) => {
+  const log = event.detail.target;
+  if (log?.matches?.("pre[data-follow]") && log.dataset.atEnd !== "false") log.scrollTop = log.scrollHeight;
+});

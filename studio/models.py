@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
@@ -233,6 +234,11 @@ class Run(models.Model):
         FAILED = "failed"
         CANCELLED = "cancelled"
 
+    class Trigger(models.TextChoices):
+        MANUAL = "manual"  # a person: `requested_by`, or the command line
+        SCHEDULE = "schedule"  # `schedule` fired it
+        RETRY = "retry"  # `retry_of` failed and the replication's policy tries again
+
     # NULL when the name was unknown (a refused run) or the replication was deleted since.
     replication = models.ForeignKey(
         Replication, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
@@ -260,12 +266,25 @@ class Run(models.Model):
     # A copy of the log on the executing machine (secrets masked), relative to its DATA_DIR;
     # empty for a refused run. The log itself is in the database (`RunLogChunk`).
     log_path = models.CharField(max_length=500, blank=True)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.MANUAL)
+    schedule = models.ForeignKey(
+        "Schedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+    attempt = models.PositiveSmallIntegerField(default=1)
+    # Set, once, by the worker that acted on the run's end (a retry queued, alerts recorded).
+    followed_up = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created", "-id"]
         indexes = [
             models.Index(fields=["replication", "-created"]),
             models.Index(fields=["status"]),
+            models.Index(
+                fields=["followed_up"], condition=models.Q(followed_up=False), name="run_to_follow_up"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -284,6 +303,15 @@ class Run(models.Model):
         if self.started is None or self.finished is None:
             return None
         return (self.finished - self.started).total_seconds()
+
+    @property
+    def trigger_label(self) -> str:
+        """What started the run: `schedule #3`, `retry of #12` or `manual (alice)`."""
+        if self.trigger == self.Trigger.SCHEDULE:
+            return f"schedule #{self.schedule_id}" if self.schedule_id else "schedule (deleted)"
+        if self.trigger == self.Trigger.RETRY:
+            return f"retry of #{self.retry_of_id}" if self.retry_of_id else "retry"
+        return f"manual ({self.requested_by.get_username() if self.requested_by else 'command line'})"
 
 
 class RunLogChunk(models.Model):
@@ -322,6 +350,8 @@ class RunStream(models.Model):
     duration = models.FloatField(null=True, blank=True, help_text="seconds")
     target = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    # While it runs, sling's progress bar: {"rows", "rate" (rows/s), "elapsed" (s), "size"}.
+    progress = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["run", "position"]
@@ -349,3 +379,195 @@ class StreamLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stream} (run #{self.run_id})"
+
+
+class Schedule(models.Model):
+    """A replication (or some of its streams) run on a cron clock by the workers.
+
+    `next_fire` is the next due time; the worker that moves it on (an UPDATE that
+    names the old value and the version) is the one that fires it, so each due time
+    fires once, whatever the number of workers. NULL while paused.
+    """
+
+    replication = models.ForeignKey(Replication, on_delete=models.CASCADE, related_name="schedules")
+    cron = models.CharField(max_length=200, help_text="5 fields: minute hour day-of-month month day-of-week")
+    timezone = models.CharField(max_length=64, default="UTC")
+    # The chosen stream names; empty means the whole replication.
+    streams = models.JSONField(default=list, blank=True)
+    mode = models.CharField(max_length=40, blank=True, help_text="overrides every chosen stream's mode")
+    enabled = models.BooleanField(default=True)
+    next_fire = models.DateTimeField(null=True, blank=True)
+    # Bumped by every edit; an edit based on an older version is refused.
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["replication", "id"]
+        indexes = [models.Index(fields=["enabled", "next_fire"])]
+
+    def __str__(self) -> str:
+        return f"schedule #{self.pk} of {self.replication_id}"
+
+
+class ScheduleFire(models.Model):
+    """What became of a due time of a schedule: one row per due time (missed ones summed up)."""
+
+    class Status(models.TextChoices):
+        FIRED = "fired"  # a run was created (`run`: queued, or failed when refused)
+        SKIPPED = "skipped"  # its streams were still running from before
+        MISSED = "missed"  # no worker looked within the grace time
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="fires")
+    due = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices)
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.TextField(blank=True)
+    # A missed row stands for `count` due times, from `due` to `last_due`.
+    count = models.PositiveIntegerField(default=1)
+    last_due = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-due", "-id"]
+        constraints = [models.UniqueConstraint(fields=["schedule", "due"], name="one_fire_per_due_time")]
+
+    def __str__(self) -> str:
+        return f"{self.schedule} at {self.due:%Y-%m-%d %H:%M}: {self.status}"
+
+
+class RunPolicy(models.Model):
+    """How a replication's runs are retried, and how fresh its streams should be."""
+
+    replication = models.OneToOneField(Replication, on_delete=models.CASCADE, related_name="policy")
+    retries = models.PositiveSmallIntegerField(default=0, help_text="new attempts after a failed run")
+    retry_backoff = models.PositiveIntegerField(
+        default=60, help_text="seconds before the first retry; doubled for each next one"
+    )
+    freshness_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="a stream is stale when its last success is older (unless its "
+        "meta.dagster.freshness_policy says otherwise)",
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"policy of {self.replication_id}"
+
+
+class AlertChannel(models.Model):
+    """Where a replication's events are told (`replication` NULL: every replication's)."""
+
+    class Kind(models.TextChoices):
+        WEBHOOK = "webhook"
+        EMAIL = "email"
+
+    class Event(models.TextChoices):
+        FAILURE = "failure"  # a run failed (after its last retry)
+        RECOVERY = "recovery"  # the first success of streams after they failed
+        STALE = "stale"  # a stream's last success got older than its freshness allows
+
+    replication = models.ForeignKey(
+        Replication, null=True, blank=True, on_delete=models.CASCADE, related_name="alert_channels"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    email = models.EmailField(blank=True)
+    # The webhook's URL, encrypted at rest: a Slack-style URL is its own secret.
+    webhook = EncryptedJSONField(null=True, blank=True, editable=False)
+    events = models.JSONField(default=list)
+    enabled = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["replication", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.label}"
+
+    @property
+    def label(self) -> str:
+        """What pages show of the target: an address, or a webhook's host (its path may be a token)."""
+        if self.kind == self.Kind.EMAIL:
+            return self.email
+        url = urlsplit(str(self.webhook or ""))
+        return f"{url.scheme}://{url.hostname or ''}{':' + str(url.port) if url.port else ''}/…"
+
+
+class StaleEpisode(models.Model):
+    """A stream stale from `since` until `ended`: one `stale` alert per episode."""
+
+    replication = models.ForeignKey(Replication, on_delete=models.CASCADE, related_name="+")
+    stream = models.TextField()
+    since = models.DateTimeField()
+    last_success = models.DateTimeField(null=True, blank=True)
+    lag_minutes = models.FloatField()
+    ended = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-since", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["replication", "stream"],
+                condition=models.Q(ended__isnull=True),
+                name="one_open_stale_episode",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stream} stale since {self.since:%Y-%m-%d %H:%M}"
+
+
+class Alert(models.Model):
+    """One message to one channel, and how its delivery went."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"  # given up after the last attempt
+
+    channel = models.ForeignKey(
+        AlertChannel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # What the channel was (kept when it is deleted).
+    channel_label = models.CharField(max_length=300)
+    event = models.CharField(max_length=20, choices=AlertChannel.Event.choices)
+    replication_name = models.CharField(max_length=200)
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts")
+    episode = models.ForeignKey(
+        StaleEpisode, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )
+    streams = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=300)
+    # The message; a webhook gets `payload` (its `text` is this), an email this under `subject`.
+    text = models.TextField()
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt = models.DateTimeField()
+    # Why the last attempt failed (secrets masked).
+    error = models.TextField(blank=True)
+    sent = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "run", "event"],
+                condition=models.Q(run__isnull=False),
+                name="one_alert_per_run_event",
+            ),
+            models.UniqueConstraint(
+                fields=["channel", "episode"],
+                condition=models.Q(episode__isnull=False),
+                name="one_alert_per_episode",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} alert to {self.channel_label}: {self.status}"

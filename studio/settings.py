@@ -25,6 +25,20 @@ def envbool(name: str, default: str) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
 
 
+def envnumber(name: str, default: str | None) -> float | None:
+    """A number of minutes or seconds (None when unset and without default)."""
+    value = os.getenv(name, default)
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+    if number < 0:
+        raise ImproperlyConfigured(f"{name} must not be negative, not {value!r}")
+    return number
+
+
 def envsecret(name: str) -> str | None:
     """`NAME`, or the contents of the file named by `NAME_FILE` (Docker secrets)."""
     if path := os.getenv(f"{name}_FILE"):
@@ -70,6 +84,24 @@ SLING_BINARY = os.getenv("SLING_BINARY", "")
 # A `module.Class` subclassing replication.translator.DagsterSlingTranslator.
 SLING_STUDIO_TRANSLATOR = os.getenv("SLING_STUDIO_TRANSLATOR", "")
 
+# Schedules, monitoring and alerts (README: Schedules and alerts).
+# Where people open the studio: the links in alerts are absolute.
+STUDIO_BASE_URL = os.getenv("STUDIO_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A due time a worker finds later than this is recorded as missed, not run.
+STUDIO_SCHEDULE_GRACE_MINUTES = envnumber("STUDIO_SCHEDULE_GRACE_MINUTES", "5")
+# A stream without a freshness policy of its own (meta.dagster.freshness_policy, or its
+# replication's setting) is stale after this long without a success; unset: never.
+STUDIO_FRESHNESS_MINUTES = envnumber("STUDIO_FRESHNESS_MINUTES", None)
+# Alert emails go through Django's mail settings.
+EMAIL_HOST = os.getenv("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(envnumber("EMAIL_PORT", "25") or 25)
+EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "false")
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", "false")
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "sling-studio@localhost")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -77,6 +109,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "django_htmx",
     "template_partials",
     "django_tasks",

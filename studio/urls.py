@@ -7,6 +7,7 @@ from django.urls import include, path
 from studio.views import (
     connections,
     dagster,
+    dashboard,
     downstream,
     editor,
     errors,
@@ -14,6 +15,7 @@ from studio.views import (
     lineage,
     replications,
     runs,
+    schedules,
     yaml,
 )
 
@@ -40,6 +42,22 @@ replication_urls = [
     path("history/<int:version>/restore/", history.revision_restore, name="revision-restore"),
     path("run/", runs.run_start, name="run-start"),
     path("streams/<int:pk>/run/", runs.stream_run, name="stream-run"),
+    path("schedules/", schedules.schedules, name="schedules"),
+    path("schedules/preview/", schedules.schedule_preview, name="schedule-preview"),
+    path("schedules/add/", schedules.schedule_save, name="schedule-add"),
+    path("schedules/<int:pk>/", schedules.schedule_save, name="schedule-edit"),
+    path("schedules/<int:pk>/pause/", schedules.schedule_state, {"action": "pause"}, name="schedule-pause"),
+    path(
+        "schedules/<int:pk>/resume/", schedules.schedule_state, {"action": "resume"}, name="schedule-resume"
+    ),
+    path(
+        "schedules/<int:pk>/delete/", schedules.schedule_state, {"action": "delete"}, name="schedule-delete"
+    ),
+    path("policy/", schedules.policy_save, name="policy-save"),
+    path("alerts/add/", schedules.channel_add, name="channel-add"),
+    path("alerts/<int:pk>/pause/", schedules.channel_state, {"action": "pause"}, name="channel-pause"),
+    path("alerts/<int:pk>/enable/", schedules.channel_state, {"action": "enable"}, name="channel-enable"),
+    path("alerts/<int:pk>/delete/", schedules.channel_state, {"action": "delete"}, name="channel-delete"),
     path("duplicate/", replications.replication_duplicate, name="replication-duplicate"),
     path("delete/", replications.replication_delete, name="replication-delete"),
 ]
@@ -59,8 +77,10 @@ run_urls = [
     path("<int:pk>/", runs.run_detail, name="run"),
     path("<int:pk>/status/", runs.run_status, name="run-status"),
     path("<int:pk>/log/", runs.run_log, name="run-log"),
+    path("<int:pk>/alerts/", runs.run_alerts, name="run-alerts"),
     path("<int:pk>/cancel/", runs.run_cancel, name="run-cancel"),
     path("<int:pk>/again/", runs.run_again, name="run-again"),
+    path("<int:pk>/log.txt", runs.run_log_download, name="run-log-download"),
 ]
 
 lineage_urls = [
@@ -76,7 +96,8 @@ lineage_urls = [
 ]
 
 urlpatterns = [
-    path("", replications.replication_list, name="replications"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("replications/", replications.replication_list, name="replications"),
     path("new/", replications.replication_create, name="replication-create"),
     path("r/<str:name>/", include(replication_urls)),
     path("connections/", include(connection_urls)),

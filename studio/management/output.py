@@ -18,3 +18,16 @@ def fail(command: Any, lines: list[str]) -> None:
     for line in lines:
         command.stderr.write(line)
     raise SystemExit(1)
+
+
+def table(rows: list[tuple[str, ...]], *, right: tuple[int, ...] = ()) -> str:
+    """Rows as aligned columns (the first row is the header); columns in `right` align right."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(w) if i in right else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)

@@ -31,6 +31,7 @@ from replication.yamlio import dump, emit_streams
 from studio import models, rules
 from studio.errors import NotFound
 from studio.selectors.connections import default_schemas
+from studio.selectors.monitoring import stale_keys
 from studio.selectors.runs import last_stream_runs, stream_runs
 
 # At most this many `expand` ids are honoured per view (each is a group to open).
@@ -127,6 +128,8 @@ def lineage_view(graph: nx.DiGraph, *, group_by: str | None = None, expand: Iter
             pairs[attrs.get("replication"), attrs.get("stream")] = data
     for (rep, stream), status in lineage_stream_status(list(pairs)).items():
         pairs[rep, stream]["status"] = status
+    for pair in stale_keys(list(pairs)):
+        pairs[pair]["stale"] = True
     return view
 
 
@@ -172,8 +175,9 @@ def lineage_node(*, key: str, replication: str | None = None) -> dict[str, Any]:
                 source_connection=row.replication.source,
                 runs=stream_runs(attrs["replication"], attrs["stream"]),
             )
-        statuses = lineage_stream_status([(attrs["replication"], attrs["stream"])])
-        node["last_status"] = next(iter(statuses.values()), None)
+        pair = (attrs["replication"], attrs["stream"])
+        node["last_status"] = next(iter(lineage_stream_status([pair]).values()), None)
+        node["stale"] = pair in stale_keys([pair])
     elif attrs["kind"] == DOWNSTREAM:
         node["asset"] = models.DownstreamAsset.objects.filter(key=key).first()
     return node

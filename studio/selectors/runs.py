@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
 
@@ -76,3 +76,24 @@ def run_log(*, run: models.Run, after: int = 0, limit: int = 16) -> tuple[str, i
     if not chunks:
         return "", after
     return "".join(text for _, text in chunks), chunks[-1][0]
+
+
+def run_log_tail(*, run: models.Run, limit: int = 256 * 1024) -> tuple[str, int, bool]:
+    """The end of the run's log: its last chunks within about `limit` characters (one at
+    least), the last chunk's number (where following goes on) and whether chunks before them
+    were left out."""
+    chunks = models.RunLogChunk.objects.filter(run=run).order_by("-seq").values_list("seq", "text")
+    taken: list[tuple[int, str]] = []
+    size = 0
+    for seq, text in chunks.iterator(chunk_size=8):
+        if taken and size + len(text) > limit:
+            return "".join(t for _, t in reversed(taken)), taken[0][0], True
+        taken.append((seq, text))
+        size += len(text)
+    return "".join(t for _, t in reversed(taken)), taken[0][0] if taken else 0, False
+
+
+def run_log_pieces(*, run: models.Run) -> Iterator[str]:
+    """The whole log, chunk by chunk (for a download)."""
+    chunks = models.RunLogChunk.objects.filter(run=run).order_by("seq").values_list("text", flat=True)
+    yield from chunks.iterator(chunk_size=16)

@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -325,7 +326,8 @@ class _Progress:
     def _save(self, results: list[sling.StreamResult]) -> None:
         for result in results:
             duration = None if result.duration is None else round(result.duration, 3)
-            state = (result.status, result.rows, result.target or "", result.error, duration)
+            progress = asdict(result.progress) if result.progress else {}
+            state = (result.status, result.rows, result.target or "", result.error, duration, progress)
             if self.saved.get(result.name) == state:
                 continue
             row = self.rows.get(result.name)
@@ -333,9 +335,9 @@ class _Progress:
                 # A wildcard stream expands to streams the run did not list.
                 row = models.RunStream.objects.create(run=self.run, position=len(self.rows), name=result.name)
                 self.rows[result.name] = row
-            if (row.status, row.rows, row.target, row.error, row.duration) != state:
-                row.status, row.rows, row.target, row.error, row.duration = state
-                row.save(update_fields=["status", "rows", "target", "error", "duration"])
+            if (row.status, row.rows, row.target, row.error, row.duration, row.progress) != state:
+                row.status, row.rows, row.target, row.error, row.duration, row.progress = state
+                row.save(update_fields=["status", "rows", "target", "error", "duration", "progress"])
             self.saved[result.name] = state
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +26,11 @@ from studio import models, rules, tasks
 from studio.services.executor import end_run, run_reap
 
 Status = models.Run.Status
+Trigger = models.Run.Trigger
+
+
+class StreamBusy(sling.RunError):
+    """A stream of the run is queued or running in another run."""
 
 
 @transaction.atomic
@@ -34,12 +40,18 @@ def run_create(
     streams: Iterable[str] = (),
     mode: str = "",
     user: Any = None,
+    trigger: str = Trigger.MANUAL,
+    schedule: models.Schedule | None = None,
+    retry_of: models.Run | None = None,
+    refuse_busy: bool = False,
 ) -> models.Run:
     """Record a run of `replication` (its `streams`, or all of it) and lock those streams.
 
     Returns the run `queued`, or `failed` with a one-line `error` when it cannot
     start: unknown replication or stream, a disabled stream, an unknown mode, a
     connection or the sling binary missing, a stream already queued or running.
+    With `refuse_busy`, that last one raises `StreamBusy` instead and records nothing.
+    `trigger` says what started it: a person (`user`), a `schedule`, or a retry of `retry_of`.
     """
     chosen_names = list(dict.fromkeys(str(s) for s in streams))
     if isinstance(replication, str):
@@ -53,6 +65,10 @@ def run_create(
         streams=chosen_names,
         mode=mode or "",
         requested_by=user if getattr(user, "is_authenticated", False) else None,
+        trigger=trigger,
+        schedule=schedule,
+        retry_of=retry_of,
+        attempt=retry_of.attempt + 1 if retry_of is not None else 1,
     )
     try:
         if found is None:
@@ -61,6 +77,8 @@ def run_create(
         chosen = _check(config, chosen_names, mode)
         _lock(run, found, [str(s) for s in chosen.streams])
     except sling.RunError as exc:
+        if refuse_busy and isinstance(exc, StreamBusy):
+            raise
         end_run(run, Status.FAILED, error=str(exc))
         return run
     listed = [
@@ -127,23 +145,24 @@ def _lock(run: models.Run, replication: models.Replication, streams: list[str], 
             return _lock(run, replication, streams, reap=False)
         wanted = set(streams)
         held = models.StreamLock.objects.filter(replication=replication).exclude(run=run)
-        for lock in held.select_related("run").order_by("run_id"):
+        for lock in held.select_related("run").order_by("run_id", "pk"):
             if lock.stream in wanted:
-                raise sling.RunError(
+                raise StreamBusy(
                     f"stream `{lock.stream}` is already {lock.run.status} in run #{lock.run_id}"
                 ) from None
-        raise sling.RunError("a stream of this run is already queued or running") from None
+        raise StreamBusy("a stream of this run is already queued or running") from None
 
 
-def run_enqueue(*, run: models.Run) -> None:
-    """Hand a queued run to the worker (`manage.py worker`).
+def run_enqueue(*, run: models.Run, after: datetime | None = None) -> None:
+    """Hand a queued run to the worker (`manage.py worker`), to start at once or `after` then.
 
     The task row is written in the caller's transaction, so a worker never sees
     a task whose run is not committed.
     """
     if run.status != Status.QUEUED:
         raise ValueError(f"run #{run.pk} is {run.status}, not queued")
-    tasks.execute_run.enqueue(run.pk)
+    task = tasks.execute_run if after is None else tasks.execute_run.using(run_after=after)
+    task.enqueue(run.pk)
 
 
 @transaction.atomic
@@ -153,11 +172,14 @@ def run_queue(
     streams: Iterable[str] = (),
     mode: str = "",
     user: Any = None,
+    after: datetime | None = None,
+    **how: Any,
 ) -> models.Run:
-    """`run_create`, then `run_enqueue` when the run may start: what the browser's run buttons do."""
-    run = run_create(replication=replication, streams=streams, mode=mode, user=user)
+    """`run_create` (`how`: its trigger and the rest), then `run_enqueue` when the run may
+    start: what the browser's run buttons, the schedules and the retries do."""
+    run = run_create(replication=replication, streams=streams, mode=mode, user=user, **how)
     if run.status == Status.QUEUED:
-        run_enqueue(run=run)
+        run_enqueue(run=run, after=after)
     return run
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -14,6 +16,7 @@ from replication.config import NAME
 from studio import models
 from studio.roles import role_required
 from studio.selectors import runs as selectors
+from studio.selectors.monitoring import alerts_of_run, history
 from studio.services import runs as service
 from studio.views.errors import error_page
 from studio.views.saving import small_int
@@ -61,12 +64,33 @@ def stream_run(request: HttpRequest, name: str, pk: int) -> HttpResponse:
     return _started(request, run)
 
 
+def _alerts(run: models.Run) -> dict[str, Any]:
+    alerts = list(alerts_of_run(run))
+    # Still to come: the worker's pass records them after the run ends, then sends them.
+    open_ = run.is_active or not run.followed_up or any(a.status == "pending" for a in alerts)
+    return {"run": run, "alerts": alerts, "alerts_open": open_}
+
+
 @require_GET
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The run, its streams (live while it runs), its alerts, and the end of its log."""
     run = _run(pk)
-    log, offset = selectors.run_log(run=run)
-    context = {"run": run, "run_streams": run.run_streams.all(), "log": log, "offset": offset}
-    return render(request, RUN, context)
+    log, offset, cut = selectors.run_log_tail(run=run)
+    context = {**_alerts(run), "run_streams": run.run_streams.all(), "log": log, "offset": offset}
+    return render(request, RUN, {**context, "log_cut": cut})
+
+
+@require_GET
+def run_log_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The whole log (secrets masked when written), as a text file."""
+    run = _run(pk)
+    if not run.log_chunks.exists():
+        raise Http404("this run has no log")
+    response = StreamingHttpResponse(
+        selectors.run_log_pieces(run=run), content_type="text/plain; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="run-{pk}.log"'
+    return response
 
 
 @require_GET
@@ -78,6 +102,13 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
         return response
     stopped = HttpResponseStopPolling(response.content)
     return stopped
+
+
+@require_GET
+def run_alerts(request: HttpRequest, pk: int) -> HttpResponse:
+    """The run's alerts and how their delivery went; polled until they are settled (the
+    answer then has no poller)."""
+    return render(request, f"{RUN}#alerts", _alerts(_run(pk)))
 
 
 @require_GET
@@ -121,4 +152,6 @@ def run_list(request: HttpRequest) -> HttpResponse:
     runs = selectors.run_list(replication=name, stream=stream)
     page = Paginator(runs, 50).get_page(request.GET.get("page"))
     context = {"page": page, "replication_name": name, "stream": stream}
+    if name and page.number == 1:
+        context["history"] = history(replication=name, stream=stream)
     return render(request, "studio/runs.html", context)

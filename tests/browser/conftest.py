@@ -49,7 +49,8 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture
-def demo_db(transactional_db: None, settings: Any) -> None:
+def demo_db(transactional_db: None, settings: Any, data_dir: Any) -> None:
+    # In the test's own data folder (the demo database goes in it), never the developer's.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
 

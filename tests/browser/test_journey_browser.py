@@ -43,7 +43,7 @@ def test_the_main_journey(page, tmp_path):
     page.locator(".flash", has_text="Saved connection SHOP_DB").wait_for()
 
     # Import YAML into a new replication, confirming after the diff.
-    page.goto(f"{page.base}/")
+    page.goto(f"{page.base}/replications/")
     page.fill("#id_name", "shop")
     page.fill("#id_source", "LOCAL")
     page.fill("#id_target", "SHOP_DB")

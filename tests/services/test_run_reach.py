@@ -88,6 +88,7 @@ def test_the_environment_is_an_allowlist(tmp_path):
         "SLING_HOME_DIR": str(tmp_path / "home"),
         "SLING_LOGGING": "JSON",
         "NO_COLOR": "1",
+        "SLING_SHOW_PROGRESS": "true",  # its progress bar without a terminal: the live row count
         "TARGET_DB": '{"type": "sqlite"}',
     }
 

@@ -93,7 +93,7 @@ def test_the_login_page_refuses_a_wrong_password(client, demo):
 def test_it_lists_replications_with_source_target_and_stream_count(client, user, shop, make_replication):
     make_replication("warehouse", streams=12, source="MYSQL", target="DUCK")
 
-    response = client.get("/")
+    response = client.get("/replications/")
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -111,9 +111,9 @@ def test_it_lists_replications_with_source_target_and_stream_count(client, user,
 def test_it_filters_the_list_by_name_source_or_target(client, user, shop, make_replication):
     make_replication("warehouse", source="MYSQL", target="DUCK")
 
-    by_name = client.get("/", {"q": "WARE"})
-    by_source = client.get("/", {"q": "mysql"})
-    nothing = client.get("/", {"q": "zzz"})
+    by_name = client.get("/replications/", {"q": "WARE"})
+    by_source = client.get("/replications/", {"q": "mysql"})
+    nothing = client.get("/replications/", {"q": "zzz"})
 
     assert [r.name for r in by_name.context["replications"]] == ["warehouse"]
     assert b"/r/shop/" not in by_name.content
@@ -122,7 +122,7 @@ def test_it_filters_the_list_by_name_source_or_target(client, user, shop, make_r
 
 
 def test_it_returns_only_the_table_to_htmx(client, user, shop):
-    response = client.get("/", {"q": "shop"}, headers={"HX-Request": "true"})
+    response = client.get("/replications/", {"q": "shop"}, headers={"HX-Request": "true"})
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -133,7 +133,7 @@ def test_it_returns_only_the_table_to_htmx(client, user, shop):
 
 
 def test_it_shows_an_empty_list(client, user):
-    response = client.get("/")
+    response = client.get("/replications/")
 
     assert "No replications yet" in response.content.decode()
 
@@ -228,11 +228,11 @@ def test_delete_removes_the_replication_with_its_streams_and_history(client, use
     response = client.post("/r/shop/delete/")
 
     assert response.status_code == 302
-    assert response["Location"] == "/"
+    assert response["Location"] == "/replications/"
     assert not models.Replication.objects.exists()
     assert not models.Stream.objects.exists()
     assert not models.Revision.objects.exists()
-    assert "Deleted `shop`." in client.get("/").content.decode()
+    assert "Deleted `shop`." in client.get("/replications/").content.decode()
 
 
 @pytest.mark.parametrize("name", ["missing", "x" * 300])
@@ -273,7 +273,7 @@ def test_create_answers_a_json_body_with_422(client, user):
 def test_the_list_escapes_script_in_source_and_target(client, user, make_replication):
     make_replication("evil", source="<script>alert(1)</script>", target="<b>T</b>")
 
-    html = client.get("/").content.decode()
+    html = client.get("/replications/").content.decode()
 
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -281,7 +281,7 @@ def test_the_list_escapes_script_in_source_and_target(client, user, make_replica
 
 
 def test_the_search_box_escapes_the_query(client, user):
-    html = client.get("/", {"q": '"><script>alert(1)</script>'}).content.decode()
+    html = client.get("/replications/", {"q": '"><script>alert(1)</script>'}).content.decode()
 
     assert "<script>alert(1)</script>" not in html
     assert "&quot;&gt;&lt;script&gt;" in html

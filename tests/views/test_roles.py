@@ -56,6 +56,9 @@ def state() -> tuple:
         list(models.DownstreamAsset.objects.values_list("key", "deps", "description")),
         list(models.Run.objects.values_list("pk", "status", "cancel_requested")),
         models.Revision.objects.count(),
+        list(models.Schedule.objects.values_list("pk", "cron", "enabled", "version")),
+        list(models.RunPolicy.objects.values_list("pk", "retries", "version")),
+        list(models.AlertChannel.objects.values_list("pk", "events", "enabled")),
     )
 
 
@@ -117,7 +120,9 @@ def test_a_viewer_reads_everything(client, demo):
     signed_in(client, "viewer")
     for path in (
         "/",
+        "/replications/",
         "/r/demo/",
+        "/r/demo/schedules/",
         "/r/demo/history/",
         "/connections/",
         "/runs/",

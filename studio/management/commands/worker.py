@@ -11,6 +11,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Command as DbWorker
 from django_tasks_db.management.commands.db_worker import Worker
 
+from studio.services.automation import automation_forever, automation_tick
 from studio.services.executor import BACKOFF_SECONDS, DATABASE_DOWN, OUTAGE, logger, retrying, run_reap
 
 
@@ -24,6 +25,12 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between queue polls")
         parser.add_argument("--reap-every", type=float, default=60.0, help="seconds between reaper passes")
         parser.add_argument("--batch", action="store_true", help="execute what is queued, then exit")
+        parser.add_argument(
+            "--automation-every",
+            type=float,
+            default=5.0,
+            help="seconds between passes over schedules, ended runs (retries, alerts), freshness",
+        )
 
     def handle(self, *args: Any, interval: float, reap_every: float, batch: bool, **options: Any) -> None:
         DbWorker(stdout=self.stdout, stderr=self.stderr).configure_logging(options["verbosity"])
@@ -35,6 +42,12 @@ class Command(BaseCommand):
         retrying(self.reap)
         # A worker on another host may die while this one lives: look again now and then.
         threading.Thread(target=self.reap_forever, args=(reap_every,), daemon=True).start()
+        if batch:
+            retrying(automation_tick)  # fire what is due now, so the batch runs it
+        else:
+            # Due schedules, retries, alerts: each worker passes over them; rows claim each one.
+            automation = {"every": options["automation_every"], "report": self.stderr.write}
+            threading.Thread(target=automation_forever, kwargs=automation, daemon=True).start()
         # db_worker's own loop (no autoreload: it would restart the worker, and stop its run, on
         # every code change), run again after anything that stops it but a signal to stop.
         worker = Worker(
@@ -61,7 +74,8 @@ class Command(BaseCommand):
                 close_old_connections()
                 time.sleep(BACKOFF_SECONDS[1])
                 continue
-            return  # --batch done
+            retrying(automation_tick)  # --batch done: the alerts of what it ran
+            return
 
     def reap(self) -> None:
         for run in run_reap():

@@ -1,0 +1,85 @@
+"""A replication's run policy (retries, backoff, freshness), and the new attempt a failed
+run gets under it: trigger `retry`, queued to start after the backoff."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+
+from replication.validate import ERROR, Problem
+from studio import models
+from studio.errors import Conflict, Refused
+from studio.services.runs import StreamBusy, run_queue
+
+RETRIES_MAX = 10
+BACKOFF_MAX = timedelta(hours=6)
+
+
+@transaction.atomic
+def policy_save(
+    *,
+    replication: models.Replication,
+    base_version: int,
+    retries: int,
+    retry_backoff: int,
+    freshness_minutes: int | None,
+) -> models.RunPolicy:
+    """Save the policy edited from `base_version` (0: never saved); `Conflict` when someone
+    saved it since, `Refused` on numbers out of range."""
+    if not 0 <= retries <= RETRIES_MAX:
+        raise Refused([Problem(("retries",), None, ERROR, f"retries must be 0 to {RETRIES_MAX}")])
+    if not 1 <= retry_backoff <= BACKOFF_MAX.total_seconds():
+        raise Refused([Problem(("retry_backoff",), None, ERROR, "the backoff must be 1 s to 6 hours")])
+    if freshness_minutes is not None and freshness_minutes < 1:
+        raise Refused([Problem(("freshness_minutes",), None, ERROR, "freshness must be at least 1 minute")])
+    fields = {"retries": retries, "retry_backoff": retry_backoff, "freshness_minutes": freshness_minutes}
+    policy, created = models.RunPolicy.objects.get_or_create(
+        replication=replication, defaults={**fields, "version": 1}
+    )
+    if created and base_version == 0:
+        return policy
+    updated = models.RunPolicy.objects.filter(pk=policy.pk, version=base_version).update(
+        **fields, version=F("version") + 1
+    )
+    policy.refresh_from_db()
+    if not updated:
+        raise Conflict(
+            name=f"the run policy of {replication.name}",
+            version=policy.version,
+            base_version=base_version,
+            diff=f"retries {policy.retries}, backoff {policy.retry_backoff} s, "
+            f"freshness {policy.freshness_minutes or 'none'} min",
+        )
+    return policy
+
+
+def retry_delay(policy: models.RunPolicy, attempt: int) -> timedelta:
+    """How long after failed attempt `attempt` (1 = the first run) the next one starts."""
+    return min(timedelta(seconds=policy.retry_backoff * 2 ** (attempt - 1)), BACKOFF_MAX)
+
+
+def run_retry(*, run: models.Run, now: datetime) -> models.Run | None:
+    """The next attempt of the failed `run`, queued to start after the backoff, when its
+    replication's policy has one left; None otherwise. A run refused before it started
+    (a missing connection, say) is not retried: it would be refused again. Neither is
+    one whose streams someone runs again meanwhile."""
+    if run.status != models.Run.Status.FAILED or run.started is None or run.replication is None:
+        return None
+    policy = models.RunPolicy.objects.filter(replication=run.replication).first()
+    if policy is None or run.attempt > policy.retries:
+        return None
+    try:
+        return run_queue(
+            replication=run.replication,
+            streams=run.streams,
+            mode=run.mode,
+            trigger=models.Run.Trigger.RETRY,
+            schedule=run.schedule,
+            retry_of=run,
+            refuse_busy=True,
+            after=now + retry_delay(policy, run.attempt),
+        )
+    except StreamBusy:
+        return None

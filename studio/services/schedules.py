@@ -1,0 +1,251 @@
+"""Schedules: a replication, or some of its streams, run on a cron clock.
+
+`schedule_create`, `schedule_update`, `schedule_pause`, `schedule_resume` and
+`schedule_delete` keep them; `fire_due`, called by every worker a few times a minute,
+fires what is due:
+
+- **Once per due time, across workers.** A schedule's `next_fire` is the due time
+  it waits for. The worker whose UPDATE moves it on (naming the value it read and the
+  schedule's version) is the one that fires, in the same transaction that records the
+  fire and queues the run; any other worker's UPDATE then matches no row. A worker
+  that dies before committing fires nothing and the time stays due; one that
+  committed moved `next_fire` on for good, so a restart never fires it again. A row
+  per (schedule, due time), unique, is the second lock.
+- **No storm after downtime.** Of the times that came while no worker looked, the
+  latest runs if it is at most `STUDIO_SCHEDULE_GRACE_MINUTES` old; the others are
+  recorded as missed, in one row.
+- **No pile-up.** A fire whose streams are still queued or running (a run locks its
+  streams) is recorded as skipped, with the run that holds them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from replication import cron, sling
+from replication.spec import MODES
+from replication.validate import ERROR, Problem
+from studio import models
+from studio.errors import Conflict, Refused
+from studio.services.runs import StreamBusy, run_queue
+
+Fire = models.ScheduleFire
+log = logging.getLogger(__name__)
+
+
+def _refused(field: str, message: str) -> Refused:
+    return Refused([Problem((field,), None, ERROR, message)])
+
+
+def _checked(
+    replication: models.Replication, expression: str, tz: str, streams: Iterable[str], mode: str
+) -> tuple[str, str, list[str], str]:
+    try:
+        expression = cron.check(expression)
+    except cron.CronError as exc:
+        raise _refused("cron", str(exc)) from None
+    tz = (tz or "UTC").strip()
+    try:
+        cron.zone(tz)
+    except cron.CronError as exc:
+        raise _refused("timezone", str(exc)) from None
+    names = list(dict.fromkeys(str(s) for s in streams if str(s).strip()))
+    config = replication.as_config()
+    try:
+        chosen = sling.subset(config, names)
+    except sling.RunError as exc:
+        raise _refused("streams", str(exc)) from None
+    for stream in chosen.streams if names else ():
+        if chosen.effective(stream).get("disabled") is True:
+            raise _refused("streams", f"stream `{stream}` is disabled; enable it to schedule it")
+    mode = (mode or "").strip()
+    if mode and mode not in MODES:
+        raise _refused("mode", f"unknown mode `{mode}`; expected one of: {', '.join(MODES)}")
+    return expression, tz, names, mode
+
+
+@transaction.atomic
+def schedule_create(
+    *,
+    replication: models.Replication,
+    cron_expression: str,
+    tz: str = "UTC",
+    streams: Iterable[str] = (),
+    mode: str = "",
+    enabled: bool = True,
+    user: Any = None,
+    now: datetime | None = None,
+) -> models.Schedule:
+    """A schedule of `replication`; `Refused` (naming the field) on a bad expression,
+    time zone, stream or mode. It first fires at the next due time after `now`."""
+    expression, tz, names, mode = _checked(replication, cron_expression, tz, streams, mode)
+    now = now or timezone.now()
+    return models.Schedule.objects.create(
+        replication=replication,
+        cron=expression,
+        timezone=tz,
+        streams=names,
+        mode=mode,
+        enabled=enabled,
+        next_fire=cron.next_after(expression, tz, now) if enabled else None,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+
+
+@transaction.atomic
+def schedule_update(
+    *,
+    schedule: models.Schedule,
+    base_version: int,
+    cron_expression: str,
+    tz: str,
+    streams: Iterable[str],
+    mode: str,
+    now: datetime | None = None,
+) -> models.Schedule:
+    """Change a schedule edited from `base_version`; `Conflict` when someone changed it
+    since, `Refused` on bad input. The next fire is computed anew from `now`."""
+    expression, tz, names, mode = _checked(schedule.replication, cron_expression, tz, streams, mode)
+    now = now or timezone.now()
+    _bump(schedule, base_version)
+    fields = {"cron": expression, "timezone": tz, "streams": names, "mode": mode}
+    models.Schedule.objects.filter(pk=schedule.pk).update(
+        **fields, next_fire=cron.next_after(expression, tz, now) if schedule.enabled else None
+    )
+    schedule.refresh_from_db()
+    return schedule
+
+
+def _bump(schedule: models.Schedule, base_version: int) -> None:
+    """Take the next version, or raise `Conflict` saying what the schedule is now."""
+    if models.Schedule.objects.filter(pk=schedule.pk, version=base_version).update(version=F("version") + 1):
+        return
+    schedule.refresh_from_db()
+    now = f"{schedule.cron} ({schedule.timezone}), " + (", ".join(schedule.streams) or "all streams")
+    raise Conflict(
+        name=f"schedule #{schedule.pk}",
+        version=schedule.version,
+        base_version=base_version,
+        diff=now
+        + (f", mode {schedule.mode}" if schedule.mode else "")
+        + ("" if schedule.enabled else ", paused"),
+    )
+
+
+@transaction.atomic
+def schedule_pause(*, schedule: models.Schedule) -> models.Schedule:
+    """Stop firing; the times that pass while paused are not missed, just not due."""
+    models.Schedule.objects.filter(pk=schedule.pk).update(
+        enabled=False, next_fire=None, version=F("version") + 1
+    )
+    schedule.refresh_from_db()
+    return schedule
+
+
+@transaction.atomic
+def schedule_resume(*, schedule: models.Schedule, now: datetime | None = None) -> models.Schedule:
+    """Fire again from the next due time after `now`."""
+    if not schedule.enabled:
+        next_fire = cron.next_after(schedule.cron, schedule.timezone, now or timezone.now())
+        models.Schedule.objects.filter(pk=schedule.pk, enabled=False).update(
+            enabled=True, next_fire=next_fire, version=F("version") + 1
+        )
+    schedule.refresh_from_db()
+    return schedule
+
+
+def schedule_delete(*, schedule: models.Schedule) -> None:
+    """Delete the schedule and its fires; its runs stay (without it)."""
+    schedule.delete()
+
+
+# --- firing -------------------------------------------------------------------------------
+
+
+def fire_due(*, now: datetime | None = None) -> list[models.ScheduleFire]:
+    """Fire every schedule due at `now` (the clock, unless given): what the workers call.
+    Returns the fires this call recorded (missed, fired, skipped)."""
+    now = now or timezone.now()
+    grace = timedelta(minutes=settings.STUDIO_SCHEDULE_GRACE_MINUTES)
+    due = models.Schedule.objects.filter(enabled=True, next_fire__lte=now).order_by("next_fire", "pk")
+    fires: list[models.ScheduleFire] = []
+    for pk, version, next_fire, expression, tz in due.values_list(
+        "pk", "version", "next_fire", "cron", "timezone"
+    ):
+        try:
+            plan = cron.plan(expression, tz, due=next_fire, now=now, grace=grace)
+            fires += _fire(pk, version, next_fire, plan)
+        except Exception:  # one broken schedule must not stop the others
+            log.exception("schedule #%s could not fire", pk)
+    return fires
+
+
+@transaction.atomic
+def _fire(pk: int, version: int, due: datetime, plan: cron.Plan) -> list[models.ScheduleFire]:
+    claimed = models.Schedule.objects.filter(pk=pk, version=version, enabled=True, next_fire=due).update(
+        next_fire=plan.next_fire
+    )
+    if not claimed:
+        return []  # another worker fired it, or it was edited since it was read
+    schedule = models.Schedule.objects.select_related("replication").get(pk=pk)
+    fires = []
+    if plan.missed is not None:
+        fires.append(_missed(schedule, plan.missed))
+    if plan.fire is not None:
+        fires.append(_run(schedule, plan.fire))
+    return [fire for fire in fires if fire is not None]
+
+
+def _record(
+    schedule: models.Schedule, due: datetime, status: str, **fields: Any
+) -> models.ScheduleFire | None:
+    """The row of this due time; None when there is one already (the clock went back)."""
+    try:
+        with transaction.atomic():
+            return Fire.objects.create(schedule=schedule, due=due, status=status, **fields)
+    except IntegrityError:
+        return None
+
+
+def _missed(schedule: models.Schedule, missed: cron.Missed) -> models.ScheduleFire | None:
+    grace = f"{settings.STUDIO_SCHEDULE_GRACE_MINUTES:g} minutes"
+    if missed.count == 1:
+        reason = f"no worker fired it within {grace} of its time"
+    else:
+        many = f"at least {missed.count}" if missed.count >= cron.COUNT_MAX else str(missed.count)
+        reason = (
+            f"{many} due times from {missed.first:%Y-%m-%d %H:%M} to {missed.last:%Y-%m-%d %H:%M} UTC "
+            f"passed with no worker to fire them; only one within {grace} runs"
+        )
+    return _record(
+        schedule, missed.first, Fire.Status.MISSED, count=missed.count, last_due=missed.last, reason=reason
+    )
+
+
+def _run(schedule: models.Schedule, due: datetime) -> models.ScheduleFire | None:
+    fire = _record(schedule, due, Fire.Status.FIRED)
+    if fire is None:
+        return None
+    try:
+        run = run_queue(
+            replication=schedule.replication,
+            streams=schedule.streams,
+            mode=schedule.mode,
+            trigger=models.Run.Trigger.SCHEDULE,
+            schedule=schedule,
+            refuse_busy=True,
+        )
+    except StreamBusy as exc:
+        fire.status, fire.reason = Fire.Status.SKIPPED, f"{exc}: this time is skipped"
+    else:
+        fire.run, fire.reason = run, run.error
+    fire.save(update_fields=["status", "run", "reason"])
+    return fire
