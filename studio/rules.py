@@ -58,17 +58,34 @@ def sling_version() -> str | None:
     """The version of the sling binary the studio runs (asked once per binary), None without one."""
     try:
         binary = sling_binary.find_binary(settings.SLING_BINARY or None)
-    except sling_binary.RunError:
+        stat = Path(binary).stat()
+    except (sling_binary.RunError, OSError):
         return None
-    return _version(binary, Path(binary).stat().st_mtime)
+    return _version(binary, stat.st_mtime_ns, stat.st_size)
 
 
 @functools.cache
-def _version(binary: str, mtime: float) -> str | None:
+def _version(binary: str, mtime_ns: int, size: int) -> str | None:
+    # Kept in the data folder too, so a command that starts a run does not start sling twice.
+    key = {"binary": binary, "mtime_ns": mtime_ns, "size": size}
+    kept = settings.DATA_DIR / "sling-version.json"
     try:
-        return sling_binary.version(binary)
+        known = json.loads(kept.read_text())
+        if isinstance(known, dict) and known.get("key") == key and isinstance(known.get("version"), str):
+            return known["version"]
+    except (OSError, ValueError):
+        pass
+    try:
+        version = sling_binary.version(binary)
     except sling_binary.RunError:
         return None
+    written = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+    try:
+        written.write_text(json.dumps({"key": key, "version": version}))
+        os.replace(written, kept)  # whole or not at all, whoever reads it meanwhile
+    except OSError:
+        written.unlink(missing_ok=True)
+    return version
 
 
 def sling() -> Sling:
