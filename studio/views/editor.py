@@ -169,14 +169,18 @@ def streams_bulk(request: HttpRequest, editor: Editor) -> HttpResponse:
     form = forms.BulkForm(request.POST, stream_ids=list(editor.ids.values()))
     if not form.is_valid():
         return notice(request, {"problems": form_problems(form), "refused": True})
-    chosen = set(form.cleaned_data["streams"])
     data = form.cleaned_data
+    if data["matching"]:
+        names = editor.matching(request.POST.get("q", ""))
+    else:
+        chosen = set(data["streams"])
+        names = [name for name, pk in editor.ids.items() if pk in chosen]
 
     def save(**by: Any) -> Any:
         return service.streams_bulk(
             replication=editor.replication,
             config=editor.config,
-            names=[name for name, pk in editor.ids.items() if pk in chosen],
+            names=names,
             action=data["action"],
             key=data.get("key"),
             value=data.get("value"),
