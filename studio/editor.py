@@ -110,7 +110,8 @@ class Editor:
         key = "problems:" + hashlib.sha256(stamp.encode()).hexdigest()
         found = cache.get(key)
         if found is None:
-            found = validate(self.config, None, rules.translator(), self.context)
+            memo = rules.check_memo(self.replication.name)
+            found = validate(self.config, None, rules.translator(), self.context, memo)
             found += key_conflicts(self.replication, self.keys)
             cache.set(key, found)
         return found
@@ -164,7 +165,9 @@ class Editor:
         target object, asset key and YAML."""
         streams = with_stream(self.config.streams, old_name, new_name, config)
         candidate = replace(self.config, streams=streams)
-        checked = validate(candidate, None, rules.translator(), self.context)
+        checked = validate(
+            candidate, None, rules.translator(), self.context, rules.check_memo(self.replication.name)
+        )
         problems = [p for p in checked if p.path[:2] == ("streams", new_name)]
         effective = self.effective(config)
         key = self.asset_key(new_name, config)

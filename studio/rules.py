@@ -5,11 +5,13 @@ translator, and validation with them."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import caches
 
 from replication import sling as sling_binary
 from replication.config import ReplicationConfig
@@ -18,7 +20,7 @@ from replication.context import ConnectionInfo, Context
 from replication.fence import Fence
 from replication.reach import Reach
 from replication.translator import DagsterSlingTranslator, load_translator
-from replication.validate import ERROR, LineOf, Problem, validate
+from replication.validate import ERROR, LineOf, Memo, Problem, validate
 from replication.versions import DEFAULT, Sling
 from studio import models
 
@@ -137,9 +139,24 @@ def _environment_connections(environ: dict[str, str]) -> dict[str, ConnectionInf
     return found
 
 
-def check(config: ReplicationConfig, line_of: LineOf | None = None, stored: bool = True) -> list[Problem]:
-    """Every problem of `config`, with lines where `line_of` knows them (`stored`: see context)."""
-    return validate(config, line_of, translator(), context(stored))
+def check(
+    config: ReplicationConfig, line_of: LineOf | None = None, stored: bool = True, memo: Memo | None = None
+) -> list[Problem]:
+    """Every problem of `config`, with lines where `line_of` knows them (`stored`: see context);
+    with `memo` (`check_memo`), the streams that did not change since are not checked again."""
+    return validate(config, line_of, translator(), context(stored), memo)
+
+
+def check_memo(replication: str) -> Memo:
+    """What the checks of replication `replication` found per stream, kept in this process
+    (the `editor` cache) for the next check of it: an edit checks what it changed."""
+    cache = caches["editor"]
+    key = "memo:" + hashlib.sha256(replication.encode()).hexdigest()
+    memo = cache.get(key)
+    if memo is None:
+        memo = Memo()
+        cache.set(key, memo, timeout=None)
+    return memo
 
 
 def blocking(problems: list[Problem]) -> list[Problem]:
