@@ -46,7 +46,9 @@ def _context(request: HttpRequest, editor: Editor, **extra: Any) -> dict[str, An
             "hooks": config.hooks or None,
         }
     )
-    q, sort = request.GET.get("q", ""), request.GET.get("sort", "position")
+    # The table's filter and order: a bulk edit posts them too (the form includes #stream-filters).
+    table = request.GET if request.method == "GET" else request.POST
+    q, sort = table.get("q", ""), table.get("sort", "position")
     return {
         "editor": editor,
         "replication": editor.replication,
