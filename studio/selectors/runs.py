@@ -36,6 +36,22 @@ def last_stream_runs(
     return {(row.run.replication_name, row.name): row for row in found}
 
 
+def run_stream_rows(run: models.Run) -> list[models.RunStream]:
+    """The streams of a run in order, each wildcard followed by the streams sling expanded it into."""
+    rows = list(run.run_streams.all())
+    under: dict[str, list[models.RunStream]] = {}
+    for row in rows:
+        if row.expanded_from:
+            under.setdefault(row.expanded_from, []).append(row)
+    names = {row.name for row in rows}
+    out: list[models.RunStream] = []
+    for row in rows:
+        if not row.expanded_from or row.expanded_from not in names:
+            out.append(row)
+            out.extend(under.pop(row.name, []))
+    return out
+
+
 def stream_runs(replication_name: str, name: str, limit: int = 5) -> list[models.RunStream]:
     """The latest runs of one stream, newest first."""
     rows = models.RunStream.objects.filter(run__replication_name=replication_name, name=name)
