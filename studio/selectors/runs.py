@@ -70,7 +70,9 @@ def runs_with_details() -> QuerySet[models.Run]:
 
 def run_list(*, replication: str = "", stream: str = "") -> QuerySet[models.Run]:
     """Run history, newest first: all runs, one replication's, or one stream's; with their row totals."""
-    totals = models.RunStream.objects.filter(run=OuterRef("pk")).values("run").annotate(total=Sum("rows"))
+    # A wildcard's line already sums the streams it expanded into.
+    totals = models.RunStream.objects.filter(run=OuterRef("pk"), expanded_from="")
+    totals = totals.values("run").annotate(total=Sum("rows"))
     runs = models.Run.objects.select_related("requested_by").annotate(
         rows_total=Subquery(totals.values("total"))
     )

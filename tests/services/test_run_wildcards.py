@@ -9,7 +9,8 @@ import pytest
 from run_support import replication, sqlite_connection, write_csv
 
 from studio import models
-from studio.selectors.runs import run_stream_rows
+from studio.selectors.monitoring import replication_history
+from studio.selectors.runs import run_list, run_stream_rows
 from studio.services.executor import run_execute
 from studio.services.runs import run_create
 
@@ -44,6 +45,9 @@ def test_a_schema_wildcard_records_each_table_under_it(tmp_path):
         ('"main"."events"', "succeeded", 5, "main.*"),
         ('"main"."users"', "succeeded", 3, "main.*"),
     ]
+    # The run's total counts each row once, not once for the table and again for the wildcard.
+    assert run_list(replication="copy").get().rows_total == 8
+    assert [point["rows"] for point in replication_history("copy")] == [8]
 
 
 def test_a_file_wildcard_records_each_file_under_it_beside_a_plain_stream(tmp_path):
