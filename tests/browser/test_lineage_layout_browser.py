@@ -4,15 +4,14 @@ asset whose key contains the text typed (a click centres and selects one)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+import test_lineage_browser
 from test_lineage_browser import assert_no_overlaps, drawn, until
 
 from studio.services.replications import replication_import
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+shots = test_lineage_browser.shots  # the screenshots' folder (a fixture)
 
 TABLES = 40
 # On screen: the label size, the drawing's extent and the canvas, read from cytoscape.
@@ -33,13 +32,6 @@ CENTRED = """(key) => {
 
 
 @pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("LINEAGE_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
 def wide(page):
     streams = "".join(f"  main.table_{i:02}:\n" for i in range(TABLES))
     replication_import(
@@ -49,32 +41,24 @@ def wide(page):
     return page
 
 
-def test_unconnected_targets_are_a_grid_with_readable_labels(wide, shots):
+@pytest.mark.parametrize(
+    ("select", "assets", "columns"),
+    # Lone targets: a grid. Source -> target pairs: several side by side, not one stack of two columns.
+    [("kind:target", TABLES, 3), ("", 2 * TABLES, 3)],
+    ids=["lone nodes", "pairs"],
+)
+def test_parts_that_do_not_meet_fill_the_canvas_with_readable_labels(wide, shots, select, assets, columns):
     page = wide
-    page.goto(f"{page.base}/lineage/?replication=wide&select=kind:target")
+    page.goto(f"{page.base}/lineage/?replication=wide&select={select}")
     drawn(page)
-    page.locator("#lineage-graph .lineage-status", has_text=f"{TABLES} assets").wait_for()
-    page.screenshot(path=shots / "lineage-grid.png")
+    page.locator("#lineage-graph .lineage-status", has_text=f"{assets} assets").wait_for()
+    page.screenshot(path=shots / f"lineage-{assets}-apart.png")
 
     shape = page.evaluate(GEOMETRY)
     assert shape["label"] >= 9
-    # A grid, not one column, filling most of the canvas's width or height.
-    assert shape["columns"] >= 3 and shape["rows"] >= 3
+    assert shape["columns"] >= columns and shape["rows"] >= 3
+    # Most of the canvas's width or height is used.
     assert shape["w"] >= 0.6 * shape["cw"] or shape["h"] >= 0.6 * shape["ch"]
-    assert_no_overlaps(page)
-
-
-def test_unconnected_pairs_are_packed_in_rows_and_readable(wide, shots):
-    page = wide
-    page.goto(f"{page.base}/lineage/?replication=wide")
-    drawn(page)
-    page.locator("#lineage-graph .lineage-status", has_text=f"{2 * TABLES} assets").wait_for()
-    page.screenshot(path=shots / "lineage-pairs.png")
-
-    shape = page.evaluate(GEOMETRY)
-    assert shape["label"] >= 9
-    # Several source -> target pairs side by side: more than the two columns of one stack.
-    assert shape["columns"] > 2
     assert_no_overlaps(page)
 
 
