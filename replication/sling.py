@@ -349,6 +349,7 @@ class LogReader:
         self.clock = clock
         self.streams = {name: StreamResult(name) for name in streams}
         self._wildcards = [name for name in self.streams if is_wildcard(name)]
+        self._parts: dict[str, list[StreamResult]] = {}  # wildcard -> the streams it expanded into
         self.current: StreamResult | None = None
         self._error_stream: StreamResult | None = None
         self._err = ""  # stderr not read yet: an unfinished tick or line
@@ -364,28 +365,32 @@ class LogReader:
         for known, result in self.streams.items():
             if _normalize(known) == key and result.status == PENDING:
                 return result
-        self.streams[name] = StreamResult(name, expanded_from=expansion_of(name, self._wildcards))
-        return self.streams[name]
+        result = self.streams[name] = StreamResult(name, expanded_from=expansion_of(name, self._wildcards))
+        if result.expanded_from is not None:
+            self._parts.setdefault(result.expanded_from, []).append(result)
+        return result
 
-    def _settle(self, result: StreamResult, *, final: bool = False) -> None:
-        """The wildcard `result` expanded from, brought in line with its expansions: running
-        until sling ends, then failed, cancelled or succeeded as the worst of them."""
+    def _parent(self, result: StreamResult) -> StreamResult | None:
+        """The wildcard `result` is a match of, running while its matches run."""
         parent = self.streams.get(result.expanded_from or "")
-        if parent is None:
-            return
-        parts = [r for r in self.streams.values() if r.expanded_from == parent.name]
-        statuses = {r.status for r in parts}
-        if final and RUNNING not in statuses:
-            parent.status = next((s for s in (FAILED, CANCELLED, SUCCEEDED) if s in statuses), PENDING)
-            ended = [r.ended for r in parts if r.ended is not None]
-            parent.ended = max(ended, default=None)
-        else:
+        if parent is not None:
             parent.status = RUNNING
-        counted = [r.rows for r in parts if r.rows is not None]
-        parent.rows = sum(counted) if counted else None
-        parent.started = min((r.started for r in parts if r.started is not None), default=None)
-        failed = [r.name for r in parts if r.status == FAILED]
-        parent.error = f"failed: {', '.join(failed)}" if failed else ""
+            parent.started = parent.started if parent.started is not None else result.started
+        return parent
+
+    def _settle(self) -> None:
+        """Each wildcard that expanded, ended as the worst of its matches (failed, cancelled,
+        succeeded), with the rows, time and failures of all of them."""
+        for name, parts in self._parts.items():
+            parent = self.streams[name]
+            statuses = {r.status for r in parts}
+            parent.status = next(s for s in (RUNNING, FAILED, CANCELLED, SUCCEEDED, PENDING) if s in statuses)
+            counted = [r.rows for r in parts if r.rows is not None]
+            parent.rows = sum(counted) if counted else None
+            parent.started = min((r.started for r in parts if r.started is not None), default=None)
+            parent.ended = max((r.ended for r in parts if r.ended is not None), default=None)
+            failed = [r.name for r in parts if r.status == FAILED]
+            parent.error = f"failed: {', '.join(failed)}" if failed else ""
 
     def stdout(self, raw: str) -> str:
         """One line of sling's stdout (a JSON object when JSON logging is on)."""
@@ -446,7 +451,7 @@ class LogReader:
         if started:
             self.current = self.stream(started["name"])
             self.current.status, self.current.started = RUNNING, now
-            self._settle(self.current)
+            self._parent(self.current)
             return
         if self.current is None:
             return
@@ -455,7 +460,9 @@ class LogReader:
             count = rows["n1"] or rows["n2"]
             self.current.rows = (self.current.rows or 0) + int(count)
             self.current.target = rows["t1"] or rows["t2"]
-            self._settle(self.current)
+            parent = self._parent(self.current)
+            if parent is not None:
+                parent.rows = (parent.rows or 0) + int(count)
         elif message.startswith("execution succeeded"):
             self._finish(SUCCEEDED, now)
         elif message.startswith("execution failed"):
@@ -464,7 +471,6 @@ class LogReader:
     def _finish(self, status: str, now: float) -> None:
         assert self.current is not None
         self.current.status, self.current.ended = status, now
-        self._settle(self.current)
         self.current = None
 
     def finish(self, exit_code: int, cancelled: bool) -> list[StreamResult]:
@@ -476,8 +482,7 @@ class LogReader:
                 result.status = CANCELLED
             if result.status == FAILED and not result.error and exit_code != 0:
                 result.error = "sling stopped before this stream finished" if not cancelled else ""
-        for result in list(self.streams.values()):
-            self._settle(result, final=True)
+        self._settle()
         return list(self.streams.values())
 
 
