@@ -88,6 +88,7 @@ lineage_urls = [
     path("node/", lineage.node, name="lineage-node"),
     path("group/", lineage.group, name="lineage-group"),
     path("suggest/", lineage.suggest, name="lineage-suggest"),
+    path("find/", lineage.find, name="lineage-find"),
     path("path/", lineage.path, name="lineage-path"),
     path("export/<str:fmt>/", lineage.export, name="lineage-export"),
     path("downstream/new/", downstream.downstream_new, name="lineage-downstream-new"),

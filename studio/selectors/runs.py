@@ -36,6 +36,22 @@ def last_stream_runs(
     return {(row.run.replication_name, row.name): row for row in found}
 
 
+def run_stream_rows(run: models.Run) -> list[models.RunStream]:
+    """The streams of a run in order, each wildcard followed by the streams sling expanded it into."""
+    rows = list(run.run_streams.all())
+    under: dict[str, list[models.RunStream]] = {}
+    for row in rows:
+        if row.expanded_from:
+            under.setdefault(row.expanded_from, []).append(row)
+    names = {row.name for row in rows}
+    out: list[models.RunStream] = []
+    for row in rows:
+        if not row.expanded_from or row.expanded_from not in names:
+            out.append(row)
+            out.extend(under.pop(row.name, []))
+    return out
+
+
 def stream_runs(replication_name: str, name: str, limit: int = 5) -> list[models.RunStream]:
     """The latest runs of one stream, newest first."""
     rows = models.RunStream.objects.filter(run__replication_name=replication_name, name=name)
@@ -54,7 +70,9 @@ def runs_with_details() -> QuerySet[models.Run]:
 
 def run_list(*, replication: str = "", stream: str = "") -> QuerySet[models.Run]:
     """Run history, newest first: all runs, one replication's, or one stream's; with their row totals."""
-    totals = models.RunStream.objects.filter(run=OuterRef("pk")).values("run").annotate(total=Sum("rows"))
+    # A wildcard's line already sums the streams it expanded into.
+    totals = models.RunStream.objects.filter(run=OuterRef("pk"), expanded_from="")
+    totals = totals.values("run").annotate(total=Sum("rows"))
     runs = models.Run.objects.select_related("requested_by").annotate(
         rows_total=Subquery(totals.values("total"))
     )

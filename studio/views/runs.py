@@ -76,7 +76,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The run, its streams (live while it runs), its alerts, and the end of its log."""
     run = _run(pk)
     log, offset, cut = selectors.run_log_tail(run=run)
-    context = {**_alerts(run), "run_streams": run.run_streams.all(), "log": log, "offset": offset}
+    context = {**_alerts(run), "run_streams": selectors.run_stream_rows(run), "log": log, "offset": offset}
     return render(request, RUN, {**context, "log_cut": cut})
 
 
@@ -97,7 +97,7 @@ def run_log_download(request: HttpRequest, pk: int) -> HttpResponse:
 def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The header and per-stream table; polled while the run is active."""
     run = _run(pk)
-    response = render(request, f"{RUN}#status", {"run": run, "run_streams": run.run_streams.all()})
+    response = render(request, f"{RUN}#status", {"run": run, "run_streams": selectors.run_stream_rows(run)})
     if run.is_active:
         return response
     stopped = HttpResponseStopPolling(response.content)

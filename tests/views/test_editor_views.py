@@ -13,6 +13,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from studio.services.replications import replication_import
+
 HTMX = {"HX-Request": "true"}
 
 
@@ -51,6 +53,22 @@ def test_the_editor_shows_the_streams_with_their_resolved_values(client, user, d
     assert '<span class="inherited" title="from defaults">full-refresh</span>' in html
     assert "pk: order_id uk: ordered_at" in html
     assert '<input type="hidden" id="version" name="version" value="1">' in html
+
+
+def test_a_key_of_one_column_shows_as_its_name_and_a_list_as_names(client, user):
+    replication_import(
+        name="keys",
+        text="source: PG\ntarget: SNOW\n"
+        "defaults:\n  mode: incremental\n  object: raw.{stream_table}\nstreams:\n"
+        "  public.orders:\n    primary_key: order_id\n    update_key: changed_at\n"
+        "  public.lines:\n    primary_key: [order_id, line]\n",
+    )
+
+    html = client.get("/r/keys/streams/", headers=HTMX).content.decode()
+
+    assert "pk: order_id uk: changed_at" in html
+    assert "pk: order_id, line" in html
+    assert "o, r, d" not in html
 
 
 def test_the_editor_lists_the_problems_of_the_replication(client, user, make_replication):
