@@ -349,3 +349,35 @@ def test_a_viewer_sees_read_only_fields_and_no_save(chromium, live_server, demo_
         assert page.locator("form.add-stream").count() == 0
     finally:
         page.context.close()
+
+
+@pytest.mark.sling
+def test_discover_offers_an_object_template_to_a_replication_without_one(page, tables):
+    models.Replication.objects.create(name="from_sqlite", source="DEMO_SQLITE", target="DEMO_SQLITE")
+    page.goto(f"{page.base}/connections/DEMO_SQLITE/")
+    page.click(".page-head button:has-text('Discover')")
+    page.locator("#add-to").wait_for()
+    assert page.inner_text("#add-to option") == "from_sqlite (→ DEMO_SQLITE, no defaults.object)"
+    # Into a database: a table named after the source's, in the target's schema.
+    assert page.input_value("#add-object") == "{target_schema}.{stream_schema}_{stream_table}"
+    page.fill("#add-object", "main.copy_{stream_table}")
+    page.check("#discover input[value='main.orders']")
+    page.click("#discover button.primary")
+    page.wait_for_url("**/r/from_sqlite/")
+    assert "main.copy_orders" in page.inner_text("#streams")
+    assert models.Replication.objects.get(name="from_sqlite").defaults == {
+        "object": "main.copy_{stream_table}"
+    }
+
+    # Without an object the streams are refused on a page of the studio, never a bare fragment.
+    models.Replication.objects.filter(name="from_sqlite").update(defaults={})
+    page.goto(f"{page.base}/connections/DEMO_SQLITE/")
+    page.click(".page-head button:has-text('Discover')")
+    page.locator("#add-to").wait_for()
+    page.fill("#add-object", "")
+    page.check("#discover input[value='main.customers']")
+    page.click("#discover button.primary")
+    page.locator("h1", has_text="Streams not added").wait_for()
+    assert 'streams["main.customers"] no `object`' in page.inner_text("main")
+    assert page.locator("nav a:has-text('Connections')").count() == 1
+    assert "Connections (discover DEMO_SQLITE again)" in page.inner_text("a.crumb")
