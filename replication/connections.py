@@ -96,13 +96,13 @@ URL_EXAMPLES = {
 }
 
 
-def url_help(conn_type: str) -> str:
-    """How a connection of `conn_type` is written as a URL, for its form."""
+def url_example(conn_type: str) -> str:
+    """How a connection of `conn_type` is written as a URL ("" when the studio has no example)."""
     example = URL_EXAMPLES.get(conn_type)
     if example is None:
         schemes = [s for s in URL_SCHEMES.get(conn_type, ()) if not s.startswith("https://<")]
         example = f"{schemes[0]}..." if schemes else ""
-    return f"instead of the fields below, e.g. {example}" if example else "instead of the fields below"
+    return example
 
 
 def type_of_url(url: str) -> str | None:

@@ -20,7 +20,7 @@ from replication.connections import (
     field_secrets,
     is_secret,
     type_of_url,
-    url_help,
+    url_example,
 )
 from replication.spec import STREAM_KEYS
 from replication.versions import MODES
@@ -342,7 +342,10 @@ class ConnectionForm(forms.Form):
             help_text="any further field, as YAML (`key: value`); secret ones are stored apart",
         )
         self.secret_names = list(stored)
-        self.fields["url"].help_text = url_help(conn_type)
+        example = url_example(conn_type)
+        self.fields["url"].help_text = (
+            f"instead of the fields below, e.g. {example}" if example else "instead of the fields below"
+        )
         for field, value in (typed or {}).items():
             if field in self.fields and not isinstance(self.fields[field].widget, forms.PasswordInput):
                 self.initial[field] = value
@@ -352,9 +355,9 @@ class ConnectionForm(forms.Form):
         if url:
             of_url = type_of_url(url)
             if of_url is None or (url.endswith("://") and of_url != "file"):
-                example = url_help(self.conn_type).removeprefix("instead of the fields below, ")
+                example = url_example(self.conn_type) or "postgresql://user@host:5432/database"
                 raise forms.ValidationError(
-                    f"`{url[:200]}` is not a connection URL: write scheme://..., {example or 'e.g. postgresql://user@host:5432/database'}"
+                    f"`{url[:200]}` is not a connection URL: write scheme://..., e.g. {example}"
                 )
             try:
                 parts = urlsplit(url)
