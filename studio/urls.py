@@ -65,6 +65,7 @@ replication_urls = [
 connection_urls = [
     path("", connections.connection_list_page, name="connections"),
     path("new/", connections.connection_edit, name="connection-new"),
+    path("new/test/", connections.connection_test, name="connection-new-test"),
     path("<str:name>/", connections.connection_edit, name="connection-edit"),
     path("<str:name>/delete/", connections.connection_delete, name="connection-delete"),
     path("<str:name>/test/", connections.connection_test, name="connection-test"),

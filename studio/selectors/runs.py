@@ -68,8 +68,11 @@ def runs_with_details() -> QuerySet[models.Run]:
     return models.Run.objects.select_related("replication", "requested_by")
 
 
-def run_list(*, replication: str = "", stream: str = "") -> QuerySet[models.Run]:
-    """Run history, newest first: all runs, one replication's, or one stream's; with their row totals."""
+def run_list(
+    *, replication: str = "", stream: str = "", status: str = "", trigger: str = ""
+) -> QuerySet[models.Run]:
+    """Run history, newest first: all runs, one replication's, or one stream's, of one status
+    or trigger when given; with their row totals."""
     # A wildcard's line already sums the streams it expanded into.
     totals = models.RunStream.objects.filter(run=OuterRef("pk"), expanded_from="")
     totals = totals.values("run").annotate(total=Sum("rows"))
@@ -80,6 +83,10 @@ def run_list(*, replication: str = "", stream: str = "") -> QuerySet[models.Run]
         runs = runs.filter(replication_name=replication)
     if stream:
         runs = runs.filter(run_streams__name=stream).distinct()
+    if status:
+        runs = runs.filter(status=status)
+    if trigger:
+        runs = runs.filter(trigger=trigger)
     return runs.prefetch_related("run_streams")
 
 

@@ -171,19 +171,32 @@ def streams_bulk(request: HttpRequest, editor: Editor) -> HttpResponse:
         return notice(request, {"problems": form_problems(form), "refused": True})
     chosen = set(form.cleaned_data["streams"])
     data = form.cleaned_data
+    names = [name for name, pk in editor.ids.items() if pk in chosen]
 
     def save(**by: Any) -> Any:
         return service.streams_bulk(
             replication=editor.replication,
             config=editor.config,
-            names=[name for name, pk in editor.ids.items() if pk in chosen],
+            names=names,
             action=data["action"],
             key=data.get("key"),
             value=data.get("value"),
             **by,
         )
 
-    return save_and_refresh(request, editor, save, lambda saved: _part(request, saved, "streams", saved=True))
+    done = _bulk_done(data["action"], len(names), data.get("key"), data.get("value"))
+    return save_and_refresh(
+        request, editor, save, lambda saved: _part(request, saved, "streams", saved=True, done=done)
+    )
+
+
+def _bulk_done(action: str, count: int, key: str | None, value: Any) -> str:
+    """What a bulk edit did, said above the table it refreshed."""
+    streams = f"{count} stream{'s' if count != 1 else ''}"
+    if action == "set":
+        return f"Removed `{key}` from {streams}." if value is None else f"Set `{key}` on {streams}."
+    verbs = {"enable": "Enabled", "disable": "Disabled", "duplicate": "Duplicated", "delete": "Deleted"}
+    return f"{verbs[action]} {streams}."
 
 
 def _stream_name_or_404(editor: Editor, pk: int) -> str:
