@@ -19,7 +19,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urlsplit
 
-from replication.connection_types import DISPLAY_ORDER, FIELDS, PUBLIC, SCHEME_TYPES, SECRET, URL, URL_LISTS
+from replication.connection_types import (
+    DISPLAY_ORDER,
+    FIELDS,
+    PUBLIC,
+    SCHEME_TYPES,
+    SECRET,
+    URL,
+    URL_LISTS,
+    URL_SCHEMES,
+)
 from replication.connection_types import kind_of as _kind_of
 
 # How a secret is shown wherever it is mentioned (pages, logs, errors): never its value.
@@ -69,6 +78,31 @@ assert set(TYPES) == set(FIELDS), set(TYPES) ^ set(FIELDS)
 FORM_FIELDS: Mapping[str, list[str]] = DISPLAY_ORDER
 # A field name as Sling reads them: letters, digits, `_`, `-`, `.` and spaces (`app name`).
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .-]{0,199}$")
+
+
+# What a `url` looks like for the common types (the others: their scheme, `URL_SCHEMES`).
+URL_EXAMPLES = {
+    "file": "file:///srv/data/ (a folder: streams are the files in it), or file://demo/data for a folder "
+    "of the project; empty: the whole local disk, as LOCAL",
+    "postgres": "postgresql://user@host:5432/database?sslmode=require",
+    "mysql": "mysql://user@host:3306/database",
+    "sqlite": "sqlite:///path/to/file.db",
+    "duckdb": "duckdb:///path/to/file.duckdb",
+    "snowflake": "snowflake://user@account/database/schema?warehouse=WH",
+    "sqlserver": "sqlserver://user@host:1433?database=db",
+    "s3": "s3://bucket/prefix/",
+    "gs": "gs://bucket/prefix/",
+    "sftp": "sftp://user@host:22/folder/",
+}
+
+
+def url_example(conn_type: str) -> str:
+    """How a connection of `conn_type` is written as a URL ("" when the studio has no example)."""
+    example = URL_EXAMPLES.get(conn_type)
+    if example is None:
+        schemes = [s for s in URL_SCHEMES.get(conn_type, ()) if not s.startswith("https://<")]
+        example = f"{schemes[0]}..." if schemes else ""
+    return example
 
 
 def type_of_url(url: str) -> str | None:

@@ -389,3 +389,13 @@ def unresolved(text: str) -> list[str]:
 def relative_path(stream: str) -> str:
     """The path part of a file stream, without scheme (`file://data/a.csv` -> `data/a.csv`)."""
     return posixpath.normpath(_SCHEME.sub("", stream)) if stream else stream
+
+
+def object_template(*, files: bool, target_database: bool) -> str:
+    """An object for the streams of a replication that gives them none, as sling 1.4.11 names
+    them: into a database, a table of the target's schema named after the source table
+    (`{target_schema}` is left out on a connection without a schema), or after the file; ""
+    for other targets, whose objects are paths the studio cannot guess."""
+    if not target_database:
+        return ""
+    return "{target_schema}.{stream_file_name}" if files else "{target_schema}.{stream_schema}_{stream_table}"

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import fnmatch
 import importlib.util
 import json
 import os
@@ -45,7 +46,7 @@ from replication.config import ReplicationConfig
 from replication.connections import MASK
 from replication.fence import Fence, connection_paths, replication_paths
 from replication.reach import Reach, connection_hosts
-from replication.resolve import Names
+from replication.resolve import Names, is_file_stream, is_wildcard, relative_path, split_table_name
 from replication.validate import format_path
 from replication.yamlio import emit
 
@@ -147,6 +148,8 @@ class StreamResult:
     ended: float | None = None
     error: str = ""
     progress: Progress | None = None
+    # The wildcard stream of the file (`main.*`) sling expanded into this one.
+    expanded_from: str | None = None
 
     @property
     def duration(self) -> float | None:
@@ -321,12 +324,32 @@ def version(binary: str, *, timeout: float = 20) -> str:
     return match.group(1)
 
 
+def expansion_of(name: str, wildcards: Iterable[str]) -> str | None:
+    """The wildcard stream (`main.*`, `file://data/*.csv`) sling expanded into the stream it
+    reports as `name` (`"main"."users"`, `data/a.csv`), or None. Sling 1.4.11 names a table
+    it found by its quoted schema and table, and a file by its path without the scheme."""
+    for wildcard in wildcards:
+        if is_file_stream(wildcard):
+            if fnmatch.fnmatchcase(relative_path(name), relative_path(wildcard)):
+                return wildcard
+        elif not is_file_stream(name):
+            schema, table = split_table_name(name)
+            pattern = ".".join(part for part in split_table_name(wildcard) if part)
+            if fnmatch.fnmatchcase(f"{schema}.{table}".lower(), pattern.lower()):
+                return wildcard
+    return None
+
+
 class LogReader:
-    """Turns sling's output into display lines and per-stream results."""
+    """Turns sling's output into display lines and per-stream results. A stream a wildcard
+    expanded into is reported under it (`expanded_from`); the wildcard's own result sums
+    those of its expansions (rows, time; failed if one failed)."""
 
     def __init__(self, streams: Iterable[str], clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
         self.streams = {name: StreamResult(name) for name in streams}
+        self._wildcards = [name for name in self.streams if is_wildcard(name)]
+        self._parts: dict[str, list[StreamResult]] = {}  # wildcard -> the streams it expanded into
         self.current: StreamResult | None = None
         self._error_stream: StreamResult | None = None
         self._err = ""  # stderr not read yet: an unfinished tick or line
@@ -342,8 +365,32 @@ class LogReader:
         for known, result in self.streams.items():
             if _normalize(known) == key and result.status == PENDING:
                 return result
-        self.streams[name] = StreamResult(name)
-        return self.streams[name]
+        result = self.streams[name] = StreamResult(name, expanded_from=expansion_of(name, self._wildcards))
+        if result.expanded_from is not None:
+            self._parts.setdefault(result.expanded_from, []).append(result)
+        return result
+
+    def _parent(self, result: StreamResult) -> StreamResult | None:
+        """The wildcard `result` is a match of, running while its matches run."""
+        parent = self.streams.get(result.expanded_from or "")
+        if parent is not None:
+            parent.status = RUNNING
+            parent.started = parent.started if parent.started is not None else result.started
+        return parent
+
+    def _settle(self) -> None:
+        """Each wildcard that expanded, ended as the worst of its matches (failed, cancelled,
+        succeeded), with the rows, time and failures of all of them."""
+        for name, parts in self._parts.items():
+            parent = self.streams[name]
+            statuses = {r.status for r in parts}
+            parent.status = next(s for s in (RUNNING, FAILED, CANCELLED, SUCCEEDED, PENDING) if s in statuses)
+            counted = [r.rows for r in parts if r.rows is not None]
+            parent.rows = sum(counted) if counted else None
+            parent.started = min((r.started for r in parts if r.started is not None), default=None)
+            parent.ended = max((r.ended for r in parts if r.ended is not None), default=None)
+            failed = [r.name for r in parts if r.status == FAILED]
+            parent.error = f"failed: {', '.join(failed)}" if failed else ""
 
     def stdout(self, raw: str) -> str:
         """One line of sling's stdout (a JSON object when JSON logging is on)."""
@@ -404,6 +451,7 @@ class LogReader:
         if started:
             self.current = self.stream(started["name"])
             self.current.status, self.current.started = RUNNING, now
+            self._parent(self.current)
             return
         if self.current is None:
             return
@@ -412,6 +460,9 @@ class LogReader:
             count = rows["n1"] or rows["n2"]
             self.current.rows = (self.current.rows or 0) + int(count)
             self.current.target = rows["t1"] or rows["t2"]
+            parent = self._parent(self.current)
+            if parent is not None:
+                parent.rows = (parent.rows or 0) + int(count)
         elif message.startswith("execution succeeded"):
             self._finish(SUCCEEDED, now)
         elif message.startswith("execution failed"):
@@ -431,6 +482,7 @@ class LogReader:
                 result.status = CANCELLED
             if result.status == FAILED and not result.error and exit_code != 0:
                 result.error = "sling stopped before this stream finished" if not cancelled else ""
+        self._settle()
         return list(self.streams.values())
 
 

@@ -57,9 +57,10 @@
     { selector: "edge.on-path", style: { "line-color": COLORS.path, "target-arrow-color": COLORS.path, width: 3 } },
   ];
 
-  // Below this zoom the labels are too small to read (cytoscape hides them).
-  const READABLE = 0.55;
-  const FOCUS_ZOOM = 0.75;
+  // Labels are drawn at 11 px; a fit that would shrink them below 9 px on screen shows
+  // a readable part of the graph instead (the Fit button still shows it whole).
+  const MIN_LABEL_PX = 9;
+  const READABLE = MIN_LABEL_PX / 11;
   let cy = null;
   let rendered = "";
   let opening = null;
@@ -68,8 +69,8 @@
   const controls = () => document.getElementById("lineage-controls");
 
   function layoutOf(data) {
-    if (data.layout === "preset") return { name: "preset", fit: true, padding: 30 };
-    return { name: "dagre", rankDir: "LR", nodeSep: 16, rankSep: 90, edgeSep: 8, fit: true, padding: 30 };
+    if (data.layout === "preset") return { name: "preset", fit: true, padding: 16 };
+    return { name: "dagre", rankDir: "LR", nodeSep: 16, rankSep: 90, edgeSep: 8, fit: true, padding: 16 };
   }
 
   function render() {
@@ -91,7 +92,7 @@
     // A small graph fitted to a wide canvas would be drawn huge; a big one, too small
     // to read: then show the group just opened, or the selector's asset, readable.
     if (cy.zoom() > 1.25) { cy.zoom(1.25); cy.center(); }
-    if (cy.zoom() < READABLE) focusOn(anchor());
+    if (cy.zoom() < READABLE) focusOn(anchor() || cy.elements());
     opening = null;
     // A highlighted path stays highlighted across redraws, until cleared.
     if (onPath.length) highlight(onPath);
@@ -120,12 +121,12 @@
   function focusOn(target) {
     if (!target) return;
     const box = target.boundingBox();
-    cy.zoom(FOCUS_ZOOM);
-    if (box.w * FOCUS_ZOOM < cy.width() - 60 && box.h * FOCUS_ZOOM < cy.height() - 60) {
+    cy.zoom(READABLE);
+    if (box.w * READABLE < cy.width() - 32 && box.h * READABLE < cy.height() - 32) {
       cy.center(target);
     } else {
       // Too big to show whole: start at its top left corner.
-      cy.pan({ x: 30 - box.x1 * FOCUS_ZOOM, y: 40 - box.y1 * FOCUS_ZOOM });
+      cy.pan({ x: 16 - box.x1 * READABLE, y: 24 - box.y1 * READABLE });
     }
   }
 
@@ -201,6 +202,13 @@
     } else if (key) {
       setSelector(`1+${key}+1`);
     }
+  }
+
+  // A match picked from the Find list: centred and selected (its row marked as the current one).
+  function pick(button) {
+    document.querySelectorAll("#lineage-found [aria-current]").forEach((b) => b.removeAttribute("aria-current"));
+    button.setAttribute("aria-current", "true");
+    find(button.dataset.lineageFind);
   }
 
   function highlight(keys) {
@@ -298,13 +306,17 @@
     png: () => cy && download(fileName("png"), cy.png({ output: "blob", full: true, scale: 2, bg: "#ffffff", maxWidth: 8000, maxHeight: 8000 })),
     svg: () => cy && download(fileName("svg"), new Blob([toSvg()], { type: "image/svg+xml" })),
     "clear-path": () => { highlight([]); document.getElementById("lineage-path").replaceChildren(); },
+    "clear-found": () => document.getElementById("lineage-found").replaceChildren(),
   };
 
   document.addEventListener("click", (event) => {
-    const target = event.target.closest("[data-lineage-action], [data-expand], [data-collapse], [data-lineage-select]");
+    const target = event.target.closest(
+      "[data-lineage-action], [data-expand], [data-collapse], [data-lineage-select], [data-lineage-find]",
+    );
     if (!target) return;
     event.preventDefault();
     if (target.dataset.lineageAction) actions[target.dataset.lineageAction]?.();
+    else if (target.dataset.lineageFind) pick(target);
     else if (target.dataset.expand) expand(target.dataset.expand);
     else if (target.dataset.collapse) collapse(target.dataset.collapse);
     else setSelector(target.dataset.lineageSelect);
@@ -312,10 +324,7 @@
 
   document.addEventListener("submit", (event) => {
     const form = event.target;
-    if (form.id === "lineage-search") {
-      event.preventDefault();
-      find(form.elements.q.value.trim());
-    } else if (form.matches(".lineage-focus")) {
+    if (form.matches(".lineage-focus")) {
       event.preventDefault();
       const key = form.dataset.focusKey;
       const depth = Math.max(1, Math.min(99, parseInt(form.elements.depth.value, 10) || 1));
@@ -336,6 +345,13 @@
   document.body.addEventListener("htmx:afterSettle", (event) => {
     render();
     const panel = event.detail.target;
+    // One match, or one that is the very key typed: go to it at once.
+    if (panel && panel.id === "lineage-found") {
+      const matches = [...panel.querySelectorAll("[data-lineage-find]")];
+      const typed = document.getElementById("lineage-search")?.elements.q.value.trim();
+      const exact = matches.find((b) => b.dataset.lineageFind === typed) || (matches.length === 1 ? matches[0] : null);
+      if (exact) pick(exact);
+    }
     if (panel && panel.id === "lineage-panel") {
       const node = panel.querySelector("[data-key]");
       if (node) mark(node.dataset.key);

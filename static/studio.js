@@ -45,3 +45,28 @@ document.addEventListener("htmx:oobAfterSwap", (event) => {
   const log = event.detail.target;
   if (log?.matches?.("pre[data-follow]") && log.dataset.atEnd !== "false") log.scrollTop = log.scrollHeight;
 });
+
+// After a stream is added its form is empty again, for the next one (a refusal keeps what was typed).
+document.addEventListener("htmx:afterRequest", (event) => {
+  const form = event.detail.elt;
+  if (form?.matches?.("form.add-stream") && event.detail.xhr.status === 200) form.reset();
+});
+
+// Destructive actions ask first. A form with `data-confirm` (the question; `{count}` is the
+// number of ticked streams, or of the matching ones) is sent only once confirmed; with `data-confirm-action`, only its
+// `action` of that value asks. Caught before htmx or the browser sends the form.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  const question = form.dataset?.confirm;
+  if (!question) return;
+  const only = form.dataset.confirmAction;
+  if (only && form.elements.action?.value !== only) return;
+  // "All N matching" counts every stream the filter matches, ticked or not.
+  const matching = form.querySelector("input[name=matching]:checked");
+  const ticked = form.querySelectorAll("input[type=checkbox][name=streams]:checked").length;
+  const count = matching ? `${matching.dataset.count} matching` : `${ticked} ticked`;
+  if (!window.confirm(question.replace("{count}", count))) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);

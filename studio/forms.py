@@ -4,6 +4,7 @@ meaning of the values is `replication.validate`'s business."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ from replication.connections import (
     field_secrets,
     is_secret,
     type_of_url,
+    url_example,
 )
 from replication.spec import STREAM_KEYS
 from replication.versions import MODES
@@ -191,13 +193,26 @@ class ReplicationForm(forms.Form):
         max_length=200,
         error_messages={"invalid": "letters, digits, - and _ only"},
     )
-    source = forms.CharField(max_length=500, help_text="connection name, e.g. MY_POSTGRES or LOCAL")
-    target = forms.CharField(max_length=500)
+    # Picked from the known connections (the page's datalist), or any name typed.
+    source = forms.CharField(
+        max_length=500,
+        help_text="connection name, e.g. MY_POSTGRES or LOCAL",
+        widget=forms.TextInput(attrs={"list": "connection-names", "autocomplete": "off"}),
+    )
+    target = forms.CharField(
+        max_length=500, widget=forms.TextInput(attrs={"list": "connection-names", "autocomplete": "off"})
+    )
 
 
 class SettingsForm(ReplicationForm):
     env = YamlField(kind="map", help_text="variables, e.g. SLING_THREADS: 4")
     hooks = YamlField(kind="map", help_text="start / end: lists of hooks")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # On the editor's page beside a stream's form, whose `name` and `hooks` keep their ids.
+        for name in ("name", "hooks"):
+            self.fields[name].widget.attrs["id"] = f"id_replication_{name}"
 
     def apply(self, config: ReplicationConfig, defaults: dict[str, Any]) -> ReplicationConfig:
         """`config` with these settings and `defaults`; call after is_valid()."""
@@ -290,7 +305,15 @@ class ConnectionForm(forms.Form):
     type = forms.ChoiceField(choices=[(t, t) for t in TYPES])
     url = forms.CharField(required=False, max_length=4000, help_text="instead of the fields below")
 
-    def __init__(self, data: Any = None, *, connection: Any = None, conn_type: str = "postgres") -> None:
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        connection: Any = None,
+        conn_type: str = "postgres",
+        typed: Mapping[str, Any] | None = None,
+    ) -> None:
+        """`typed`: what the form had when its type was changed, shown again (secrets aside)."""
         params = connection.params if connection else {}
         initial: dict[str, Any] = {"type": conn_type}
         if connection:
@@ -322,15 +345,22 @@ class ConnectionForm(forms.Form):
             help_text="any further field, as YAML (`key: value`); secret ones are stored apart",
         )
         self.secret_names = list(stored)
+        example = url_example(conn_type)
+        self.fields["url"].help_text = (
+            f"instead of the fields below, e.g. {example}" if example else "instead of the fields below"
+        )
+        for field, value in (typed or {}).items():
+            if field in self.fields and not isinstance(self.fields[field].widget, forms.PasswordInput):
+                self.initial[field] = value
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"].strip()
         if url:
             of_url = type_of_url(url)
             if of_url is None or (url.endswith("://") and of_url != "file"):
+                example = url_example(self.conn_type) or "postgresql://user@host:5432/database"
                 raise forms.ValidationError(
-                    f"`{url[:200]}` is not a connection URL: write scheme://..., e.g. "
-                    "postgresql://user@host:5432/database"
+                    f"`{url[:200]}` is not a connection URL: write scheme://..., e.g. {example}"
                 )
             try:
                 parts = urlsplit(url)

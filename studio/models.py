@@ -353,6 +353,8 @@ class RunStream(models.Model):
     error = models.TextField(blank=True)
     # While it runs, sling's progress bar: {"rows", "rate" (rows/s), "elapsed" (s), "size"}.
     progress = models.JSONField(default=dict, blank=True)
+    # The wildcard stream (`main.*`) this one is a match of, as sling expanded it.
+    expanded_from = models.TextField(blank=True)
 
     class Meta:
         ordering = ["run", "position"]

@@ -51,6 +51,7 @@ def role_required(action: str, methods: tuple[str, ...] = ("GET", "POST")) -> Ca
                 return forbidden(request, action)
             return view(request, *args, **kwargs)
 
+        wrapped.role_action = action  # type: ignore[attr-defined] - read by bench/hostile.py
         return wrapped
 
     return decorator

@@ -94,6 +94,93 @@ def layered_layout(
     return out
 
 
+def packed_layout(
+    nodes: list[str],
+    edges: list[tuple[str, str]],
+    *,
+    sizes: Mapping[str, tuple[float, float]],
+    aspect: float = 1.8,
+    gap: float = 40.0,
+    node_gap: float = 16.0,
+) -> dict[str, tuple[float, float]]:
+    """Centre positions of a drawing whose parts do not meet: each connected part laid out
+    by `layered_layout`, the nodes without an edge in a grid, and all of them packed in rows
+    to about `aspect` (width / height), so that a fit to a wide canvas leaves labels readable.
+    Biggest parts first; ties in the order of `nodes`. One connected part is `layered_layout`."""
+    parts = components(nodes, edges)
+    single = [part[0] for part in parts if len(part) == 1]
+    joined = [part for part in parts if len(part) > 1]
+    if len(joined) == 1 and not single:
+        return layered_layout(nodes, edges, sizes=sizes)
+    blocks: list[tuple[float, float, dict[str, tuple[float, float]]]] = []
+    for part in sorted(joined, key=len, reverse=True):
+        inside = set(part)
+        drawn = layered_layout(part, [e for e in edges if e[0] in inside], sizes=sizes)
+        blocks.append(_framed(drawn, sizes))
+    if single:
+        blocks.append(_grid(single, sizes, aspect, node_gap))
+    area = sum((w + gap) * (h + gap) for w, h, _ in blocks)
+    row_width = max(max(w for w, _, _ in blocks), (area * aspect) ** 0.5)
+    out: dict[str, tuple[float, float]] = {}
+    x = top = height = 0.0
+    for w, h, offsets in blocks:
+        if x and x + w > row_width:
+            x, top, height = 0.0, top + height + gap, 0.0
+        for n, (dx, dy) in offsets.items():
+            out[n] = (x + dx, top + dy)
+        x, height = x + w + gap, max(height, h)
+    return out
+
+
+def components(nodes: list[str], edges: list[tuple[str, str]]) -> list[list[str]]:
+    """The weakly connected parts of the graph, by first node, each in the order of `nodes`."""
+    around: dict[str, list[str]] = {n: [] for n in nodes}
+    for a, b in edges:
+        around[a].append(b)
+        around[b].append(a)
+    part_of: dict[str, int] = {}
+    for root in nodes:
+        if root in part_of:
+            continue
+        part_of[root] = len(part_of)
+        stack = [root]
+        while stack:
+            for m in around[stack.pop()]:
+                if m not in part_of:
+                    part_of[m] = part_of[root]
+                    stack.append(m)
+    parts: dict[int, list[str]] = {}
+    for n in nodes:
+        parts.setdefault(part_of[n], []).append(n)
+    return list(parts.values())  # dicts keep insertion order: by first node
+
+
+def _framed(
+    drawn: Mapping[str, tuple[float, float]], sizes: Mapping[str, tuple[float, float]]
+) -> tuple[float, float, dict[str, tuple[float, float]]]:
+    """(width, height, centre offsets from the top left corner) of laid-out nodes."""
+    x0 = min(x - sizes[n][0] / 2 for n, (x, _) in drawn.items())
+    y0 = min(y - sizes[n][1] / 2 for n, (_, y) in drawn.items())
+    x1 = max(x + sizes[n][0] / 2 for n, (x, _) in drawn.items())
+    y1 = max(y + sizes[n][1] / 2 for n, (_, y) in drawn.items())
+    return x1 - x0, y1 - y0, {n: (x - x0, y - y0) for n, (x, y) in drawn.items()}
+
+
+def _grid(
+    cells: list[str], sizes: Mapping[str, tuple[float, float]], aspect: float, gap: float
+) -> tuple[float, float, dict[str, tuple[float, float]]]:
+    """(width, height, centre offsets) of nodes in a grid of equal cells, row by row, about `aspect` wide."""
+    w = max(sizes[n][0] for n in cells) + gap
+    h = max(sizes[n][1] for n in cells) + gap
+    columns = max(1, min(len(cells), round((len(cells) * aspect * h / w) ** 0.5)))
+    rows = -(-len(cells) // columns)
+    offsets = {
+        n: ((i % columns) * w + (w - gap) / 2, (i // columns) * h + (h - gap) / 2)
+        for i, n in enumerate(cells)
+    }
+    return columns * w - gap, rows * h - gap, offsets
+
+
 def _rows(cells: Mapping[str, Mapping[int, list[str]]], rank: Mapping[str, float]) -> list[list[str]]:
     """Units packed into rows, in rank order: a unit joins the first row whose
     units' layer spans its own span does not meet."""

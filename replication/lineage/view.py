@@ -11,7 +11,7 @@ import networkx as nx
 
 from replication.lineage.graph import DOWNSTREAM, KIND_ORDER, SOURCE, TARGET, SelectionError, conflict_owners
 from replication.lineage.join import normalise_path
-from replication.lineage.layout import layered_layout
+from replication.lineage.layout import components, layered_layout, packed_layout
 from replication.resolve import is_file_stream, split_table_name
 from replication.util import paused_gc
 
@@ -173,10 +173,13 @@ def _build_view(
     ]
     drawn = [n for n in nodes if n["kind"] != "box"]
     positions = None
-    if folded or group_by or len(drawn) > layout_above:
-        sizes = {n["id"]: (n["w"], n["h"]) for n in drawn}
-        boxes = {n["id"]: n["parent"] for n in drawn if n.get("parent")}
+    sizes = {n["id"]: (n["w"], n["h"]) for n in drawn}
+    boxes = {n["id"]: n["parent"] for n in drawn if n.get("parent")}
+    if boxes:
         positions = layered_layout(list(sizes), list(counts), sizes=sizes, groups=boxes)
+    elif folded or len(drawn) > layout_above or len(components(list(sizes), list(counts))) > 1:
+        # Parts that do not meet are packed into a grid (dagre would stack them in one column).
+        positions = packed_layout(list(sizes), list(counts), sizes=sizes)
     return View(
         nodes,
         edges,

@@ -154,7 +154,9 @@ def next_fires(*, limit: int = 8) -> list[models.Schedule]:
 
 def replication_history(name: str, limit: int = HISTORY) -> list[dict[str, Any]]:
     """The last finished runs of a replication, oldest first: status, seconds, rows."""
-    totals = models.RunStream.objects.filter(run=OuterRef("pk")).values("run").annotate(total=Sum("rows"))
+    # A wildcard's line already sums the streams it expanded into.
+    totals = models.RunStream.objects.filter(run=OuterRef("pk"), expanded_from="")
+    totals = totals.values("run").annotate(total=Sum("rows"))
     runs = (
         models.Run.objects.filter(replication_name=name, status__in=FINISHED, started__isnull=False)
         .annotate(rows_total=Subquery(totals.values("total")))

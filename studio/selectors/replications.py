@@ -31,9 +31,16 @@ def replication_names() -> list[str]:
     return list(models.Replication.objects.values_list("name", flat=True))
 
 
-def replications_reading(connection: str) -> list[str]:
-    """The names of the replications whose source is `connection`."""
-    return list(models.Replication.objects.filter(source=connection).values_list("name", flat=True))
+def replications_reading(connection: str) -> list[models.Replication]:
+    """The replications whose source is `connection` (without case), with their defaults."""
+    reading = models.Replication.objects.filter(source__iexact=connection)
+    return list(reading.only("name", "source", "target", "defaults").order_by("name"))
+
+
+def replications_using(connection: str) -> list[models.Replication]:
+    """The replications that read from or write to `connection` (names compared without case)."""
+    using = Q(source__iexact=connection) | Q(target__iexact=connection)
+    return list(models.Replication.objects.filter(using).only("name", "source", "target").order_by("name"))
 
 
 def replication_get(name: str) -> models.Replication:

@@ -36,6 +36,22 @@ def last_stream_runs(
     return {(row.run.replication_name, row.name): row for row in found}
 
 
+def run_stream_rows(run: models.Run) -> list[models.RunStream]:
+    """The streams of a run in order, each wildcard followed by the streams sling expanded it into."""
+    rows = list(run.run_streams.all())
+    under: dict[str, list[models.RunStream]] = {}
+    for row in rows:
+        if row.expanded_from:
+            under.setdefault(row.expanded_from, []).append(row)
+    names = {row.name for row in rows}
+    out: list[models.RunStream] = []
+    for row in rows:
+        if not row.expanded_from or row.expanded_from not in names:
+            out.append(row)
+            out.extend(under.pop(row.name, []))
+    return out
+
+
 def stream_runs(replication_name: str, name: str, limit: int = 5) -> list[models.RunStream]:
     """The latest runs of one stream, newest first."""
     rows = models.RunStream.objects.filter(run__replication_name=replication_name, name=name)
@@ -52,9 +68,14 @@ def runs_with_details() -> QuerySet[models.Run]:
     return models.Run.objects.select_related("replication", "requested_by")
 
 
-def run_list(*, replication: str = "", stream: str = "") -> QuerySet[models.Run]:
-    """Run history, newest first: all runs, one replication's, or one stream's; with their row totals."""
-    totals = models.RunStream.objects.filter(run=OuterRef("pk")).values("run").annotate(total=Sum("rows"))
+def run_list(
+    *, replication: str = "", stream: str = "", status: str = "", trigger: str = ""
+) -> QuerySet[models.Run]:
+    """Run history, newest first: all runs, one replication's, or one stream's, of one status
+    or trigger when given; with their row totals."""
+    # A wildcard's line already sums the streams it expanded into.
+    totals = models.RunStream.objects.filter(run=OuterRef("pk"), expanded_from="")
+    totals = totals.values("run").annotate(total=Sum("rows"))
     runs = models.Run.objects.select_related("requested_by").annotate(
         rows_total=Subquery(totals.values("total"))
     )
@@ -62,6 +83,10 @@ def run_list(*, replication: str = "", stream: str = "") -> QuerySet[models.Run]
         runs = runs.filter(replication_name=replication)
     if stream:
         runs = runs.filter(run_streams__name=stream).distinct()
+    if status:
+        runs = runs.filter(status=status)
+    if trigger:
+        runs = runs.filter(trigger=trigger)
     return runs.prefetch_related("run_streams")
 
 

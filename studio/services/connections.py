@@ -158,12 +158,34 @@ def _sling(connection: models.Connection | None, *args: str) -> str:
 
 
 def connection_test(connection: models.Connection) -> tuple[bool, str]:
-    """`sling conns test`: (passed, what to tell the user)."""
+    """`sling conns test` (of a saved connection, or one `connection_try` made): (passed, what
+    to tell the user)."""
     try:
         _sling(connection, "conns", "test", connection.name)
     except sling.RunError as exc:
         return False, str(exc)
     return True, f"{connection.name}: connection works"
+
+
+def connection_try(
+    *, name: str, fields: dict[str, Any], instance: models.Connection | None = None
+) -> tuple[bool, str]:
+    """`sling conns test` of a connection as its form has it, unsaved: the fields typed, and
+    for an edit of `instance` the stored secrets its form leaves empty. The same fences as a
+    saved one (`connection_problems`, the reach of `_sling`); the answer never has a secret."""
+    fields = dict(fields)
+    conn_type = fields.pop("type", None) or type_of_url(str(fields.get("url", "")))
+    if conn_type not in TYPES:
+        return False, f"unknown or missing type `{conn_type}`"
+    if instance is not None:
+        fields = carry_secrets(conn_type, fields, instance.secrets)
+    problems = connection_problems(name, conn_type, fields)
+    if problems:
+        return False, "; ".join(f"{p.path[0]}: {p.message}" if p.path else p.message for p in problems)
+    public, secret = split_secrets(conn_type, fields)
+    return connection_test(
+        models.Connection(name=name.upper(), type=conn_type, params=public, secrets=secret)
+    )
 
 
 def stream_matches(*, source: str, pattern: str) -> list[str]:

@@ -333,7 +333,12 @@ class _Progress:
             row = self.rows.get(result.name)
             if row is None:
                 # A wildcard stream expands to streams the run did not list.
-                row = models.RunStream.objects.create(run=self.run, position=len(self.rows), name=result.name)
+                row = models.RunStream.objects.create(
+                    run=self.run,
+                    position=len(self.rows),
+                    name=result.name,
+                    expanded_from=result.expanded_from or "",
+                )
                 self.rows[result.name] = row
             if (row.status, row.rows, row.target, row.error, row.duration, row.progress) != state:
                 row.status, row.rows, row.target, row.error, row.duration, row.progress = state

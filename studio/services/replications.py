@@ -134,12 +134,30 @@ def replication_commit(
 
 
 @transaction.atomic
-def replication_create(*, name: str, source: str, target: str, user: Any = None) -> models.Replication:
-    """A new replication without streams; `Refused` when the name is taken."""
+def replication_create(
+    *,
+    name: str,
+    source: str,
+    target: str,
+    user: Any = None,
+    defaults: dict[str, Any] | None = None,
+    streams: list[str] | tuple[str, ...] = (),
+) -> models.Replication:
+    """A new replication, with `streams` (their config empty: `defaults` gives it) or none yet;
+    `Refused` when the name is taken, or (with streams) when it would not run."""
     if models.Replication.objects.filter(name=name).exists():
         raise _refused("name", f"a replication named `{name}` exists")
-    config = ReplicationConfig(source=source, target=target, streams={})
-    return replication_save(name=name, config=config, user=user, summary="created")
+    if not target:
+        raise _refused("target", "name the connection the streams go to")
+    config = ReplicationConfig(
+        source=source, target=target, streams=dict.fromkeys(streams), defaults=defaults or {}
+    )
+    if not streams:
+        return replication_save(name=name, config=config, user=user, summary="created")
+    saved, _ = replication_commit(
+        name=name, config=config, user=user, summary=f"created with {len(streams)} discovered stream(s)"
+    )
+    return saved
 
 
 def replication_import(
@@ -303,9 +321,11 @@ def streams_add(
     names: list[str],
     user: Any = None,
     connection: models.Connection | None = None,
+    default_object: str = "",
 ) -> models.Replication:
     """Append streams (those not there yet) to a replication; discovered on `connection`,
-    they are refused unless the replication reads from it."""
+    they are refused unless the replication reads from it. `default_object`: the replication's
+    `defaults.object` from now on, where it has none (else its streams would have no object)."""
     if connection is not None and replication.source.upper() != connection.name:
         source = replication.source or "nothing"
         raise _refused("replication", f"{replication.name} reads from {source}, not {connection.name}")
@@ -313,9 +333,12 @@ def streams_add(
     streams = dict(config.streams)
     for name in names:
         streams.setdefault(name, None)
+    defaults = config.defaults
+    if default_object and not (defaults or {}).get("object"):
+        defaults = {**(defaults or {}), "object": default_object}
     saved, _ = replication_commit(
         name=replication.name,
-        config=replace(config, streams=streams),
+        config=replace(config, streams=streams, defaults=defaults),
         user=user,
         summary=f"added {len(names)} discovered stream(s)",
     )

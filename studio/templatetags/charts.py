@@ -47,7 +47,17 @@ def history_bars(points: list[dict[str, Any]], key: str, label: str) -> dict[str
             }
         )
     peak = _number(top, key) if any(v is not None for v in values) else ""
-    return {"bars": bars, "width": WIDTH, "height": HEIGHT, "label": label, "peak": peak, "empty": not points}
+    # A chart without a caption (a row of the streams' table) is still named for screen readers.
+    name = label or {"seconds": "Duration", "rows": "Rows"}.get(key, key)
+    return {
+        "bars": bars,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "label": label,
+        "name": name,
+        "peak": peak,
+        "empty": not points,
+    }
 
 
 @register.inclusion_tag("studio/_chart.html")

@@ -13,10 +13,10 @@ from replication.validate import Problem
 from studio import forms, models
 from studio.errors import Conflict, Refused
 from studio.roles import role_required
-from studio.selectors.connections import connection_list
-from studio.selectors.replications import replications_reading
+from studio.selectors.connections import add_streams_choices, connection_list
+from studio.selectors.replications import replications_using
 from studio.services import connections as service
-from studio.services.replications import streams_add
+from studio.services.replications import replication_create, streams_add
 from studio.views.saving import base_state, edit_base
 
 
@@ -37,8 +37,11 @@ def connection_edit(request: HttpRequest, name: str | None = None) -> HttpRespon
         request.POST.get("type") or request.GET.get("type") or (connection.type if connection else "postgres")
     )
     refresh = request.POST.get("refresh") == "1"
-    data = request.POST if request.method == "POST" else None
-    form = forms.ConnectionForm(data, connection=connection, conn_type=conn_type)
+    data = request.POST if request.method == "POST" and not refresh else None
+    # A change of type shows that type's fields with what was typed, and no errors yet.
+    form = forms.ConnectionForm(
+        data, connection=connection, conn_type=conn_type, typed=request.POST if refresh else None
+    )
     version, base = edit_base(request, connection)
     context = {
         "form": form,
@@ -84,14 +87,34 @@ def connection_delete(request: HttpRequest, name: str) -> HttpResponse:
         service.connection_delete(connection=connection)
         messages.success(request, f"Deleted connection {name}.")
         return redirect("connections")
-    return render(request, "studio/connection_delete.html", {"connection": connection})
+    context = {"connection": connection, "replications": replications_using(connection.name)}
+    return render(request, "studio/connection_delete.html", context)
 
 
 @require_POST
 @role_required("edit")
-def connection_test(request: HttpRequest, name: str) -> HttpResponse:
-    ok, message = service.connection_test(_connection(name))
+def connection_test(request: HttpRequest, name: str | None = None) -> HttpResponse:
+    """Test a connection as saved (the list's Test), or as its form has it, unsaved (the form's
+    Test posts its fields: a new connection, or an edit keeping the secrets left empty)."""
+    connection = _connection(name) if name else None
+    if connection is not None and "type" not in request.POST:
+        ok, message = service.connection_test(connection)
+    else:
+        ok, message = _test_form(request, connection)
     return render(request, "studio/connections.html#test-result", {"ok": ok, "message": message})
+
+
+def _test_form(request: HttpRequest, connection: models.Connection | None) -> tuple[bool, str]:
+    data = request.POST.copy()
+    # A name is not needed to test; sling gets the connection under this one until it has its own.
+    if not data.get("name", "").strip():
+        data["name"] = connection.name if connection else "NEW_CONNECTION"
+    form = forms.ConnectionForm(data, connection=connection, conn_type=data.get("type") or "postgres")
+    if not form.is_valid():
+        return False, " ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+    return service.connection_try(
+        name=form.cleaned_data["name"], fields=form.sling_fields(), instance=connection
+    )
 
 
 @require_POST
@@ -109,7 +132,7 @@ def connection_discover(request: HttpRequest, name: str) -> HttpResponse:
         "streams": streams,
         "problems": problems,
         "pattern": pattern,
-        "replications": replications_reading(connection.name),
+        **add_streams_choices(connection),
     }
     return render(request, "studio/connections.html#discovered", context)
 
@@ -117,12 +140,33 @@ def connection_discover(request: HttpRequest, name: str) -> HttpResponse:
 @require_POST
 @role_required("edit")
 def connection_add_streams(request: HttpRequest, name: str) -> HttpResponse:
+    """Add the ticked streams to a replication reading from the connection, or to a new one
+    (`new` names it); the object template given is its `defaults.object` where it has none."""
     connection = _connection(name)
-    replication = get_object_or_404(models.Replication, name=request.POST.get("replication", ""))
     chosen = [s for s in request.POST.getlist("streams") if s.strip()]
+    template = request.POST.get("object", "").strip()
+    new = request.POST.get("new", "").strip()
     try:
-        streams_add(replication=replication, names=chosen, user=request.user, connection=connection)
+        if new:
+            replication = replication_create(
+                name=new,
+                source=connection.name,
+                target=request.POST.get("target", "").strip(),
+                user=request.user,
+                defaults={"object": template} if template else None,
+                streams=chosen,
+            )
+        else:
+            replication = get_object_or_404(models.Replication, name=request.POST.get("replication", ""))
+            streams_add(
+                replication=replication,
+                names=chosen,
+                user=request.user,
+                connection=connection,
+                default_object=template,
+            )
     except Refused as exc:
-        return render(request, "studio/refused.html", {"problems": exc.problems}, status=422)
+        context = {"problems": exc.problems, "title": "Streams not added", "back": connection}
+        return render(request, "studio/refused.html", context, status=422)
     messages.success(request, f"Added {len(chosen)} stream(s) from {connection.name} to {replication.name}.")
     return redirect("editor", replication.name)

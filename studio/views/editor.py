@@ -189,7 +189,19 @@ def streams_bulk(request: HttpRequest, editor: Editor) -> HttpResponse:
             **by,
         )
 
-    return save_and_refresh(request, editor, save, lambda saved: _part(request, saved, "streams", saved=True))
+    done = _bulk_done(data["action"], len(names), data.get("key"), data.get("value"))
+    return save_and_refresh(
+        request, editor, save, lambda saved: _part(request, saved, "streams", saved=True, done=done)
+    )
+
+
+def _bulk_done(action: str, count: int, key: str | None, value: Any) -> str:
+    """What a bulk edit did, said above the table it refreshed."""
+    streams = f"{count} stream{'s' if count != 1 else ''}"
+    if action == "set":
+        return f"Removed `{key}` from {streams}." if value is None else f"Set `{key}` on {streams}."
+    verbs = {"enable": "Enabled", "disable": "Disabled", "duplicate": "Duplicated", "delete": "Deleted"}
+    return f"{verbs[action]} {streams}."
 
 
 def _stream_name_or_404(editor: Editor, pk: int) -> str:

@@ -20,6 +20,7 @@ from studio.selectors.replications import replication_names
 
 PAGE = "studio/lineage.html"
 PANEL = "studio/_lineage_node.html"
+FIND_MAX = 50
 EXPORTS = {"json": ("application/json", "json"), "dot": ("text/vnd.graphviz", "dot")}
 
 
@@ -118,6 +119,19 @@ def suggest(request: HttpRequest) -> HttpResponse:
     except NotFound:
         keys = []
     return render(request, "studio/_lineage_suggest.html", {"options": [head + key for key in keys]})
+
+
+@require_GET
+def find(request: HttpRequest) -> HttpResponse:
+    """The assets whose key contains the text of the Find box, as a list to pick from."""
+    params = Params.of(request)
+    text = request.GET.get("q", "").strip()[:500]
+    try:
+        keys = selectors.lineage_suggest(text, replication=params.replication, limit=FIND_MAX + 1)
+    except NotFound as exc:
+        return render(request, "studio/_lineage_find.html", {"error": str(exc)}, status=404)
+    context = {"q": text, "keys": keys[:FIND_MAX], "more": len(keys) > FIND_MAX}
+    return render(request, "studio/_lineage_find.html", context)
 
 
 def _last_term(selector: str) -> tuple[str, str]:

@@ -44,7 +44,7 @@ def replication_create(request: HttpRequest) -> HttpResponse:
                 form.add_error("name", problem.message)
         else:
             return redirect("editor", created.name)
-    context = {"replications": replications_list(), "q": "", "form": form}
+    context = {"replications": replications_list(), "q": "", "form": form, "connections": connection_names()}
     return render(request, "studio/replications.html", context, status=422)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -17,6 +18,7 @@ from studio import models
 from studio.roles import role_required
 from studio.selectors import runs as selectors
 from studio.selectors.monitoring import alerts_of_run, history
+from studio.selectors.replications import replication_names
 from studio.services import runs as service
 from studio.views.errors import error_page
 from studio.views.saving import small_int
@@ -76,7 +78,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The run, its streams (live while it runs), its alerts, and the end of its log."""
     run = _run(pk)
     log, offset, cut = selectors.run_log_tail(run=run)
-    context = {**_alerts(run), "run_streams": run.run_streams.all(), "log": log, "offset": offset}
+    context = {**_alerts(run), "run_streams": selectors.run_stream_rows(run), "log": log, "offset": offset}
     return render(request, RUN, {**context, "log_cut": cut})
 
 
@@ -97,7 +99,7 @@ def run_log_download(request: HttpRequest, pk: int) -> HttpResponse:
 def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The header and per-stream table; polled while the run is active."""
     run = _run(pk)
-    response = render(request, f"{RUN}#status", {"run": run, "run_streams": run.run_streams.all()})
+    response = render(request, f"{RUN}#status", {"run": run, "run_streams": selectors.run_stream_rows(run)})
     if run.is_active:
         return response
     stopped = HttpResponseStopPolling(response.content)
@@ -127,10 +129,10 @@ def run_log(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required("run")
 def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     run = service.run_cancel(run=_run(pk))
+    # While sling stops, the run's own status part says so (it is polled): a flash message
+    # would stay on the page after the run ended.
     if run.status == models.Run.Status.CANCELLED:
         messages.success(request, f"Run #{run.pk} cancelled.")
-    elif run.cancel_requested:
-        messages.success(request, f"Stopping run #{run.pk}: sling was asked to stop.")
     return redirect("run", run.pk)
 
 
@@ -145,13 +147,28 @@ def run_again(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def run_list(request: HttpRequest) -> HttpResponse:
-    """Run history: all runs, or one replication's (`?replication=`), or one stream's (`&stream=`)."""
-    name, stream = request.GET.get("replication", ""), request.GET.get("stream", "")
+    """Run history: all runs, or one replication's (`?replication=`), or one stream's (`&stream=`),
+    of one status (`&status=`) or trigger (`&trigger=`): all in the address, to share it."""
+    get = request.GET
+    name, stream = get.get("replication", ""), get.get("stream", "")
+    status, trigger = get.get("status", ""), get.get("trigger", "")
     if name and not NAME.fullmatch(name):
         return error_page(request, 400, f"`{name[:100]}` is not a replication name: letters, digits, - and _")
-    runs = selectors.run_list(replication=name, stream=stream)
-    page = Paginator(runs, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "replication_name": name, "stream": stream}
-    if name and page.number == 1:
+    if status not in ("", *models.Run.Status.values) or trigger not in ("", *models.Run.Trigger.values):
+        return error_page(request, 400, "filter runs by a status and a trigger of the lists")
+    runs = selectors.run_list(replication=name, stream=stream, status=status, trigger=trigger)
+    page = Paginator(runs, 50).get_page(get.get("page"))
+    filters = {"replication": name, "stream": stream, "status": status, "trigger": trigger}
+    context = {
+        "page": page,
+        "replication_name": name,
+        "stream": stream,
+        "filters": filters,
+        "filter_query": urlencode({k: v for k, v in filters.items() if v}),
+        "replications": replication_names(),
+        "statuses": models.Run.Status.values,
+        "triggers": models.Run.Trigger.values,
+    }
+    if name and page.number == 1 and not (status or trigger):
         context["history"] = history(replication=name, stream=stream)
     return render(request, "studio/runs.html", context)

@@ -10,7 +10,7 @@ import pytest
 
 from replication.config import ReplicationConfig
 from replication.lineage.graph import DOWNSTREAM, SOURCE, TARGET, Downstream, SelectionError, build_graph
-from replication.lineage.layout import layered_layout
+from replication.lineage.layout import layered_layout, packed_layout
 from replication.lineage.select import path_between
 from replication.lineage.view import CHUNKS, build_view, node_group, unit_members, unit_name
 
@@ -67,11 +67,11 @@ def test_assets_group_by_schema_connection_or_replication():
 # --- small views --------------------------------------------------------------------
 
 
-def test_a_small_graph_is_drawn_whole_and_left_to_the_browser_to_lay_out():
+def test_a_small_connected_graph_is_drawn_whole_and_left_to_the_browser_to_lay_out():
+    assert build_view(warehouse(1, 1)).positions is None
     view = build_view(warehouse(2, 3))
 
     assert not view.folded
-    assert view.positions is None
     assert {n["key"] for n in view.nodes} == set(warehouse(2, 3).nodes)
     target = next(n for n in view.nodes if n["key"] == "target/raw_s0/t0")
     # The label names the key, the physical object, the connection and the mode.
@@ -261,6 +261,76 @@ def test_barycenter_ordering_untangles_crossing_edges():
     order_b = sorted(["b1", "b2", "b3"], key=lambda n: positions[n][1])
     partner = dict(edges)
     assert [partner[a] for a in order_a] == order_b
+
+
+def rects_of(positions, sizes) -> dict[str, tuple[float, float, float, float]]:
+    return {
+        n: (x - sizes[n][0] / 2, y - sizes[n][1] / 2, x + sizes[n][0] / 2, y + sizes[n][1] / 2)
+        for n, (x, y) in positions.items()
+    }
+
+
+def extent(positions, sizes) -> tuple[float, float]:
+    rects = rects_of(positions, sizes).values()
+    return max(r[2] for r in rects) - min(r[0] for r in rects), max(r[3] for r in rects) - min(
+        r[1] for r in rects
+    )
+
+
+def test_nodes_without_edges_are_laid_out_in_a_grid_not_a_column():
+    nodes = [f"target/main/table_{i:02}" for i in range(40)]
+    sizes = {n: (150.0 + (i % 3) * 20, 44.0) for i, n in enumerate(nodes)}
+
+    positions = packed_layout(nodes, [], sizes=sizes, aspect=1.8)
+
+    columns = sorted({x for x, _ in positions.values()})
+    rows = sorted({y for _, y in positions.values()})
+    assert len(columns) * len(rows) >= 40 and len(columns) > 1 and len(rows) > 1
+    # Read row by row in the order given, each cell as wide as the widest node.
+    assert [positions[n] for n in nodes[: len(columns)]] == [(x, rows[0]) for x in columns]
+    width, height = extent(positions, sizes)
+    assert 1.0 < width / height < 3.5
+    for a, b in itertools.combinations(rects_of(positions, sizes).values(), 2):
+        assert not boxes_overlap(a, b)
+
+
+def test_parts_that_do_not_meet_are_packed_in_rows_each_laid_out_left_to_right():
+    edges = [(f"s{i}", f"t{i}") for i in range(30)] + [("t0", "r0"), ("t0", "r1")]
+    nodes = sorted({n for e in edges for n in e} | {"lonely"})
+    sizes = dict.fromkeys(nodes, (120.0, 40.0))
+
+    positions = packed_layout(nodes, edges, sizes=sizes, aspect=1.8)
+
+    assert set(positions) == set(nodes)
+    for a, b in edges:
+        assert positions[a][0] < positions[b][0]
+    # Not one tall column of pairs: several pairs share a row, the whole about as wide as asked.
+    width, height = extent(positions, sizes)
+    assert 1.0 < width / height < 3.5
+    for a, b in itertools.combinations(rects_of(positions, sizes).values(), 2):
+        assert not boxes_overlap(a, b)
+    # The biggest part (t0 and its readers) comes first, at the top left.
+    rects = rects_of(positions, sizes)
+    assert rects["s0"][0] == 0.0
+    assert min(rects[n][1] for n in ("s0", "t0", "r0", "r1")) == 0.0
+    # The same graph is always drawn the same way.
+    assert packed_layout(nodes, edges, sizes=sizes, aspect=1.8) == positions
+
+
+def test_one_connected_part_is_the_layered_drawing():
+    edges = [("a", "b"), ("b", "c"), ("x", "c")]
+    sizes = dict.fromkeys("abcx", (80.0, 30.0))
+
+    assert packed_layout(list("abcx"), edges, sizes=sizes) == layered_layout(list("abcx"), edges, sizes=sizes)
+
+
+def test_a_small_view_of_parts_that_do_not_meet_is_laid_out_by_the_server_in_rows():
+    view = build_view(warehouse(4, 10))
+
+    assert not view.folded and view.positions is not None
+    sizes = {n["id"]: (n["w"], n["h"]) for n in view.nodes}
+    width, height = extent(view.positions, sizes)
+    assert width / height > 1.0
 
 
 def test_an_empty_graph_has_no_positions():

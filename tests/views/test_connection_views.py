@@ -293,9 +293,9 @@ def test_discover_lists_the_tables_of_the_demo_database(client, user, things, ma
     assert "<html" not in html
     assert "<h2>Discovered in DEMO_SQLITE</h2>" in html
     assert '<input type="checkbox" name="streams" value="main.things">' in html
-    assert "<option>from_sqlite</option>" in html
+    assert '<option value="from_sqlite">from_sqlite (→ LOCAL, no defaults.object)</option>' in html
     # The demo reads files, not DEMO_SQLITE: it is not offered.
-    assert "<option>demo</option>" not in html
+    assert '<option value="demo">' not in html
 
 
 @pytest.mark.sling

@@ -13,6 +13,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from studio.services.replications import replication_import
+
 HTMX = {"HX-Request": "true"}
 
 
@@ -44,13 +46,30 @@ def test_the_editor_shows_the_streams_with_their_resolved_values(client, user, d
     assert "<h1>demo</h1>" in html
     assert '<span class="conn">LOCAL</span> → <span class="conn">DEMO_SQLITE</span>' in html
     assert "3 streams" in html
-    for table in ("main.customers", "main.products", "main.orders"):
-        assert f'<td class="mono">{table}</td>' in html
+    for table in ("customers", "products", "orders"):
+        # A long name may wrap after its dot, never inside a word.
+        assert f'<td class="mono">main.<wbr>{table}</td>' in html
     # The orders stream sets its own mode; the others inherit full-refresh from defaults.
     assert "<td>incremental</td>" in html
     assert '<span class="inherited" title="from defaults">full-refresh</span>' in html
     assert "pk: order_id uk: ordered_at" in html
     assert '<input type="hidden" id="version" name="version" value="1">' in html
+
+
+def test_a_key_of_one_column_shows_as_its_name_and_a_list_as_names(client, user):
+    replication_import(
+        name="keys",
+        text="source: PG\ntarget: SNOW\n"
+        "defaults:\n  mode: incremental\n  object: raw.{stream_table}\nstreams:\n"
+        "  public.orders:\n    primary_key: order_id\n    update_key: changed_at\n"
+        "  public.lines:\n    primary_key: [order_id, line]\n",
+    )
+
+    html = client.get("/r/keys/streams/", headers=HTMX).content.decode()
+
+    assert "pk: order_id uk: changed_at" in html
+    assert "pk: order_id, line" in html
+    assert "o, r, d" not in html
 
 
 def test_the_editor_lists_the_problems_of_the_replication(client, user, make_replication):
@@ -340,8 +359,10 @@ def test_invalid_yaml_is_refused_naming_the_field(client, user, demo, form_value
 
     assert response.status_code == 422
     html = response.content.decode()
-    # The message sits in the field's own box, under its label.
-    box = re.search(rf'<div class="field has-error[^"]*">\s*<label for="id_{field}">.*?</div>', html, re.S)
+    # The message sits in the field's own box, under its label (`hooks` has an id of its own
+    # on the page: a stream's form beside it has a `hooks` too).
+    box_id = "id_replication_hooks" if field == "hooks" else f"id_{field}"
+    box = re.search(rf'<div class="field has-error[^"]*">\s*<label for="{box_id}">.*?</div>', html, re.S)
     assert box is not None
     assert message in htmllib.unescape(box.group())
     errors = {**response.context["settings_form"].errors, **response.context["defaults_form"].errors}
@@ -479,7 +500,7 @@ def test_the_preview_shows_the_yaml_escaped(client, user, make_replication):
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in html
-    assert html.startswith('<pre class="yaml">source: PG\ntarget: SNOW\n')
+    assert html.startswith('<pre class="yaml" tabindex="0">source: PG\ntarget: SNOW\n')
     assert "description: &lt;script&gt;x&lt;/script&gt;" in html
 
 

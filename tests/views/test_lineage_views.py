@@ -49,6 +49,7 @@ def lineage_command(*args: str) -> str:
         "/lineage/node/?key=a",
         "/lineage/group/?unit=a",
         "/lineage/suggest/?q=a",
+        "/lineage/find/?q=a",
         "/lineage/path/?from=a&to=b",
         "/lineage/export/json/",
         "/lineage/downstream/new/",
@@ -365,6 +366,33 @@ def test_suggestions_never_fail(client, user, demo, params):
     response = client.get("/lineage/suggest/", params, headers=HX)
 
     assert response.status_code == 200
+
+
+def test_find_lists_every_key_containing_the_text(client, user, demo):
+    response = client.get("/lineage/find/", {"q": "ORD"}, headers=HX)
+
+    found = re.findall(r'data-lineage-find="([^"]+)"', response.text)
+    assert set(found) == {ORDERS, "analytics/customer_orders", "file_demo_data_orders/csv"}
+    assert "3 assets containing <code>ORD</code>" in response.text
+
+
+def test_find_says_when_nothing_matches_or_there_are_too_many(client, user, make_replication):
+    make_replication("big", streams=80)
+
+    nothing = client.get("/lineage/find/", {"q": "no-such-asset"}, headers=HX)
+    many = client.get("/lineage/find/", {"q": "t"}, headers=HX)
+
+    assert "No asset contains <code>no-such-asset</code>" in nothing.text
+    assert len(re.findall(r"data-lineage-find=", many.text)) == 50
+    assert "50+ assets containing" in many.text and "type more to narrow" in many.text
+
+
+@pytest.mark.parametrize("params", [{}, {"q": "x" * 5000}, {"replication": "nope", "q": "a"}])
+def test_find_never_fails(client, user, demo, params):
+    response = client.get("/lineage/find/", params, headers=HX)
+
+    assert response.status_code in (200, 404)
+    assert "Traceback" not in response.text
 
 
 def test_the_path_between_two_assets_is_listed_and_sent_to_the_graph(client, user, demo):
