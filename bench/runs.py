@@ -82,9 +82,11 @@ BARE, STUDIO = "bare sling run -r", "manage.py run_replication"
 
 
 def studio_environment(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PYTHONDONTWRITEBYTECODE")}
     env["STUDIO_DATA_DIR"] = str(tmp / "data")
     env["STUDIO_FILE_ROOTS"] = str(tmp)  # the CSV and the target are open to sling
+    # Compiled once, as on a deployed studio (not every start, as PYTHONDONTWRITEBYTECODE would).
+    env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
     return env
 
 
