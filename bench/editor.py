@@ -14,7 +14,7 @@ Debian's Chromium, driven by Playwright, does what a user does:
 Then the same requests through Django's test client in this process: the server's work only.
 Prints p50 and p95 (ms) per action and size. Timings are printed, never asserted.
 
-    .venv/bin/python bench/editor.py [--sizes 100,10000,50000] [--repeat 20] [--port 8016]
+    .venv/bin/python bench/editor.py [--sizes 100,10000,50000] [--repeat 5] [--port 8016] [--server-only]
 """
 
 from __future__ import annotations
@@ -357,7 +357,7 @@ def report(results: list[dict[str, Any]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,10000,50000", help="stream counts, comma-separated")
-    parser.add_argument("--repeat", type=int, default=20, help="samples per action and size")
+    parser.add_argument("--repeat", type=int, default=5, help="samples per action and size")
     parser.add_argument("--port", type=int, default=8016, help="the live server's port")
     parser.add_argument("--server-only", action="store_true", help="no browser: the server's times only")
     parser.add_argument("--json", help="also write the samples to this file")
