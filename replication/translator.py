@@ -151,8 +151,7 @@ def stream_definitions(replication: ReplicationConfig) -> Iterator[dict[str, Any
         if default_dagster and isinstance(default_dagster, dict):
             if not config:
                 config = {"meta": {"dagster": default_dagster}}
-            else:
-                own_meta = config.get("meta") or {}
+            elif isinstance(own_meta := config.get("meta") or {}, dict):  # else: refused by its type check
                 config = {**config, "meta": deep_merge({"dagster": default_dagster}, own_meta)}
         yield {"name": name, "config": config}
 

@@ -10,12 +10,13 @@ rules are checked where dagster-sling would refuse the file.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import math
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from replication.config import (
@@ -107,17 +108,59 @@ def validate(
     line_of: LineOf | None = None,
     translator: DagsterSlingTranslator | None = None,
     context: Context | None = None,
+    memo: Memo | None = None,
 ) -> list[Problem]:
     """All problems of `replication`, errors and warnings, in document order, for the sling
     and the connections of `context` (the shipped sling, connections unknown, when None); with
-    the context's file fence, a local path sling would use outside it is an error."""
+    the context's file fence, a local path sling would use outside it is an error.
+
+    With a `memo` (and no `line_of`), what it kept of an earlier check of this replication is
+    used for the streams that did not change, and it keeps what this check found: the same
+    problems, in the same order, as without one."""
+    translator = translator or DagsterSlingTranslator()
     checker = _Checker(line_of or (lambda path: None), context or Context())
+    if memo is not None and line_of is None and _by_stream(replication):
+        return checker.by_stream(replication, translator, memo)
     checker.replication(replication)
-    checker.asset_keys(replication, translator or DagsterSlingTranslator())
+    checker.asset_keys(replication, translator)
     checker.storable(replication)
     checker.files(replication)
     checker.references(replication)
     return sorted(checker.problems, key=lambda p: p.line or 0)
+
+
+class Memo:
+    """What `validate` found for each stream of one replication, to check a later version of
+    it again only where it changed: streams whose name and config are the same, with the same
+    rest of the replication and the same context, reuse their problems. Files that appear or
+    vanish meanwhile (a LOCAL stream's file, the fence) are not looked at again for them."""
+
+    def __init__(self) -> None:
+        self.around: tuple[Any, ...] | None = None
+        self.streams: dict[Any, tuple[Any, _StreamPart]] = {}
+
+    def parts(self, around: tuple[Any, ...]) -> dict[Any, tuple[Any, _StreamPart]]:
+        if self.around != around:
+            self.around, self.streams = copy.deepcopy(around), {}
+        return self.streams
+
+
+@dataclass(slots=True)
+class _StreamPart:
+    """One stream's share of each pass of `_Checker`, found with no other stream around."""
+
+    checked: list[Problem]  # `_Checker.stream`
+    hooked: Path | None  # the first hook sling would run that it found
+    key: tuple[str, ...] | None  # its asset key (None: disabled, or no key)
+    keyed: list[Problem]  # `_Checker.asset_keys`: a key dagster-sling refuses
+    storable: list[Problem]
+    files: list[Problem]
+    references: tuple[frozenset[str], list[Problem]] | None  # for these connection names
+
+
+def _by_stream(rep: ReplicationConfig) -> bool:
+    """Whether `rep` is checked stream by stream the same as whole (the usual case)."""
+    return isinstance(rep.streams, dict) and bool(rep.streams) and isinstance(rep.defaults, dict)
 
 
 def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
@@ -190,6 +233,10 @@ class _Checker:
         for name, config in rep.streams.items():
             self.stream(name, config, defaults)
         if self.hooked is not None and not self.context.process_env.get(_TOKEN):
+            self.hook_token()
+
+    def hook_token(self) -> None:
+        if self.hooked is not None:
             self.add(
                 self.hooked,
                 f"hooks need a sling CLI Pro token: without {_TOKEN} in the studio's environment, sling "
@@ -198,6 +245,87 @@ class _Checker:
                 WARNING,
                 code="hook-token",
             )
+
+    def by_stream(
+        self, rep: ReplicationConfig, translator: DagsterSlingTranslator, memo: Memo
+    ) -> list[Problem]:
+        """`validate`'s passes in their order, each stream's share of them from `memo` (found
+        again for the streams not in it), the rest found here: the same problems, in the same
+        order, as the passes over the whole replication."""
+        streams, defaults = rep.streams, rep.defaults
+        top = replace(rep, streams={})
+        self.replication(top)
+        self.problems = [p for p in self.problems if p.code != "no-streams"]  # it has streams
+        hooked = self.hooked
+        around = (
+            rep.source,
+            rep.target,
+            defaults,
+            rep.env,
+            rep.hooks,
+            rep.extra,
+            self.context,
+            type(translator),
+        )
+        kept = memo.parts(around)
+        parts = []
+        for name, config in streams.items():
+            found = kept.get(name)
+            if found is None or found[0] != config:
+                found = (copy.deepcopy(config), self.stream_part(rep, name, config, translator))
+                kept[name] = found
+            parts.append((name, found[1]))
+        for name in kept.keys() - streams.keys():
+            kept.pop(name, None)
+        for _, part in parts:
+            self.problems += part.checked
+            if hooked is None:
+                hooked = part.hooked
+        if hooked is not None and not self.context.process_env.get(_TOKEN):
+            self.hooked = hooked
+            self.hook_token()
+        seen: dict[tuple[str, ...], Any] = {}
+        for name, part in parts:
+            self.problems += part.keyed
+            if part.key is None:
+                continue
+            if part.key in seen:
+                self.key_clash(name, part.key, seen[part.key])
+            else:
+                seen[part.key] = name
+        self.storable(top)
+        for _, part in parts:
+            self.problems += part.storable
+        for _, part in parts:
+            self.problems += part.files
+        names = _reference_names(rep)  # the hooks of every stream count
+        if names:
+            for name, part in reversed(parts):
+                if part.references is None or part.references[0] != names:
+                    sub = _Checker(self.line_of, self.context)
+                    sub.walk_references([(("streams", name), streams[name])], names)
+                    part.references = (names, sub.problems)
+                self.problems += part.references[1]
+            self.walk_references(
+                [(("env",), rep.env), (("hooks",), rep.hooks), (("defaults",), defaults)], names
+            )
+        return self.problems
+
+    def stream_part(
+        self, rep: ReplicationConfig, name: Any, config: Any, translator: DagsterSlingTranslator
+    ) -> _StreamPart:
+        alone = replace(rep, streams={name: config})
+        sub = _Checker(self.line_of, self.context)
+        sub.names = self.names
+        sub.stream(name, config, rep.defaults)
+        checked = list(sub.problems)
+        key = sub.asset_keys(alone, translator)
+        keyed = sub.problems[len(checked) :]
+        sub.problems = []
+        sub.storable(replace(alone, extra={}, source=None, target=None, defaults={}, hooks={}, env={}))
+        storable, sub.problems = sub.problems, []
+        sub.files(alone)
+        return _StreamPart(checked, sub.hooked, key, keyed, storable, sub.problems, None)
 
     def connections(self, rep: ReplicationConfig) -> None:
         for key in ("source", "target"):
@@ -416,14 +544,19 @@ class _Checker:
                 self.add((*path, key), f"{newer}, which ignores it", WARNING)
             if value is None:
                 continue
-            if key in ("disabled", "single") and value in YAML11_BOOLEANS:
+            if key in ("disabled", "single") and isinstance(value, str) and value in YAML11_BOOLEANS:
                 sure = "true" if YAML11_BOOLEANS[value] else "false"
                 self.add((*path, key), f"sling reads `{value}` as {sure} (YAML 1.1); write `{sure}`", WARNING)
                 continue
             if not any(_SHAPES[shape](value) for shape in spec.shapes):
                 wanted = " or ".join(_SHAPE_NAMES[s] for s in spec.shapes)
                 hint = ""
-                if "str" in spec.shapes and isinstance(value, dict) and set(value.values()) == {None}:
+                if (
+                    "str" in spec.shapes
+                    and isinstance(value, dict)
+                    and value
+                    and all(v is None for v in value.values())
+                ):
                     # `object: {stream_table}` is valid YAML: a mapping, not the template meant.
                     hint = " (a value that starts with `{` must be quoted, e.g. '{stream_table}')"
                 self.add((*path, key), f"`{key}` must be {wanted}{hint}")
@@ -610,8 +743,7 @@ class _Checker:
 
     def references(self, rep: ReplicationConfig) -> None:
         """`$NAME` of a connection the run names: sling would give its value, secrets and all."""
-        # Only a name can be a variable: `target: '{TARGET}'` is a template (its env var holds a name).
-        names = {name for name in needed_connections(rep) if re.fullmatch(r"\w+", name)}
+        names = _reference_names(rep)
         if not names:
             return
         stack: list[tuple[Path, Any]] = [
@@ -621,6 +753,9 @@ class _Checker:
         ]
         if isinstance(rep.streams, dict):
             stack += [(("streams", name), config) for name, config in rep.streams.items()]
+        self.walk_references(stack, names)
+
+    def walk_references(self, stack: list[tuple[Path, Any]], names: frozenset[str]) -> None:
         while stack:
             path, value = stack.pop()
             if isinstance(value, dict):
@@ -636,9 +771,13 @@ class _Checker:
                             "write the value itself",
                         )
 
-    def asset_keys(self, rep: ReplicationConfig, translator: DagsterSlingTranslator) -> None:
+    def asset_keys(
+        self, rep: ReplicationConfig, translator: DagsterSlingTranslator
+    ) -> tuple[str, ...] | None:
+        """The clashes and refusals of the streams' asset keys; returns the last stream's key."""
+        last = None
         if not isinstance(rep.streams, dict) or not isinstance(rep.defaults, dict):
-            return
+            return last
         seen: dict[tuple[str, ...], Any] = {}
         for definition in stream_definitions(rep):
             name = definition["name"]
@@ -654,16 +793,26 @@ class _Checker:
                 if all(p.path != path for p in self.problems):  # not said already by the type check
                     self.add(path, str(exc))
                 continue
+            last = key
             if key in seen:
-                self.add(
-                    ("streams", name),
-                    f"asset key `{key_to_string(key)}` is also the key of stream `{seen[key]}`; "
-                    "dagster-sling refuses two streams with one key (set a distinct `object` "
-                    "or meta.dagster.asset_key)",
-                    WARNING,
-                )
+                self.key_clash(name, key, seen[key])
             else:
                 seen[key] = name
+        return last
+
+    def key_clash(self, name: Any, key: tuple[str, ...], other: Any) -> None:
+        self.add(
+            ("streams", name),
+            f"asset key `{key_to_string(key)}` is also the key of stream `{other}`; "
+            "dagster-sling refuses two streams with one key (set a distinct `object` "
+            "or meta.dagster.asset_key)",
+            WARNING,
+        )
+
+
+def _reference_names(rep: ReplicationConfig) -> frozenset[str]:
+    # Only a name can be a variable: `target: '{TARGET}'` is a template (its env var holds a name).
+    return frozenset(name for name in needed_connections(rep) if re.fullmatch(r"\w+", name))
 
 
 def _is_str_list(value: Any) -> bool:

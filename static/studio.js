@@ -53,7 +53,7 @@ document.addEventListener("htmx:afterRequest", (event) => {
 });
 
 // Destructive actions ask first. A form with `data-confirm` (the question; `{count}` is the
-// number of ticked streams) is sent only once confirmed; with `data-confirm-action`, only its
+// number of ticked streams, or of the matching ones) is sent only once confirmed; with `data-confirm-action`, only its
 // `action` of that value asks. Caught before htmx or the browser sends the form.
 document.addEventListener("submit", (event) => {
   const form = event.target;
@@ -61,8 +61,11 @@ document.addEventListener("submit", (event) => {
   if (!question) return;
   const only = form.dataset.confirmAction;
   if (only && form.elements.action?.value !== only) return;
+  // "All N matching" counts every stream the filter matches, ticked or not.
+  const matching = form.querySelector("input[name=matching]:checked");
   const ticked = form.querySelectorAll("input[type=checkbox][name=streams]:checked").length;
-  if (!window.confirm(question.replace("{count}", ticked))) {
+  const count = matching ? `${matching.dataset.count} matching` : `${ticked} ticked`;
+  if (!window.confirm(question.replace("{count}", count))) {
     event.preventDefault();
     event.stopImmediatePropagation();
   }

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import caches
 from django.core.paginator import Page, Paginator
 
 from replication.config import ReplicationConfig, effective_config, with_stream
@@ -22,10 +25,13 @@ from replication.translator import TranslationError, key_to_string, stream_defin
 from replication.validate import Problem, validate
 from replication.yamlio import emit_streams
 from studio import models, rules
-from studio.selectors.replications import key_conflicts
+from studio.selectors.replications import key_conflicts, with_keys_stamp
 from studio.selectors.runs import last_stream_runs
 
 STREAMS_PER_PAGE = 100
+# The Django cache (settings.CACHES) keeping each version's streams and problems: the editor's
+# requests read them, they do not load and check the whole replication each time.
+CACHE = "editor"
 SORTS = {"position": "position", "name": "name", "mode": "mode", "object": "object"}
 
 
@@ -68,10 +74,19 @@ class Editor:
 
     @classmethod
     def load(cls, replication: models.Replication) -> Editor:
-        rows = list(replication.streams.values_list("pk", "name", "config", "asset_key"))
-        config = replication.as_config({name: cfg for _, name, cfg, _ in rows})
-        ids = {name: pk for pk, name, _, _ in rows}
-        return cls(replication, config, ids, rules.context(), {name: key for _, name, _, key in rows})
+        """The editor of `replication` as it is now: its streams are read once per version
+        (and kept, read-only, in the `editor` cache)."""
+        cache = caches[CACHE]
+        key = f"streams:{replication.pk}:{replication.version}:{replication.updated.isoformat()}"
+        loaded = cache.get(key)
+        if loaded is None:
+            rows = list(replication.streams.values_list("pk", "name", "config", "asset_key"))
+            config = replication.as_config({name: cfg for _, name, cfg, _ in rows})
+            ids = {name: pk for pk, name, _, _ in rows}
+            loaded = (config, ids, {name: key for _, name, _, key in rows})
+            cache.set(key, loaded)
+        config, ids, keys = loaded
+        return cls(replication, config, ids, rules.context(), keys)
 
     @cached_property
     def names(self) -> Names:
@@ -82,8 +97,24 @@ class Editor:
 
     @cached_property
     def problems(self) -> list[Problem]:
-        found = validate(self.config, None, rules.translator(), self.context)
-        return found + key_conflicts(self.replication, self.keys)
+        """Every problem of the replication: checked once per version and per state of what
+        the check reads besides (connections, other replications' keys, sling, environment)."""
+        cache = caches[CACHE]
+        version = f"{self.replication.pk}:{self.replication.version}:{self.replication.updated.isoformat()}"
+        others = getattr(self.replication, "keys_stamp", None)
+        if others is None:  # loaded elsewhere: one query more
+            others = (
+                with_keys_stamp(models.Replication.objects.filter(pk=self.replication.pk)).get().keys_stamp
+            )
+        stamp = f"{version}:{others}:{settings.SLING_STUDIO_TRANSLATOR}:{self.context!r}"
+        key = "problems:" + hashlib.sha256(stamp.encode()).hexdigest()
+        found = cache.get(key)
+        if found is None:
+            memo = rules.check_memo(self.replication.name)
+            found = validate(self.config, None, rules.translator(), self.context, memo)
+            found += key_conflicts(self.replication, self.keys)
+            cache.set(key, found)
+        return found
 
     def stream_name(self, pk: int) -> str | None:
         """The name of the stream with row id `pk`, or None when it is not this replication's."""
@@ -103,16 +134,19 @@ class Editor:
             last_run=last_run,
         )
 
+    def matching(self, q: str = "") -> list[str]:
+        """The streams whose name or own object contains `q` (any case), in file order."""
+        if not q:
+            return list(self.ids)
+        needle = q.lower()
+        return [
+            n
+            for n in self.ids
+            if needle in n.lower() or needle in str((self.config.streams[n] or {}).get("object", "")).lower()
+        ]
+
     def rows(self, q: str = "", sort: str = "position", page: int | str = 1) -> Page:
-        names = list(self.ids)
-        if q:
-            needle = q.lower()
-            names = [
-                n
-                for n in names
-                if needle in n.lower()
-                or needle in str((self.config.streams[n] or {}).get("object", "")).lower()
-            ]
+        names = self.matching(q)
         key = SORTS.get(sort.lstrip("-"), "position")
         if key != "position":
             effective = {n: self.effective(self.config.streams[n]) for n in names}
@@ -131,7 +165,9 @@ class Editor:
         target object, asset key and YAML."""
         streams = with_stream(self.config.streams, old_name, new_name, config)
         candidate = replace(self.config, streams=streams)
-        checked = validate(candidate, None, rules.translator(), self.context)
+        checked = validate(
+            candidate, None, rules.translator(), self.context, rules.check_memo(self.replication.name)
+        )
         problems = [p for p in checked if p.path[:2] == ("streams", new_name)]
         effective = self.effective(config)
         key = self.asset_key(new_name, config)

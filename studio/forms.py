@@ -248,10 +248,13 @@ class BulkForm(forms.Form):
     )
     key = forms.ChoiceField(required=False, choices=[("", "—")] + [(k, k) for k in STREAM_KEYS])
     value = YamlField(help_text="YAML value; empty removes the key")
+    # Every stream the table's filter matches, on any page, instead of the ticked ones.
+    matching = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, stream_ids: list[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["streams"].choices = [(pk, pk) for pk in stream_ids]
+        self.fields["streams"].required = not self["matching"].value()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -10,7 +10,6 @@ from django.db import models
 
 from replication.config import ReplicationConfig
 from replication.connections import env_value, masked, merge_secrets
-from replication.textedit import patch_text
 from replication.yamlio import emit
 from studio.fields import EncryptedJSONField
 
@@ -147,6 +146,8 @@ class Revision(models.Model):
                 renames: dict[str, str] = {}
                 for renamed in [*between.values_list("renamed", flat=True), self.renamed]:
                     renames = _chain(renames, renamed)
+                from replication.textedit import patch_text  # a save's work: commands start without it
+
                 self.text = patch_text(base.text, base.config, self.config, renames)
             Revision.objects.filter(pk=self.pk).update(text=self.text)
         return self.text

@@ -5,11 +5,13 @@ translator, and validation with them."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import caches
 
 from replication import sling as sling_binary
 from replication.config import ReplicationConfig
@@ -18,7 +20,7 @@ from replication.context import ConnectionInfo, Context
 from replication.fence import Fence
 from replication.reach import Reach
 from replication.translator import DagsterSlingTranslator, load_translator
-from replication.validate import ERROR, LineOf, Problem, validate
+from replication.validate import ERROR, LineOf, Memo, Problem, validate
 from replication.versions import DEFAULT, Sling
 from studio import models
 
@@ -58,17 +60,34 @@ def sling_version() -> str | None:
     """The version of the sling binary the studio runs (asked once per binary), None without one."""
     try:
         binary = sling_binary.find_binary(settings.SLING_BINARY or None)
-    except sling_binary.RunError:
+        stat = Path(binary).stat()
+    except (sling_binary.RunError, OSError):
         return None
-    return _version(binary, Path(binary).stat().st_mtime)
+    return _version(binary, stat.st_mtime_ns, stat.st_size)
 
 
 @functools.cache
-def _version(binary: str, mtime: float) -> str | None:
+def _version(binary: str, mtime_ns: int, size: int) -> str | None:
+    # Kept in the data folder too, so a command that starts a run does not start sling twice.
+    key = {"binary": binary, "mtime_ns": mtime_ns, "size": size}
+    kept = settings.DATA_DIR / "sling-version.json"
     try:
-        return sling_binary.version(binary)
+        known = json.loads(kept.read_text())
+        if isinstance(known, dict) and known.get("key") == key and isinstance(known.get("version"), str):
+            return known["version"]
+    except (OSError, ValueError):
+        pass
+    try:
+        version = sling_binary.version(binary)
     except sling_binary.RunError:
         return None
+    written = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+    try:
+        written.write_text(json.dumps({"key": key, "version": version}))
+        os.replace(written, kept)  # whole or not at all, whoever reads it meanwhile
+    except OSError:
+        written.unlink(missing_ok=True)
+    return version
 
 
 def sling() -> Sling:
@@ -120,9 +139,24 @@ def _environment_connections(environ: dict[str, str]) -> dict[str, ConnectionInf
     return found
 
 
-def check(config: ReplicationConfig, line_of: LineOf | None = None, stored: bool = True) -> list[Problem]:
-    """Every problem of `config`, with lines where `line_of` knows them (`stored`: see context)."""
-    return validate(config, line_of, translator(), context(stored))
+def check(
+    config: ReplicationConfig, line_of: LineOf | None = None, stored: bool = True, memo: Memo | None = None
+) -> list[Problem]:
+    """Every problem of `config`, with lines where `line_of` knows them (`stored`: see context);
+    with `memo` (`check_memo`), the streams that did not change since are not checked again."""
+    return validate(config, line_of, translator(), context(stored), memo)
+
+
+def check_memo(replication: str) -> Memo:
+    """What the checks of replication `replication` found per stream, kept in this process
+    (the `editor` cache) for the next check of it: an edit checks what it changed."""
+    cache = caches["editor"]
+    key = "memo:" + hashlib.sha256(replication.encode()).hexdigest()
+    memo = cache.get(key)
+    if memo is None:
+        memo = Memo()
+        cache.set(key, memo, timeout=None)
+    return memo
 
 
 def blocking(problems: list[Problem]) -> list[Problem]:

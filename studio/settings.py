@@ -184,6 +184,8 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # Built lineage graphs, keyed by a generation of the data they are built from.
     "lineage": {"BACKEND": "studio.cache.ObjectCache", "OPTIONS": {"MAX_ENTRIES": 16}},
+    # The editor's: each version's streams and problems (studio/editor.py), read-only.
+    "editor": {"BACKEND": "studio.cache.ObjectCache", "OPTIONS": {"MAX_ENTRIES": 64}},
 }
 
 # Runs queued from the browser wait in the database until `manage.py worker` executes them.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import difflib
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Cast, Concat
 
 from replication.validate import WARNING, Problem
 from replication.yamlio import emit
@@ -110,3 +111,21 @@ def key_conflicts(replication: models.Replication, keys: dict[str, str]) -> list
         for name, key in keys.items()
         if key in others
     ]
+
+
+def with_keys_stamp(replications: QuerySet[models.Replication]) -> QuerySet[models.Replication]:
+    """`replications`, each with `keys_stamp`: it changes whenever what `key_conflicts` reads
+    may have changed (every edit of a replication bumps its version; a downstream asset's
+    too; a deletion lowers a count). In the same query."""
+
+    def total(model: type[models.Replication] | type[models.DownstreamAsset], field: str) -> Subquery:
+        rows = model.objects.order_by().annotate(all=Value(1)).values("all")
+        return Subquery(rows.annotate(total=Count("id") * 1_000_003 + Sum(field)).values("total"))
+
+    return replications.annotate(
+        keys_stamp=Concat(
+            Cast(total(models.Replication, "version"), CharField()),
+            Value(":"),
+            Cast(total(models.DownstreamAsset, "version"), CharField()),
+        )
+    )

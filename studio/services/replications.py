@@ -106,12 +106,14 @@ def _save_streams(replication: models.Replication, streams: dict[str, Any], keys
     with paused_gc():
         for position, (name, config) in enumerate(streams.items()):
             old = existing.pop(name, None)
+            if old is not None and old[1:] == (position, config, keys[name]):
+                continue  # an unchanged row: not even an instance of it
             row = models.Stream(
                 replication=replication, position=position, name=name, config=config, asset_key=keys[name]
             )
             if old is None:
                 create.append(row.derive())
-            elif old[1:] != (position, config, keys[name]):
+            else:
                 row.pk = old[0]
                 update.append(row.derive())
         if existing:
@@ -125,7 +127,7 @@ def replication_commit(
     *, name: str, config: ReplicationConfig, **save: Any
 ) -> tuple[models.Replication, list[Problem]]:
     """Validate and save an edit; `Refused` lists the errors when there are any."""
-    problems = rules.check(config)
+    problems = rules.check(config, memo=rules.check_memo(name))
     if rules.blocking(problems):
         raise Refused(rules.blocking(problems))
     return replication_save(name=name, config=config, **save), problems

@@ -46,7 +46,9 @@ def _context(request: HttpRequest, editor: Editor, **extra: Any) -> dict[str, An
             "hooks": config.hooks or None,
         }
     )
-    q, sort = request.GET.get("q", ""), request.GET.get("sort", "position")
+    # The table's filter and order: a bulk edit posts them too (the form includes #stream-filters).
+    table = request.GET if request.method == "GET" else request.POST
+    q, sort = table.get("q", ""), table.get("sort", "position")
     return {
         "editor": editor,
         "replication": editor.replication,
@@ -169,9 +171,12 @@ def streams_bulk(request: HttpRequest, editor: Editor) -> HttpResponse:
     form = forms.BulkForm(request.POST, stream_ids=list(editor.ids.values()))
     if not form.is_valid():
         return notice(request, {"problems": form_problems(form), "refused": True})
-    chosen = set(form.cleaned_data["streams"])
     data = form.cleaned_data
-    names = [name for name, pk in editor.ids.items() if pk in chosen]
+    if data["matching"]:
+        names = editor.matching(request.POST.get("q", ""))
+    else:
+        chosen = set(data["streams"])
+        names = [name for name, pk in editor.ids.items() if pk in chosen]
 
     def save(**by: Any) -> Any:
         return service.streams_bulk(

@@ -17,6 +17,7 @@ from replication.validate import ERROR, Problem
 from studio import models
 from studio.editor import Editor
 from studio.errors import Conflict, Refused
+from studio.selectors.replications import with_keys_stamp
 
 # Sent after every save: the parts of the editor that show the replication fetch themselves again.
 CHANGED = "replicationChanged"
@@ -27,7 +28,7 @@ def with_editor(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
     @wraps(view)
     def wrapped(request: HttpRequest, name: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        editor = Editor.load(get_object_or_404(models.Replication, name=name))
+        editor = Editor.load(get_object_or_404(with_keys_stamp(models.Replication.objects), name=name))
         return view(request, editor, *args, **kwargs)
 
     return wrapped

@@ -5,6 +5,10 @@ import io
 import pytest
 from django.core.management import call_command
 
+from replication.config import ReplicationConfig
+from studio import models
+from studio.services.replications import replication_save
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -63,3 +67,22 @@ def test_settings_are_checked_as_you_type_and_saved(page):
     exported = io.StringIO()
     call_command("export_replication", "demo", stdout=exported)
     assert exported.getvalue().endswith("env:\n  SLING_THREADS: 2\n")
+
+
+def test_all_streams_the_filter_matches_are_disabled_at_once_from_the_bulk_bar(page):
+    streams = {f"public.t{i:04}": {"object": f"raw.t{i:04}"} for i in range(250)}
+    config = ReplicationConfig(source="PG", target="SNOW", streams=streams, defaults={"mode": "full-refresh"})
+    replication_save(name="big", config=config, summary="created")
+    page.goto(f"{page.base}/r/big/")
+    assert "250 streams" in page.inner_text("main")
+    page.fill("input[name=q]", "t01")
+    page.locator("#streams", has_text="all 100 matching").wait_for()
+
+    page.check("#bulk input[name=matching]")
+    page.select_option("#bulk select[name=action]", "disable")
+    page.click("#bulk .bulk-bar button:not([type=button])")
+    page.locator("#streams .badge", has_text="disabled").first.wait_for()  # the filter kept
+    assert page.locator("#streams tbody tr.disabled").count() == 100
+
+    disabled = set(models.Stream.objects.filter(disabled=True).values_list("name", flat=True))
+    assert disabled == {f"public.t{i:04}" for i in range(100, 200)}

@@ -192,3 +192,17 @@ def _drop_database(url: str) -> None:
     server, name = url.rsplit("/", 1)
     with psycopg.connect(f"{server}/postgres", autocommit=True) as db:
         db.execute(f"drop database if exists {name} with (force)")
+
+
+def test_an_idle_worker_takes_each_run_queued_later_and_says_it_started_once(studio):
+    write_csv(studio.folder / "items.csv", 10)
+    studio.start_worker()
+
+    for run_id in (1, 2):  # the second comes after the worker went back to waiting
+        studio.manage("run_replication", "shop", "--queue")
+        wait_for(lambda run_id=run_id: studio.run(run_id)["status"] in ("succeeded", "failed"), timeout=30)
+        assert studio.run(run_id)["status"] == "succeeded", studio.worker_output(0)
+
+    output = studio.worker_output(0)
+    assert output.count("Starting worker") == 1, output
+    assert "No more tasks to run" not in output

@@ -70,3 +70,23 @@ def test_every_page_says_which_sling_it_runs(client, user, settings, version_of)
     assert "Runs sling 1.4.11" in client.get("/").content.decode()
     version_of("1.5.10")
     assert "Runs sling 1.5.10" in client.get("/").content.decode()
+
+
+def test_a_binary_is_asked_its_version_once_across_processes(settings, tmp_path):
+    # A new process starts with an empty in-memory cache: clearing it stands for one.
+    settings.DATA_DIR = tmp_path
+    asked = tmp_path / "asked"
+    binary = tmp_path / "sling-counting"
+    binary.write_text(f"#!/bin/sh\necho asked >> {asked}\necho 'Version: 1.5.10'\n")
+    binary.chmod(0o755)
+    settings.SLING_BINARY = str(binary)
+
+    for _ in range(3):
+        rules._version.cache_clear()
+        assert rules.sling_version() == "1.5.10"
+    assert asked.read_text().splitlines() == ["asked"]
+
+    binary.write_text(f"#!/bin/sh\necho asked >> {asked}\necho 'Version: 1.5.11'\n")  # replaced
+    rules._version.cache_clear()
+    assert rules.sling_version() == "1.5.11"
+    assert asked.read_text().splitlines() == ["asked", "asked"]

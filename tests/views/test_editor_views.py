@@ -185,6 +185,45 @@ def test_the_editor_runs_as_many_queries_for_1000_streams_as_for_10(client, user
     assert max(small.values()) <= 9
 
 
+def visit_and_save(client, replication) -> dict[str, int]:
+    """Queries of the editor page, a stream's panel and a save of that stream, each asked
+    twice (the second reads what the first kept), at any size."""
+    stream = replication.streams.order_by("position")[replication.streams.count() // 2]
+    counts = {}
+    for round_ in ("first", "again"):
+        for label, url in (
+            ("page", f"/r/{replication.name}/"),
+            ("panel", f"/r/{replication.name}/streams/{stream.pk}/"),
+        ):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url, headers=HTMX if label == "panel" else {})
+            assert response.status_code == 200, label
+            counts[f"{label} {round_}"] = len(queries)
+        replication.refresh_from_db()
+        form = {
+            "name": stream.name,
+            "object": stream.object,
+            "description": round_,
+            "version": replication.version,
+        }
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(f"/r/{replication.name}/streams/{stream.pk}/", form, headers=HTMX)
+        assert response.status_code == 200 and "saved" in response.content.decode().lower(), response.content[
+            :300
+        ]
+        counts[f"save {round_}"] = len(queries)
+    return counts
+
+
+def test_the_editor_page_panel_and_save_run_as_many_queries_for_2000_streams_as_for_100(
+    client, user, make_replication
+):
+    small = visit_and_save(client, make_replication("small", streams=100))
+    big = visit_and_save(client, make_replication("big", streams=2000))
+
+    assert big == small
+
+
 # --- pages, filter, sort ---------------------------------------------------------
 
 

@@ -594,3 +594,26 @@ def test_values_only_a_run_knows_are_said_so(client, user, make_replication):
 
     assert "raw.t_{YYYY}_{run_timestamp}" in panel
     assert "Known when it runs: <code>{YYYY}</code>, <code>{run_timestamp}</code>" in panel
+
+
+def test_a_bulk_edit_of_all_matching_takes_every_stream_the_filter_matches_on_every_page(
+    client, user, make_replication
+):
+    big = make_replication("big", streams=250)
+    page = client.get("/r/big/streams/?q=t01", headers=HTMX).content.decode()
+    assert "all 100 matching" in page  # t0100 to t0199, one page
+
+    data = {"action": "disable", "matching": "1", "q": "t01", "version": "1"}
+    response = client.post("/r/big/streams/bulk/", data, headers=HTMX)
+
+    assert response.status_code == 200
+    disabled = set(big.streams.filter(disabled=True).values_list("name", flat=True))
+    assert disabled == {f"public.t{i:04}" for i in range(100, 200)}
+    assert "all 250 streams" in client.get("/r/big/streams/", headers=HTMX).content.decode()
+
+
+def test_a_bulk_edit_without_ticked_streams_or_all_matching_is_refused(client, user, shop):
+    response = client.post("/r/shop/streams/bulk/", {"action": "disable", "version": "1"}, headers=HTMX)
+
+    assert "tick streams" in response.content.decode()
+    assert not shop.streams.filter(disabled=True).exists()

@@ -10,9 +10,38 @@ from django.db import close_old_connections, connection
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Command as DbWorker
 from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.management.commands.db_worker import logger as tasks_logger
+from django_tasks_db.models import DBTaskResult
 
 from studio.services.automation import automation_forever, automation_tick
 from studio.services.executor import BACKOFF_SECONDS, DATABASE_DOWN, OUTAGE, logger, retrying, run_reap
+
+
+def wait_for_tasks(interval: float) -> None:
+    """Return once a task is ready to run, looking every `interval` seconds: a query on
+    django_tasks_db's partial index of ready tasks, without the lock taking one needs."""
+    ready = DBTaskResult.objects.ready().filter(backend_name="default", queue_name="default")
+    while not ready.exists():
+        close_old_connections()
+        time.sleep(interval)
+
+
+class _SaidOnce(logging.Filter):
+    """db_worker says it starts (and, in batch mode, stops) each time its loop runs, which is
+    each time tasks come after a wait here: say that it starts once, and stops only with --batch."""
+
+    def __init__(self, batch: bool) -> None:
+        super().__init__()
+        self.batch, self.started = batch, False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        if message.startswith("No more tasks to run"):
+            return self.batch
+        if message.startswith("Starting worker"):
+            said, self.started = self.started, True
+            return not said
+        return True
 
 
 class Command(BaseCommand):
@@ -22,7 +51,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--interval", type=float, default=1.0, help="seconds between queue polls")
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=0.1,
+            help="seconds between looks at the queue while idle (one indexed query each)",
+        )
         parser.add_argument("--reap-every", type=float, default=60.0, help="seconds between reaper passes")
         parser.add_argument("--batch", action="store_true", help="execute what is queued, then exit")
         parser.add_argument(
@@ -49,11 +83,12 @@ class Command(BaseCommand):
             automation = {"every": options["automation_every"], "report": self.stderr.write}
             threading.Thread(target=automation_forever, kwargs=automation, daemon=True).start()
         # db_worker's own loop (no autoreload: it would restart the worker, and stop its run, on
-        # every code change), run again after anything that stops it but a signal to stop.
+        # every code change), in batch mode: it executes what is queued, then returns here to
+        # wait for more (`wait_for_tasks`); run again after anything that stops it but a signal.
         worker = Worker(
             queue_names=["default"],
-            interval=interval,
-            batch=batch,
+            interval=interval,  # its sleep: only while SQLite is locked
+            batch=True,
             backend_name="default",
             startup_delay=False,
             max_tasks=None,
@@ -61,9 +96,13 @@ class Command(BaseCommand):
             excluded_queue_names=[],
         )
         worker.configure_signals()
+        tasks_logger.addFilter(_SaidOnce(batch))
         while True:
             try:
                 worker.run()
+                if batch or not worker.running:
+                    break
+                wait_for_tasks(interval)
             except DATABASE_DOWN as exc:
                 OUTAGE.down(exc)
                 # Wait (longer each time) until it answers, then take what is queued again.
@@ -74,8 +113,7 @@ class Command(BaseCommand):
                 close_old_connections()
                 time.sleep(BACKOFF_SECONDS[1])
                 continue
-            retrying(automation_tick)  # --batch done: the alerts of what it ran
-            return
+        retrying(automation_tick)  # --batch done: the alerts of what it ran
 
     def reap(self) -> None:
         for run in run_reap():
