@@ -336,6 +336,9 @@ def test_a_viewer_sees_read_only_fields_and_no_save(chromium, live_server, demo_
     page = sign_in(chromium, live_server.url, "viewer")
     try:
         page.goto(f"{live_server.url}/r/demo/")
+        # Each stream's link says what a viewer can do with it.
+        assert page.locator("table.streams td.actions a", has_text="Edit").count() == 0
+        page.locator("table.streams td.actions a", has_text="View").first.wait_for()
         page.click("text=file://demo/data/orders.csv")
         page.wait_for_selector("#stream-form")
         assert "Read only" in page.inner_text("#stream-panel")
