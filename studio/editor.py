@@ -25,7 +25,7 @@ from replication.translator import TranslationError, key_to_string, stream_defin
 from replication.validate import Problem, validate
 from replication.yamlio import emit_streams
 from studio import models, rules
-from studio.selectors.replications import key_conflicts, with_keys_stamp
+from studio.selectors.replications import key_conflicts, stored_streams, with_keys_stamp
 from studio.selectors.runs import last_stream_runs
 
 STREAMS_PER_PAGE = 100
@@ -76,17 +76,8 @@ class Editor:
     def load(cls, replication: models.Replication) -> Editor:
         """The editor of `replication` as it is now: its streams are read once per version
         (and kept, read-only, in the `editor` cache)."""
-        cache = caches[CACHE]
-        key = f"streams:{replication.pk}:{replication.version}:{replication.updated.isoformat()}"
-        loaded = cache.get(key)
-        if loaded is None:
-            rows = list(replication.streams.values_list("pk", "name", "config", "asset_key"))
-            config = replication.as_config({name: cfg for _, name, cfg, _ in rows})
-            ids = {name: pk for pk, name, _, _ in rows}
-            loaded = (config, ids, {name: key for _, name, _, key in rows})
-            cache.set(key, loaded)
-        config, ids, keys = loaded
-        return cls(replication, config, ids, rules.context(), keys)
+        stored = stored_streams(replication)
+        return cls(replication, stored.config, stored.ids, rules.context(), stored.keys)
 
     @cached_property
     def names(self) -> Names:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import difflib
+from typing import Any, NamedTuple
 
+from django.core.cache import caches
 from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Cast, Concat
 
+from replication.config import ReplicationConfig
 from replication.validate import WARNING, Problem
 from replication.yamlio import emit
 from studio import models
@@ -60,6 +63,41 @@ def current_text(replication: models.Replication) -> str:
     """The text of the replication's current version (`Revision.yaml`)."""
     revision = models.Revision.objects.filter(replication=replication, version=replication.version).first()
     return revision.yaml if revision else emit(replication.as_config())
+
+
+class Stored(NamedTuple):
+    """A version's streams as stored: its config, stream name -> row id (in file order) and
+    stream name -> asset key; `keyed_by`: what the keys were computed with (None: not known,
+    read from the rows), so a save reuses those of the streams it did not change."""
+
+    config: ReplicationConfig
+    ids: dict[str, int]
+    keys: dict[str, str]
+    keyed_by: Any = None
+
+
+def stored_key(replication: models.Replication) -> str:
+    """The `editor` cache's key of the replication's streams at its version."""
+    return f"streams:{replication.pk}:{replication.version}:{replication.updated.isoformat()}"
+
+
+def kept_streams(replication: models.Replication) -> Stored | None:
+    """The streams of `replication` at its version when the `editor` cache keeps them."""
+    stored = caches["editor"].get(stored_key(replication))
+    return stored if isinstance(stored, Stored) else None
+
+
+def stored_streams(replication: models.Replication) -> Stored:
+    """The streams of `replication` as it is now: read once per version (one query) and kept,
+    read-only, in the `editor` cache."""
+    stored = kept_streams(replication)
+    if stored is None:
+        rows = list(replication.streams.values_list("pk", "name", "config", "asset_key"))
+        config = replication.as_config({name: cfg for _, name, cfg, _ in rows})
+        ids = {name: pk for pk, name, _, _ in rows}
+        stored = Stored(config, ids, {name: key for _, name, _, key in rows})
+        caches["editor"].set(stored_key(replication), stored)
+    return stored
 
 
 def revision_diff(replication: models.Replication, old: int, new: int) -> str | None:
