@@ -68,12 +68,14 @@ def current_text(replication: models.Replication) -> str:
 class Stored(NamedTuple):
     """A version's streams as stored: its config, stream name -> row id (in file order) and
     stream name -> asset key; `keyed_by`: what the keys were computed with (None: not known,
-    read from the rows), so a save reuses those of the streams it did not change."""
+    read from the rows), so a save reuses those of the streams it did not change, as it does
+    their part of the revision's document (`fragments`, `Revision.document_of`)."""
 
     config: ReplicationConfig
     ids: dict[str, int]
     keys: dict[str, str]
     keyed_by: Any = None
+    fragments: dict[str, str] | None = None
 
 
 def stored_key(replication: models.Replication) -> str:

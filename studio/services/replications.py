@@ -103,7 +103,7 @@ def replication_save(
         version=replication.version,
         author=user if getattr(user, "is_authenticated", False) else None,
         summary=summary[:300],
-        document=models.Revision.document_of(config),
+        document=models.Revision.document_of(config, after.fragments if after else None),
         text=text or "",
         renamed=renamed or {},
     )
@@ -170,11 +170,18 @@ def _save_streams(
     stored = dict(models.Stream.objects.filter(pk__in=written).values_list("name", "config"))
     ids = {**before.ids, **{row.name: row.pk for row in create}}
     replication.refresh_from_db(fields=["defaults", "hooks", "env", "extra"])
+    fragment = models.Revision.stream_fragment
+    new = changed if before.fragments is not None else streams
+    fragments = None
+    if all(isinstance(name, str) for name in new):
+        fragments = {**(before.fragments or {}), **{name: fragment(name, own) for name, own in new.items()}}
+        fragments = {name: fragments[name] for name in streams}
     return Stored(
         replication.as_config({name: stored.get(name, own) for name, own in streams.items()}),
         {name: ids[name] for name in streams},
         {name: keys[name] for name in streams},
         keyed_by,
+        fragments,
     )
 
 

@@ -185,10 +185,21 @@ def test_a_save_from_the_kept_streams_stores_what_a_save_from_the_rows_does(edit
 
     saved = replication_save(name="r", config=config(5))
     before = stored_streams(saved)  # kept, as the editor keeps it
+    first = replace(
+        before.config, streams={**before.config.streams, "public.t3": {"object": "x", "mode": "x"}}
+    )
+    saved = replication_save(name="r", config=first, base_version=saved.version)  # keeps the fragments
+    before = kept_streams(saved)
+    assert before is not None
     edited = replace(before.config, streams=edit(before.config.streams))
 
     saved = replication_save(name="r", config=edited, base_version=saved.version)
 
+    documents = models.Revision.objects.filter(replication=saved).order_by("version")
+    assert [r.document for r in documents][1:] == [
+        models.Revision.document_of(first),
+        models.Revision.document_of(edited),
+    ]
     kept = kept_streams(saved)
     assert kept is not None
     caches["editor"].clear()
