@@ -101,9 +101,11 @@ class Editor:
         key = "problems:" + hashlib.sha256(stamp.encode()).hexdigest()
         found = cache.get(key)
         if found is None:
-            memo = rules.check_memo(self.replication.name)
-            found = validate(self.config, None, rules.translator(), self.context, memo)
-            found += key_conflicts(self.replication, self.keys)
+            found = cache.get(rules.checked_key(self.replication, self.context))  # by its save
+            if found is None:
+                memo = rules.check_memo(self.replication.name)
+                found = validate(self.config, None, rules.translator(), self.context, memo)
+            found = [*found, *key_conflicts(self.replication, self.keys, stored=True)]
             cache.set(key, found)
         return found
 
@@ -154,17 +156,19 @@ class Editor:
     def preview(self, old_name: str, new_name: str, config: dict[str, Any] | None) -> dict[str, Any]:
         """What stream `old_name` would be as `new_name` with `config`: problems,
         target object, asset key and YAML."""
-        streams = with_stream(self.config.streams, old_name, new_name, config)
-        candidate = replace(self.config, streams=streams)
-        checked = validate(
-            candidate, None, rules.translator(), self.context, rules.check_memo(self.replication.name)
-        )
-        problems = [p for p in checked if p.path[:2] == ("streams", new_name)]
         effective = self.effective(config)
         key = self.asset_key(new_name, config)
+        if new_name == old_name and config == self.config.streams[old_name]:  # as saved: its check
+            problems = [p for p in self.problems if p.path[:2] == ("streams", new_name)]
+        else:
+            streams = with_stream(self.config.streams, old_name, new_name, config)
+            candidate = replace(self.config, streams=streams)
+            memo = rules.check_memo(self.replication.name)
+            checked = validate(candidate, None, rules.translator(), self.context, memo)
+            problems = [p for p in checked if p.path[:2] == ("streams", new_name)]
+            if effective.get("disabled") is not True:
+                problems += key_conflicts(self.replication, {new_name: key})
         preview = resolve_object(new_name, effective, self.names)
-        if effective.get("disabled") is not True:
-            problems += key_conflicts(self.replication, {new_name: key})
         return {
             "preview_problems": problems,
             "preview_object": preview,

@@ -6,7 +6,7 @@ import difflib
 from typing import Any, NamedTuple
 
 from django.core.cache import caches
-from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Cast, Concat
 
 from replication.config import ReplicationConfig
@@ -122,16 +122,26 @@ def revisions(replication: models.Replication) -> QuerySet[models.Revision]:
     return replication.revisions.select_related("author").defer("document")
 
 
-def key_conflicts(replication: models.Replication, keys: dict[str, str]) -> list[Problem]:
+def key_conflicts(
+    replication: models.Replication, keys: dict[str, str], *, stored: bool = False
+) -> list[Problem]:
     """A warning for each stream (name -> its asset key) whose key another replication, or a
     downstream asset, defines too; two streams of one replication: validation says so.
-    Two indexed queries, from the keys stored with every stream."""
+    Two indexed queries, from the keys stored with every stream; `stored`: `keys` are those
+    stored with the replication's streams, and the queries look them up in the index for each
+    other stream and asset instead of listing them."""
     wanted = {key for key in keys.values() if key}
     if not wanted:
         return []
     others: dict[str, list[str]] = {}
-    streams = models.Stream.objects.filter(asset_key__in=wanted).exclude(replication=replication).order_by()
-    assets = models.DownstreamAsset.objects.filter(key__in=wanted).order_by()
+    streams = models.Stream.objects.exclude(replication=replication).order_by()
+    assets = models.DownstreamAsset.objects.order_by()
+    if stored:
+        own = models.Stream.objects.filter(replication=replication).exclude(asset_key="")
+        streams = streams.filter(Exists(own.filter(asset_key=OuterRef("asset_key"))))
+        assets = assets.filter(Exists(own.filter(asset_key=OuterRef("key"))))
+    else:
+        streams, assets = streams.filter(asset_key__in=wanted), assets.filter(key__in=wanted)
     rows = streams.values_list("replication__name", "name", "asset_key").union(
         assets.values_list(Value(""), Value(""), "key"), all=True
     )

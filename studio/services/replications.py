@@ -188,11 +188,15 @@ def _save_streams(
 def replication_commit(
     *, name: str, config: ReplicationConfig, **save: Any
 ) -> tuple[models.Replication, list[Problem]]:
-    """Validate and save an edit; `Refused` lists the errors when there are any."""
-    problems = rules.check(config, memo=rules.check_memo(name))
+    """Validate and save an edit; `Refused` lists the errors when there are any. What the
+    check found is kept for the editor of the new version (`rules.checked_key`)."""
+    context = rules.context()
+    problems = rules.check(config, memo=rules.check_memo(name), with_context=context)
     if rules.blocking(problems):
         raise Refused(rules.blocking(problems))
-    return replication_save(name=name, config=config, **save), problems
+    saved = replication_save(name=name, config=config, **save)
+    caches["editor"].set(rules.checked_key(saved, context), list(problems))
+    return saved, problems
 
 
 @transaction.atomic
