@@ -131,12 +131,13 @@ def _save_streams(
             for name, own in streams.items()
             if name not in olds or (olds[name] is not own and olds[name] != own)
         }
-        if before.keyed_by == keyed_by:  # the other streams keep their keys
+        same_keys = before.keyed_by == keyed_by  # the other streams keep their keys
+        if same_keys:
             keys = {**before.keys, **asset_keys(replace(config, streams=changed), rules.translator())}
         else:
             keys = asset_keys(config, rules.translator())
         ids = list(before.ids.items())
-        if list(streams) == list(before.ids) and keys == before.keys:  # only `changed` moved
+        if same_keys and list(streams) == list(before.ids):  # only `changed` rows move
             positions = {name: i for i, name in enumerate(streams)}
             walk = [(positions[name], (name, own)) for name, own in changed.items()]
             ids = [(name, before.ids[name]) for name in changed]
