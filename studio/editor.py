@@ -141,9 +141,11 @@ class Editor:
     def rows(self, q: str = "", sort: str = "position", page: int | str = 1) -> Page:
         names = self.matching(q)
         key = SORTS.get(sort.lstrip("-"), "position")
-        if key != "position":
+        if key == "name":
+            names.sort(key=str.lower)
+        elif key != "position":
             effective = {n: self.effective(self.config.streams[n]) for n in names}
-            names.sort(key=lambda n: n.lower() if key == "name" else str(effective[n].get(key) or ""))
+            names.sort(key=lambda n: str(effective[n].get(key) or ""))
         if sort.startswith("-"):
             names.reverse()
         paginator = Paginator(names, STREAMS_PER_PAGE)
