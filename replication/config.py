@@ -214,15 +214,26 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 def needed_connections(replication: ReplicationConfig) -> list[str]:
     """Connection names the run needs (built-ins and URLs excluded): its source and target, and
     the `connection:` of its hooks (the replication's, its defaults' and each stream's)."""
-    hooks: list[Any] = [replication.hooks]
     streams = replication.streams.values() if isinstance(replication.streams, dict) else ()
+    named = [replication.source, replication.target, *hook_connections(replication.hooks)]
     for config in (replication.defaults, *streams):
         if isinstance(config, dict):
-            hooks.append(config.get("hooks"))
-    named = [replication.source, replication.target]
-    for points in hooks:
-        for items in points.values() if isinstance(points, dict) else ():
-            named += [hook.get("connection") for hook in items or () if isinstance(hook, dict)]
+            named += hook_connections(config.get("hooks"))
+    return connection_names(named)
+
+
+def hook_connections(hooks: Any) -> list[Any]:
+    """The `connection:` of each hook of `hooks` (hook point -> hooks), as written."""
+    return [
+        hook.get("connection")
+        for items in (hooks.values() if isinstance(hooks, dict) else ())
+        for hook in items or ()
+        if isinstance(hook, dict)
+    ]
+
+
+def connection_names(named: list[Any]) -> list[str]:
+    """The connection names among `named`, each once (as written first): no built-ins, no URLs."""
     names: dict[str, str] = {}  # upper-cased -> as written first
     for value in named:
         if (

@@ -23,7 +23,9 @@ from replication.config import (
     YAML11_BOOLEANS,
     ReplicationConfig,
     StreamConfig,
+    connection_names,
     effective_config,
+    hook_connections,
     is_true,
     needed_connections,
 )
@@ -156,6 +158,7 @@ class _StreamPart:
     storable: list[Problem]
     files: list[Problem]
     references: tuple[frozenset[str], list[Problem]] | None  # for these connection names
+    connections: list[Any]  # the `connection:` of its hooks
 
 
 def _by_stream(rep: ReplicationConfig) -> bool:
@@ -298,7 +301,9 @@ class _Checker:
             self.problems += part.storable
         for _, part in parts:
             self.problems += part.files
-        names = _reference_names(rep)  # the hooks of every stream count
+        # The hooks of every stream count: `needed_connections(rep)`, with each stream's from its part.
+        named = [*needed_connections(top), *(c for _, part in parts for c in part.connections)]
+        names = _reference_names(connection_names(named))
         if names:
             for name, part in reversed(parts):
                 if part.references is None or part.references[0] != names:
@@ -325,7 +330,10 @@ class _Checker:
         sub.storable(replace(alone, extra={}, source=None, target=None, defaults={}, hooks={}, env={}))
         storable, sub.problems = sub.problems, []
         sub.files(alone)
-        return _StreamPart(checked, sub.hooked, key, keyed, storable, sub.problems, None)
+        hooks = config.get("hooks") if isinstance(config, dict) else None
+        return _StreamPart(
+            checked, sub.hooked, key, keyed, storable, sub.problems, None, hook_connections(hooks)
+        )
 
     def connections(self, rep: ReplicationConfig) -> None:
         for key in ("source", "target"):
@@ -743,7 +751,7 @@ class _Checker:
 
     def references(self, rep: ReplicationConfig) -> None:
         """`$NAME` of a connection the run names: sling would give its value, secrets and all."""
-        names = _reference_names(rep)
+        names = _reference_names(needed_connections(rep))
         if not names:
             return
         stack: list[tuple[Path, Any]] = [
@@ -810,9 +818,9 @@ class _Checker:
         )
 
 
-def _reference_names(rep: ReplicationConfig) -> frozenset[str]:
+def _reference_names(needed: list[str]) -> frozenset[str]:
     # Only a name can be a variable: `target: '{TARGET}'` is a template (its env var holds a name).
-    return frozenset(name for name in needed_connections(rep) if re.fullmatch(r"\w+", name))
+    return frozenset(name for name in needed if re.fullmatch(r"\w+", name))
 
 
 def _is_str_list(value: Any) -> bool:

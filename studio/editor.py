@@ -25,7 +25,7 @@ from replication.translator import TranslationError, key_to_string, stream_defin
 from replication.validate import Problem, validate
 from replication.yamlio import emit_streams
 from studio import models, rules
-from studio.selectors.replications import key_conflicts, with_keys_stamp
+from studio.selectors.replications import key_conflicts, stored_streams, with_keys_stamp
 from studio.selectors.runs import last_stream_runs
 
 STREAMS_PER_PAGE = 100
@@ -76,17 +76,8 @@ class Editor:
     def load(cls, replication: models.Replication) -> Editor:
         """The editor of `replication` as it is now: its streams are read once per version
         (and kept, read-only, in the `editor` cache)."""
-        cache = caches[CACHE]
-        key = f"streams:{replication.pk}:{replication.version}:{replication.updated.isoformat()}"
-        loaded = cache.get(key)
-        if loaded is None:
-            rows = list(replication.streams.values_list("pk", "name", "config", "asset_key"))
-            config = replication.as_config({name: cfg for _, name, cfg, _ in rows})
-            ids = {name: pk for pk, name, _, _ in rows}
-            loaded = (config, ids, {name: key for _, name, _, key in rows})
-            cache.set(key, loaded)
-        config, ids, keys = loaded
-        return cls(replication, config, ids, rules.context(), keys)
+        stored = stored_streams(replication)
+        return cls(replication, stored.config, stored.ids, rules.context(), stored.keys)
 
     @cached_property
     def names(self) -> Names:
@@ -110,9 +101,11 @@ class Editor:
         key = "problems:" + hashlib.sha256(stamp.encode()).hexdigest()
         found = cache.get(key)
         if found is None:
-            memo = rules.check_memo(self.replication.name)
-            found = validate(self.config, None, rules.translator(), self.context, memo)
-            found += key_conflicts(self.replication, self.keys)
+            found = cache.get(rules.checked_key(self.replication, self.context))  # by its save
+            if found is None:
+                memo = rules.check_memo(self.replication.name)
+                found = validate(self.config, None, rules.translator(), self.context, memo)
+            found = [*found, *key_conflicts(self.replication, self.keys, stored=True)]
             cache.set(key, found)
         return found
 
@@ -148,9 +141,11 @@ class Editor:
     def rows(self, q: str = "", sort: str = "position", page: int | str = 1) -> Page:
         names = self.matching(q)
         key = SORTS.get(sort.lstrip("-"), "position")
-        if key != "position":
+        if key == "name":
+            names.sort(key=str.lower)
+        elif key != "position":
             effective = {n: self.effective(self.config.streams[n]) for n in names}
-            names.sort(key=lambda n: n.lower() if key == "name" else str(effective[n].get(key) or ""))
+            names.sort(key=lambda n: str(effective[n].get(key) or ""))
         if sort.startswith("-"):
             names.reverse()
         paginator = Paginator(names, STREAMS_PER_PAGE)
@@ -163,17 +158,19 @@ class Editor:
     def preview(self, old_name: str, new_name: str, config: dict[str, Any] | None) -> dict[str, Any]:
         """What stream `old_name` would be as `new_name` with `config`: problems,
         target object, asset key and YAML."""
-        streams = with_stream(self.config.streams, old_name, new_name, config)
-        candidate = replace(self.config, streams=streams)
-        checked = validate(
-            candidate, None, rules.translator(), self.context, rules.check_memo(self.replication.name)
-        )
-        problems = [p for p in checked if p.path[:2] == ("streams", new_name)]
         effective = self.effective(config)
         key = self.asset_key(new_name, config)
+        if new_name == old_name and config == self.config.streams[old_name]:  # as saved: its check
+            problems = [p for p in self.problems if p.path[:2] == ("streams", new_name)]
+        else:
+            streams = with_stream(self.config.streams, old_name, new_name, config)
+            candidate = replace(self.config, streams=streams)
+            memo = rules.check_memo(self.replication.name)
+            checked = validate(candidate, None, rules.translator(), self.context, memo)
+            problems = [p for p in checked if p.path[:2] == ("streams", new_name)]
+            if effective.get("disabled") is not True:
+                problems += key_conflicts(self.replication, {new_name: key})
         preview = resolve_object(new_name, effective, self.names)
-        if effective.get("disabled") is not True:
-            problems += key_conflicts(self.replication, {new_name: key})
         return {
             "preview_problems": problems,
             "preview_object": preview,

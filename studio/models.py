@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -8,7 +9,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import models
 
-from replication.config import ReplicationConfig
+from replication.config import ReplicationConfig, canonical_stream
 from replication.connections import env_value, masked, merge_secrets
 from replication.yamlio import emit
 from studio.fields import EncryptedJSONField
@@ -125,8 +126,24 @@ class Revision(models.Model):
         return f"{self.replication} v{self.version}"
 
     @classmethod
-    def document_of(cls, config: ReplicationConfig) -> str:
-        return json.dumps(config.to_dict(), ensure_ascii=False, separators=(",", ":"))
+    def document_of(cls, config: ReplicationConfig, fragments: dict[str, str] | None = None) -> str:
+        """The JSON of `config`'s document; `fragments` (`stream_fragment` of each stream, when
+        known) are put in as they are: the same text, without writing every stream again."""
+        if not fragments or not config.streams:
+            return _json(config.to_dict())
+        top = replace(config, streams={"": None}).to_dict()  # the streams in their place
+        parts = (
+            f'"streams":{{{",".join(fragments[name] for name in config.streams)}}}'
+            if key == "streams"
+            else f"{_json(key)}:{_json(value)}"
+            for key, value in top.items()
+        )
+        return f"{{{','.join(parts)}}}"
+
+    @staticmethod
+    def stream_fragment(name: str, config: Any) -> str:
+        """One stream's part of the document's JSON (`name` is text: JSON's keys are)."""
+        return f"{_json(name)}:{_json(None if config is None else canonical_stream(config))}"
 
     @property
     def config(self) -> ReplicationConfig:
@@ -151,6 +168,10 @@ class Revision(models.Model):
                 self.text = patch_text(base.text, base.config, self.config, renames)
             Revision.objects.filter(pk=self.pk).update(text=self.text)
         return self.text
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _chain(first: dict[str, str], then: dict[str, str]) -> dict[str, str]:

@@ -140,11 +140,24 @@ def _environment_connections(environ: dict[str, str]) -> dict[str, ConnectionInf
 
 
 def check(
-    config: ReplicationConfig, line_of: LineOf | None = None, stored: bool = True, memo: Memo | None = None
+    config: ReplicationConfig,
+    line_of: LineOf | None = None,
+    stored: bool = True,
+    memo: Memo | None = None,
+    with_context: Context | None = None,
 ) -> list[Problem]:
-    """Every problem of `config`, with lines where `line_of` knows them (`stored`: see context);
-    with `memo` (`check_memo`), the streams that did not change since are not checked again."""
-    return validate(config, line_of, translator(), context(stored), memo)
+    """Every problem of `config`, with lines where `line_of` knows them (`stored`: see context;
+    `with_context`: that one); with `memo` (`check_memo`), the streams that did not change
+    since are not checked again."""
+    return validate(config, line_of, translator(), with_context or context(stored), memo)
+
+
+def checked_key(replication: models.Replication, with_context: Context) -> str:
+    """The `editor` cache's key of what `check` finds in `replication` at its version, with
+    `with_context` and the translator: a save keeps what it checked, the editor reads it."""
+    version = f"{replication.pk}:{replication.version}:{replication.updated.isoformat()}"
+    stamp = f"{version}:{settings.SLING_STUDIO_TRANSLATOR}:{with_context!r}"
+    return "checked:" + hashlib.sha256(stamp.encode()).hexdigest()
 
 
 def check_memo(replication: str) -> Memo:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import difflib
+from typing import Any, NamedTuple
 
-from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.core.cache import caches
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Cast, Concat
 
+from replication.config import ReplicationConfig
 from replication.validate import WARNING, Problem
 from replication.yamlio import emit
 from studio import models
@@ -62,6 +65,43 @@ def current_text(replication: models.Replication) -> str:
     return revision.yaml if revision else emit(replication.as_config())
 
 
+class Stored(NamedTuple):
+    """A version's streams as stored: its config, stream name -> row id (in file order) and
+    stream name -> asset key; `keyed_by`: what the keys were computed with (None: not known,
+    read from the rows), so a save reuses those of the streams it did not change, as it does
+    their part of the revision's document (`fragments`, `Revision.document_of`)."""
+
+    config: ReplicationConfig
+    ids: dict[str, int]
+    keys: dict[str, str]
+    keyed_by: Any = None
+    fragments: dict[str, str] | None = None
+
+
+def stored_key(replication: models.Replication) -> str:
+    """The `editor` cache's key of the replication's streams at its version."""
+    return f"streams:{replication.pk}:{replication.version}:{replication.updated.isoformat()}"
+
+
+def kept_streams(replication: models.Replication) -> Stored | None:
+    """The streams of `replication` at its version when the `editor` cache keeps them."""
+    stored = caches["editor"].get(stored_key(replication))
+    return stored if isinstance(stored, Stored) else None
+
+
+def stored_streams(replication: models.Replication) -> Stored:
+    """The streams of `replication` as it is now: read once per version (one query) and kept,
+    read-only, in the `editor` cache."""
+    stored = kept_streams(replication)
+    if stored is None:
+        rows = list(replication.streams.values_list("pk", "name", "config", "asset_key"))
+        config = replication.as_config({name: cfg for _, name, cfg, _ in rows})
+        ids = {name: pk for pk, name, _, _ in rows}
+        stored = Stored(config, ids, {name: key for _, name, _, key in rows})
+        caches["editor"].set(stored_key(replication), stored)
+    return stored
+
+
 def revision_diff(replication: models.Replication, old: int, new: int) -> str | None:
     """A unified diff of the YAML of two versions ('' when equal, None when either is unknown)."""
     revisions = models.Revision.objects.filter(replication=replication, version__in=[old, new])
@@ -82,16 +122,26 @@ def revisions(replication: models.Replication) -> QuerySet[models.Revision]:
     return replication.revisions.select_related("author").defer("document")
 
 
-def key_conflicts(replication: models.Replication, keys: dict[str, str]) -> list[Problem]:
+def key_conflicts(
+    replication: models.Replication, keys: dict[str, str], *, stored: bool = False
+) -> list[Problem]:
     """A warning for each stream (name -> its asset key) whose key another replication, or a
     downstream asset, defines too; two streams of one replication: validation says so.
-    Two indexed queries, from the keys stored with every stream."""
+    Two indexed queries, from the keys stored with every stream; `stored`: `keys` are those
+    stored with the replication's streams, and the queries look them up in the index for each
+    other stream and asset instead of listing them."""
     wanted = {key for key in keys.values() if key}
     if not wanted:
         return []
     others: dict[str, list[str]] = {}
-    streams = models.Stream.objects.filter(asset_key__in=wanted).exclude(replication=replication).order_by()
-    assets = models.DownstreamAsset.objects.filter(key__in=wanted).order_by()
+    streams = models.Stream.objects.exclude(replication=replication).order_by()
+    assets = models.DownstreamAsset.objects.order_by()
+    if stored:
+        own = models.Stream.objects.filter(replication=replication).exclude(asset_key="")
+        streams = streams.filter(Exists(own.filter(asset_key=OuterRef("asset_key"))))
+        assets = assets.filter(Exists(own.filter(asset_key=OuterRef("key"))))
+    else:
+        streams, assets = streams.filter(asset_key__in=wanted), assets.filter(key__in=wanted)
     rows = streams.values_list("replication__name", "name", "asset_key").union(
         assets.values_list(Value(""), Value(""), "key"), all=True
     )

@@ -3,9 +3,12 @@ duplicate, delete, and the editor's edits of settings and streams."""
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import caches
 from django.db import transaction
 from django.db.models import F
 
@@ -16,7 +19,14 @@ from replication.validate import ERROR, Problem
 from replication.yamlio import Document, YamlError, parse
 from studio import models, rules
 from studio.errors import Conflict, Refused
-from studio.selectors.replications import current_text, revision_diff, text_diff
+from studio.selectors.replications import (
+    Stored,
+    current_text,
+    kept_streams,
+    revision_diff,
+    stored_key,
+    text_diff,
+)
 
 
 def _refused(field: str, message: str) -> Refused:
@@ -59,6 +69,7 @@ def replication_save(
         "extra": config.extra,
     }
     replication = models.Replication.objects.filter(name=name).first()
+    previous = copy(replication)
     if replication is None:
         replication = models.Replication.objects.create(name=name, version=1, **fields)
     elif base_version is None:
@@ -81,35 +92,67 @@ def replication_save(
     for key, value in fields.items():
         setattr(replication, key, value)
     replication.save(update_fields=[*fields, "updated"])
-    _save_streams(replication, config.streams, asset_keys(config, rules.translator()))
+    # The rows are those of the edited version: those the editor keeps, when it does.
+    edited = previous is not None and base_version is not None and previous.version == base_version
+    before = kept_streams(previous) if edited else None
+    after = _save_streams(replication, config, before)
+    if after is not None:  # the editor of the new version starts from them
+        caches["editor"].set(stored_key(replication), after)
     models.Revision.objects.create(
         replication=replication,
         version=replication.version,
         author=user if getattr(user, "is_authenticated", False) else None,
         summary=summary[:300],
-        document=models.Revision.document_of(config),
+        document=models.Revision.document_of(config, after.fragments if after else None),
         text=text or "",
         renamed=renamed or {},
     )
     return replication
 
 
-def _save_streams(replication: models.Replication, streams: dict[str, Any], keys: dict[str, str]) -> None:
-    """Write only what changed: new rows, rows whose position, config or asset key moved, deletions."""
-    existing = {
-        name: (pk, position, config, key)
-        for pk, name, position, config, key in replication.streams.values_list(
-            "pk", "name", "position", "config", "asset_key"
-        )
-    }
+def _save_streams(
+    replication: models.Replication, config: ReplicationConfig, before: Stored | None
+) -> Stored | None:
+    """Write only what changed: new rows, rows whose position, config or asset key moved,
+    deletions. `before`: the streams as stored now, when known (else they are read): then only
+    the streams that changed are looked at, and the streams as stored after are returned."""
+    streams = config.streams
+    defaults = config.defaults if isinstance(config.defaults, dict) else {}
+    keyed_by = (settings.SLING_STUDIO_TRANSLATOR, repr(defaults.get("meta")))
+    if before is None:
+        rows = replication.streams.values_list("pk", "name", "position", "config", "asset_key")
+        existing = {name: (pk, position, config, key) for pk, name, position, config, key in rows}
+        keys = asset_keys(config, rules.translator())
+        walk: Any = enumerate(streams.items())
+    else:
+        olds = before.config.streams
+        changed = {
+            name: own
+            for name, own in streams.items()
+            if name not in olds or (olds[name] is not own and olds[name] != own)
+        }
+        same_keys = before.keyed_by == keyed_by  # the other streams keep their keys
+        if same_keys:
+            keys = {**before.keys, **asset_keys(replace(config, streams=changed), rules.translator())}
+        else:
+            keys = asset_keys(config, rules.translator())
+        ids = list(before.ids.items())
+        if same_keys and list(streams) == list(before.ids):  # only `changed` rows move
+            positions = {name: i for i, name in enumerate(streams)}
+            walk = [(positions[name], (name, own)) for name, own in changed.items()]
+            ids = [(name, before.ids[name]) for name in changed]
+        else:
+            positions = {name: i for i, (name, _) in enumerate(ids)}
+            walk = enumerate(streams.items())
+        existing = {name: (pk, positions[name], olds[name], before.keys[name]) for name, pk in ids}
     create, update = [], []
     with paused_gc():
-        for position, (name, config) in enumerate(streams.items()):
+        for position, (name, own) in walk:
             old = existing.pop(name, None)
-            if old is not None and old[1:] == (position, config, keys[name]):
+            if old is not None and old[1:] == (position, own, keys[name]):
                 continue  # an unchanged row: not even an instance of it
             row = models.Stream(
-                replication=replication, position=position, name=name, config=config, asset_key=keys[name]
+                replication=replication, position=position, name=name, config=own, asset_key=keys[name]
             )
             if old is None:
                 create.append(row.derive())
@@ -121,16 +164,40 @@ def _save_streams(replication: models.Replication, streams: dict[str, Any], keys
         fields = ["position", "config", "mode", "object", "disabled", "asset_key"]
         models.Stream.objects.bulk_update(update, fields, batch_size=1000)
         models.Stream.objects.bulk_create(create, batch_size=2000)
+    if before is None:
+        return None
+    # What the next version's editor starts from: the rows as a read would give them.
+    written = [row.pk for row in (*update, *create)]
+    stored = dict(models.Stream.objects.filter(pk__in=written).values_list("name", "config"))
+    ids = {**before.ids, **{row.name: row.pk for row in create}}
+    replication.refresh_from_db(fields=["defaults", "hooks", "env", "extra"])
+    fragment = models.Revision.stream_fragment
+    new = changed if before.fragments is not None else streams
+    fragments = None
+    if all(isinstance(name, str) for name in new):
+        fragments = {**(before.fragments or {}), **{name: fragment(name, own) for name, own in new.items()}}
+        fragments = {name: fragments[name] for name in streams}
+    return Stored(
+        replication.as_config({name: stored.get(name, own) for name, own in streams.items()}),
+        {name: ids[name] for name in streams},
+        {name: keys[name] for name in streams},
+        keyed_by,
+        fragments,
+    )
 
 
 def replication_commit(
     *, name: str, config: ReplicationConfig, **save: Any
 ) -> tuple[models.Replication, list[Problem]]:
-    """Validate and save an edit; `Refused` lists the errors when there are any."""
-    problems = rules.check(config, memo=rules.check_memo(name))
+    """Validate and save an edit; `Refused` lists the errors when there are any. What the
+    check found is kept for the editor of the new version (`rules.checked_key`)."""
+    context = rules.context()
+    problems = rules.check(config, memo=rules.check_memo(name), with_context=context)
     if rules.blocking(problems):
         raise Refused(rules.blocking(problems))
-    return replication_save(name=name, config=config, **save), problems
+    saved = replication_save(name=name, config=config, **save)
+    caches["editor"].set(rules.checked_key(saved, context), list(problems))
+    return saved, problems
 
 
 @transaction.atomic

@@ -165,3 +165,49 @@ def test_connection_save_refuses_an_unknown_type():
         connection_save(name="x", fields={"type": "nosql"})
 
     assert models.Connection.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda s: {**s, "public.t1": {"object": "main.other"}},  # one stream's config
+        lambda s: {("public.renamed" if n == "public.t2" else n): c for n, c in s.items()},  # a rename
+        lambda s: {n: c for n, c in s.items() if n != "public.t0"},  # a deletion: rows move up
+        lambda s: {**s, "public.new": None},  # an added stream
+        lambda s: {n: {**c, "disabled": True} for n, c in s.items()},  # every stream
+    ],
+)
+def test_a_save_from_the_kept_streams_stores_what_a_save_from_the_rows_does(edit):
+    from dataclasses import replace
+
+    from studio.selectors.replications import kept_streams, stored_streams
+
+    saved = replication_save(name="r", config=config(5))
+    before = stored_streams(saved)  # kept, as the editor keeps it
+    first = replace(
+        before.config, streams={**before.config.streams, "public.t3": {"object": "x", "mode": "x"}}
+    )
+    saved = replication_save(name="r", config=first, base_version=saved.version)  # keeps the fragments
+    before = kept_streams(saved)
+    assert before is not None
+    edited = replace(before.config, streams=edit(before.config.streams))
+
+    saved = replication_save(name="r", config=edited, base_version=saved.version)
+
+    documents = models.Revision.objects.filter(replication=saved).order_by("version")
+    assert [r.document for r in documents][1:] == [
+        models.Revision.document_of(first),
+        models.Revision.document_of(edited),
+    ]
+    kept = kept_streams(saved)
+    assert kept is not None
+    caches["editor"].clear()
+    read = stored_streams(models.Replication.objects.get(name="r"))
+    assert (kept.config, kept.ids, kept.keys) == (read.config, read.ids, read.keys)
+    assert list(kept.config.streams.items()) == list(read.config.streams.items())  # in file order
+    rows = models.Stream.objects.filter(replication=saved).order_by("position")
+    assert [(s.position, s.name, s.disabled, s.asset_key) for s in rows] == [
+        (i, name, (own or {}).get("disabled") is True, read.keys[name])
+        for i, (name, own) in enumerate(edited.streams.items())
+    ]
