@@ -135,7 +135,8 @@ class Memo:
     """What `validate` found for each stream of one replication, to check a later version of
     it again only where it changed: streams whose name and config are the same, with the same
     rest of the replication and the same context, reuse their problems. Files that appear or
-    vanish meanwhile (a LOCAL stream's file, the fence) are not looked at again for them."""
+    vanish meanwhile (a LOCAL stream's file, the fence) are not looked at again for them: the
+    caller keeps a memo only for a while (`studio.rules.MEMO_SECONDS`)."""
 
     def __init__(self) -> None:
         self.around: tuple[Any, ...] | None = None

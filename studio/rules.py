@@ -160,6 +160,11 @@ def checked_key(replication: models.Replication, with_context: Context) -> str:
     return "checked:" + hashlib.sha256(stamp.encode()).hexdigest()
 
 
+# How long what a check found per stream is reused: a file a stream reads that appears or
+# vanishes on disk (a memo does not look again) shows in the editor within this time.
+MEMO_SECONDS = 300
+
+
 def check_memo(replication: str) -> Memo:
     """What the checks of replication `replication` found per stream, kept in this process
     (the `editor` cache) for the next check of it: an edit checks what it changed."""
@@ -168,7 +173,7 @@ def check_memo(replication: str) -> Memo:
     memo = cache.get(key)
     if memo is None:
         memo = Memo()
-        cache.set(key, memo, timeout=None)
+        cache.set(key, memo, timeout=MEMO_SECONDS)
     return memo
 
 

@@ -185,7 +185,7 @@ CACHES = {
     # Built lineage graphs, keyed by a generation of the data they are built from.
     "lineage": {"BACKEND": "studio.cache.ObjectCache", "OPTIONS": {"MAX_ENTRIES": 16}},
     # The editor's: each version's streams and problems (studio/editor.py), read-only.
-    "editor": {"BACKEND": "studio.cache.ObjectCache", "OPTIONS": {"MAX_ENTRIES": 64}},
+    "editor": {"BACKEND": "studio.cache.ObjectCache", "TIMEOUT": 300, "OPTIONS": {"MAX_ENTRIES": 64}},
 }
 
 # Runs queued from the browser wait in the database until `manage.py worker` executes them.
