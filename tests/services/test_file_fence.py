@@ -138,7 +138,9 @@ def test_the_paths_of_local_connections():
 
 
 @pytest.mark.django_db
-def test_the_import_refuses_a_stream_and_a_target_outside_naming_them_the_path_and_the_setting():
+def test_the_import_refuses_a_stream_and_a_target_outside_naming_them_the_path_and_the_setting(settings):
+    # Only the data folder's files: `./out` (beside the checkout, wherever it is) is outside.
+    settings.STUDIO_FILE_ROOTS = settings.STUDIO_FILE_ROOTS[-1:]
     text = "source: LOCAL\ntarget: LOCAL\nstreams:\n  file:///proc/self/environ:\n    object: file://./out/x.csv\n"
 
     with pytest.raises(Refused) as refused:
