@@ -16,7 +16,7 @@ import math
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from replication.config import (
@@ -160,6 +160,12 @@ class _StreamPart:
     files: list[Problem]
     references: tuple[frozenset[str], list[Problem]] | None  # for these connection names
     connections: list[Any]  # the `connection:` of its hooks
+    busy: bool = field(init=False)  # whether it adds to any pass but `references`
+
+    def __post_init__(self) -> None:
+        self.busy = bool(
+            self.checked or self.hooked or self.keyed or self.storable or self.files or self.connections
+        )
 
 
 def _by_stream(rep: ReplicationConfig) -> bool:
@@ -272,45 +278,52 @@ class _Checker:
             type(translator),
         )
         kept = memo.parts(around)
-        parts = []
-        for name, config in streams.items():
-            found = kept.get(name)
-            if found is None or found[0] != config:
-                found = (copy.deepcopy(config), self.stream_part(rep, name, config, translator))
-                kept[name] = found
-            parts.append((name, found[1]))
-        for name in kept.keys() - streams.keys():
-            kept.pop(name, None)
-        for _, part in parts:
+        fresh = [
+            (name, config)
+            for name, config in streams.items()
+            if (found := kept.get(name)) is None or found[0] != config
+        ]
+        for name, config in fresh:
+            kept[name] = (copy.deepcopy(config), self.stream_part(rep, name, config, translator))
+        if len(kept) != len(streams):
+            for name in kept.keys() - streams.keys():
+                del kept[name]
+        parts = [(name, kept[name][1]) for name in streams]
+        # Most streams add nothing to most passes: only those that do are gone through again.
+        busy = [(name, part) for name, part in parts if part.busy]
+        for _, part in busy:
             self.problems += part.checked
             if hooked is None:
                 hooked = part.hooked
         if hooked is not None and not self.context.process_env.get(_TOKEN):
             self.hooked = hooked
             self.hook_token()
-        seen: dict[tuple[str, ...], Any] = {}
-        for name, part in parts:
+        keyed = [(name, part.key) for name, part in parts if part.key is not None]
+        clashes: dict[Any, Any] = {}  # stream -> the earlier stream with its key
+        if len({key for _, key in keyed}) != len(keyed):
+            seen: dict[tuple[str, ...], Any] = {}
+            for name, key in keyed:
+                clashes[name] = seen.setdefault(key, name)
+            clashes = {name: other for name, other in clashes.items() if other != name}
+        for name, part in [(n, p) for n, p in parts if p.busy or n in clashes] if clashes else busy:
             self.problems += part.keyed
-            if part.key is None:
-                continue
-            if part.key in seen:
-                self.key_clash(name, part.key, seen[part.key])
-            else:
-                seen[part.key] = name
+            if name in clashes:
+                self.key_clash(name, part.key, clashes[name])
         self.storable(top)
-        for _, part in parts:
+        for _, part in busy:
             self.problems += part.storable
-        for _, part in parts:
+        for _, part in busy:
             self.problems += part.files
         # The hooks of every stream count: `needed_connections(rep)`, with each stream's from its part.
-        named = [*needed_connections(top), *(c for _, part in parts for c in part.connections)]
+        named = [*needed_connections(top), *(c for _, part in busy for c in part.connections)]
         names = _reference_names(connection_names(named))
         if names:
-            for name, part in reversed(parts):
-                if part.references is None or part.references[0] != names:
-                    sub = _Checker(self.line_of, self.context)
-                    sub.walk_references([(("streams", name), streams[name])], names)
-                    part.references = (names, sub.problems)
+            stale = [(n, p) for n, p in parts if p.references is None or p.references[0] != names]
+            for name, part in stale:
+                sub = _Checker(self.line_of, self.context)
+                sub.walk_references([(("streams", name), streams[name])], names)
+                part.references = (names, sub.problems)
+            for part in reversed([part for _, part in parts if part.references[1]]):
                 self.problems += part.references[1]
             self.walk_references(
                 [(("env",), rep.env), (("hooks",), rep.hooks), (("defaults",), defaults)], names

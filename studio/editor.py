@@ -123,7 +123,7 @@ class Editor:
             config=config,
             effective=effective,
             object=resolve_object(name, effective, self.names),
-            problems=[p for p in self.problems if p.path[:2] == ("streams", name)],
+            problems=self.problems_by_stream.get(name, []),
             last_run=last_run,
         )
 
@@ -138,7 +138,8 @@ class Editor:
             if needle in n.lower() or needle in str((self.config.streams[n] or {}).get("object", "")).lower()
         ]
 
-    def rows(self, q: str = "", sort: str = "position", page: int | str = 1) -> Page:
+    def names_page(self, q: str = "", sort: str = "position", page: int | str = 1) -> Page:
+        """The page of stream names the table shows for filter `q`, order `sort` and `page`."""
         names = self.matching(q)
         key = SORTS.get(sort.lstrip("-"), "position")
         if key == "name":
@@ -148,12 +149,43 @@ class Editor:
             names.sort(key=lambda n: str(effective[n].get(key) or ""))
         if sort.startswith("-"):
             names.reverse()
-        paginator = Paginator(names, STREAMS_PER_PAGE)
-        current = paginator.get_page(page)
-        rep = self.replication.name
-        last = last_stream_runs((rep, n) for n in current.object_list)
-        current.object_list = [self.row(n, last.get((rep, n))) for n in current.object_list]
+        return Paginator(names, STREAMS_PER_PAGE).get_page(page)
+
+    def rows(self, q: str = "", sort: str = "position", page: int | str = 1) -> Page:
+        current = self.names_page(q, sort, page)
+        current.object_list = self.rows_of(current.object_list)
         return current
+
+    def rows_of(self, names: list[str]) -> list[StreamRow]:
+        rep = self.replication.name
+        last = last_stream_runs((rep, n) for n in names)
+        return [self.row(n, last.get((rep, n))) for n in names]
+
+    def changed_rows(self, before: Editor, q: str, sort: str, page: int | str) -> list[str] | None:
+        """The rows of the table's page (`q`, `sort`, `page`) that differ from what `before`,
+        an earlier version, showed, when only their cells changed; None when the page lists
+        other streams or in another order now (its table is shown again)."""
+        if list(self.ids.items()) != list(before.ids.items()):
+            return None
+        shown = list(self.names_page(q, sort, page).object_list)
+        if shown != list(before.names_page(q, sort, page).object_list):
+            return None
+        if self.config.defaults != before.config.defaults:
+            return shown
+        now, then = self.problems_by_stream, before.problems_by_stream
+        return [
+            n
+            for n in shown
+            if self.config.streams[n] != before.config.streams[n] or now.get(n) != then.get(n)
+        ]
+
+    @cached_property
+    def problems_by_stream(self) -> dict[str, list[Problem]]:
+        found: dict[str, list[Problem]] = {}
+        for problem in self.problems:
+            if problem.path[:1] == ("streams",) and len(problem.path) > 1:
+                found.setdefault(problem.path[1], []).append(problem)
+        return found
 
     def preview(self, old_name: str, new_name: str, config: dict[str, Any] | None) -> dict[str, Any]:
         """What stream `old_name` would be as `new_name` with `config`: problems,
@@ -161,7 +193,7 @@ class Editor:
         effective = self.effective(config)
         key = self.asset_key(new_name, config)
         if new_name == old_name and config == self.config.streams[old_name]:  # as saved: its check
-            problems = [p for p in self.problems if p.path[:2] == ("streams", new_name)]
+            problems = self.problems_by_stream.get(new_name, [])
         else:
             streams = with_stream(self.config.streams, old_name, new_name, config)
             candidate = replace(self.config, streams=streams)

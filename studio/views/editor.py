@@ -23,7 +23,7 @@ from studio.selectors.connections import connection_names
 from studio.selectors.runs import stream_runs
 from studio.services import replications as service
 from studio.services.connections import stream_matches as stream_matches_service
-from studio.views.saving import form_problems, notice, save_and_refresh, with_editor
+from studio.views.saving import form_problems, notice, save_and_refresh, shown_in_place, with_editor
 
 EDITOR = "studio/editor.html"
 SORT_CHOICES = [
@@ -67,8 +67,9 @@ def _context(request: HttpRequest, editor: Editor, **extra: Any) -> dict[str, An
 
 
 def _page(request: HttpRequest) -> str:
-    """Paginator.get_page copes with anything, but would show the last page for 0 or -4."""
-    page = request.GET.get("page", "1").strip()
+    """The table's page: Paginator.get_page copes with anything, but would show the last page
+    for 0 or -4."""
+    page = (request.GET if request.method == "GET" else request.POST).get("page", "1").strip()
     return "1" if page.startswith("-") or page.strip("0") == "" else page
 
 
@@ -264,7 +265,14 @@ def stream_edit(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
         return _stream_panel(request, editor, stream, form)
 
     def refresh(saved: Editor) -> HttpResponse:
-        return _stream_panel(request, saved, new_name, saved=True)
+        """The panel, and with it the table's rows and the problems the save changed, when
+        the table lists the same streams in the same order (else the page fetches them)."""
+        q, sort = request.POST.get("q", ""), request.POST.get("sort", "position")
+        changed = saved.changed_rows(editor, q, sort, _page(request)) if request.htmx else None
+        if changed is None:
+            return _stream_panel(request, saved, new_name, saved=True)
+        response = _stream_panel(request, saved, new_name, saved=True, changed_rows=saved.rows_of(changed))
+        return shown_in_place(response)
 
     return save_and_refresh(request, editor, save, refresh, refused)
 

@@ -19,7 +19,8 @@ from studio.editor import Editor
 from studio.errors import Conflict, Refused
 from studio.selectors.replications import with_keys_stamp
 
-# Sent after every save: the parts of the editor that show the replication fetch themselves again.
+# Sent after every save: the parts of the editor that show the replication fetch themselves
+# again, unless the answer says it showed them itself (`inPlace`).
 CHANGED = "replicationChanged"
 
 
@@ -93,7 +94,16 @@ def save_and_refresh(
         reload_url = reverse("editor", args=[editor.replication.name])
         context = {"conflict": exc, "replication": editor.replication, "reload_url": reload_url}
         return notice(request, context, status=409)
-    return trigger_client_event(refresh(Editor.load(saved)), CHANGED)
+    response = refresh(Editor.load(saved))
+    if "HX-Trigger" not in response:  # else the refresh said what it showed (shown_in_place)
+        trigger_client_event(response, CHANGED)
+    return response
+
+
+def shown_in_place(response: HttpResponse) -> HttpResponse:
+    """Say the save's answer carries every part of the page it changed (out of band): the
+    page tells of the save without fetching the streams table and the problems again."""
+    return trigger_client_event(response, CHANGED, {"inPlace": True})
 
 
 def notice(request: HttpRequest, context: dict[str, Any], status: int = 422) -> HttpResponse:

@@ -617,3 +617,80 @@ def test_a_bulk_edit_without_ticked_streams_or_all_matching_is_refused(client, u
 
     assert "tick streams" in response.content.decode()
     assert not shop.streams.filter(disabled=True).exists()
+
+
+# --- what a save of one stream sends back ----------------------------------------
+
+
+def save_stream(client, replication, stream_name: str, **fields: str):
+    pk = stream(replication, stream_name).pk
+    replication.refresh_from_db()
+    own = replication.streams.get(pk=pk).config or {}
+    form = {
+        "name": stream_name,
+        "object": own.get("object", ""),
+        "version": str(replication.version),
+        **fields,
+    }
+    return client.post(f"/r/{replication.name}/streams/{pk}/", form, headers=HTMX)
+
+
+def oob_rows(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'<tr [^>]*id="stream-row-(\d+)" hx-swap-oob="true"', html)
+
+
+def test_a_save_sends_its_row_and_the_problems_and_the_page_fetches_nothing_again(
+    client, user, make_replication
+):
+    rep = make_replication("shop", streams=5)
+
+    response = save_stream(client, rep, "public.t0002", mode="incremental", update_key="updated_at")
+
+    assert response.status_code == 200
+    assert response["HX-Trigger"] == '{"replicationChanged": {"inPlace": true}}'
+    html = response.content.decode()
+    assert oob_rows(html) == [str(stream(rep, "public.t0002").pk)]  # only the row that changed
+    row = html[html.index('id="stream-row-') :]
+    assert "<td>incremental</td>" in row[: row.index("</tr>")]
+    assert '<div id="problems" hx-swap-oob="innerHTML">' in html
+
+
+def test_a_save_that_gives_another_stream_a_problem_sends_that_row_too(client, user, make_replication):
+    rep = make_replication("shop", streams=5)
+
+    # t0001 takes t0003's object: dagster-sling would give both one asset key, and the clash
+    # is said on the later stream, t0003.
+    html = save_stream(client, rep, "public.t0001", object="raw.t0003").content.decode()
+
+    assert sorted(oob_rows(html)) == sorted(str(stream(rep, n).pk) for n in ("public.t0001", "public.t0003"))
+    assert "is also the key of stream" in html
+
+
+def test_a_row_not_on_the_shown_page_is_not_sent(client, user, make_replication):
+    rep = make_replication("big", streams=150)
+
+    on_page_2 = save_stream(client, rep, "public.t0120", description="x", page="2").content.decode()
+    on_page_1 = save_stream(client, rep, "public.t0120", description="y", page="1").content.decode()
+    filtered_out = save_stream(client, rep, "public.t0120", description="z", q="t000").content.decode()
+
+    pk = str(stream(rep, "public.t0120").pk)
+    assert (oob_rows(on_page_2), oob_rows(on_page_1), oob_rows(filtered_out)) == ([pk], [], [])
+
+
+@pytest.mark.parametrize(
+    ("fields", "why"),
+    [
+        ({"name": "public.renamed"}, "a rename changes what the table lists"),
+        ({"mode": "incremental", "update_key": "u", "sort": "mode"}, "sorted by mode: the row moves"),
+    ],
+)
+def test_a_save_that_moves_rows_has_the_page_fetch_the_table(client, user, make_replication, fields, why):
+    rep = make_replication("shop", streams=5, defaults={})
+
+    response = save_stream(client, rep, "public.t0000", **fields)
+
+    assert response.status_code == 200, why
+    assert response["HX-Trigger"] == '{"replicationChanged": {}}', why
+    assert oob_rows(response.content.decode()) == [], why
