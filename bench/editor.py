@@ -259,8 +259,10 @@ def server_times(streams: int, repeat: int) -> dict[str, list[float]]:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
+    from replication.util import tune_gc_for_server
     from studio import models
 
+    tune_gc_for_server()  # as the server does (studio/wsgi.py)
     client = Client()
     client.force_login(get_user_model().objects.get(username="bench"))
     htmx = {"HTTP_HX_REQUEST": "true"}

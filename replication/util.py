@@ -20,3 +20,13 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def tune_gc_for_server() -> None:
+    """The cyclic collector, tuned for a long-lived server process, once it has loaded: what
+    it loaded is never garbage (frozen: no collection walks it again), and a collection comes
+    after 50,000 new objects instead of 700. An editor request at 10,000 streams makes some
+    10^5 objects, almost none in cycles: with the defaults it paid for several collections,
+    and a full one every few requests."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 10)

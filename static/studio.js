@@ -28,12 +28,16 @@ document.addEventListener("toggle", (event) => {
     htmx.trigger("#yaml-preview", "refresh");
   }
 }, true);
-document.body.addEventListener("replicationChanged", () => {
-  const box = document.getElementById("yaml-preview-box");
-  if (!box) return;
-  if (box.open) htmx.trigger("#yaml-preview", "refresh");
-  else box.dataset.fresh = "no";
-});
+// Any save: replicationChanged (the page fetches its parts again) or replicationShown (the
+// save's answer carried them).
+for (const saved of ["replicationChanged", "replicationShown"]) {
+  document.body.addEventListener(saved, () => {
+    const box = document.getElementById("yaml-preview-box");
+    if (!box) return;
+    if (box.open) htmx.trigger("#yaml-preview", "refresh");
+    else box.dataset.fresh = "no";
+  });
+}
 
 // A log (`pre[data-follow]`) opens at its end and follows new lines while the reader is at the end.
 document.querySelectorAll("pre[data-follow]").forEach((log) => { log.scrollTop = log.scrollHeight; });

@@ -191,9 +191,12 @@ def streams_bulk(request: HttpRequest, editor: Editor) -> HttpResponse:
         )
 
     done = _bulk_done(data["action"], len(names), data.get("key"), data.get("value"))
-    return save_and_refresh(
-        request, editor, save, lambda saved: _part(request, saved, "streams", saved=True, done=done)
-    )
+
+    def refresh(saved: Editor) -> HttpResponse:
+        """The table, with the problems out of band: the page fetches neither again."""
+        return shown_in_place(_part(request, saved, "streams", saved=True, done=done, with_problems=True))
+
+    return save_and_refresh(request, editor, save, refresh)
 
 
 def _bulk_done(action: str, count: int, key: str | None, value: Any) -> str:

@@ -20,8 +20,10 @@ from studio.errors import Conflict, Refused
 from studio.selectors.replications import with_keys_stamp
 
 # Sent after every save: the parts of the editor that show the replication fetch themselves
-# again, unless the answer says it showed them itself (`inPlace`).
+# again. A save whose answer carried every part it changed sends SHOWN instead (the page's CSP
+# allows no event filter, `replicationChanged[...]`, so they are two events).
 CHANGED = "replicationChanged"
+SHOWN = "replicationShown"
 
 
 def with_editor(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -102,8 +104,8 @@ def save_and_refresh(
 
 def shown_in_place(response: HttpResponse) -> HttpResponse:
     """Say the save's answer carries every part of the page it changed (out of band): the
-    page tells of the save without fetching the streams table and the problems again."""
-    return trigger_client_event(response, CHANGED, {"inPlace": True})
+    page learns of the save without fetching the streams table and the problems again."""
+    return trigger_client_event(response, SHOWN)
 
 
 def notice(request: HttpRequest, context: dict[str, Any], status: int = 422) -> HttpResponse:

@@ -227,28 +227,28 @@ def test_the_editor_page_panel_and_save_run_as_many_queries_for_2000_streams_as_
 # --- pages, filter, sort ---------------------------------------------------------
 
 
-def test_the_streams_come_100_to_a_page(client, user, make_replication):
-    make_replication("big", streams=250)
+def test_the_streams_come_50_to_a_page(client, user, make_replication):
+    make_replication("big", streams=120)
 
     first = client.get("/r/big/")
     third = client.get("/r/big/streams/", {"page": 3}, headers=HTMX)
 
-    assert shown_streams(first) == [f"public.t{i:04}" for i in range(100)]
-    assert "Page 1 of 3 · 250 streams" in first.content.decode()
-    assert shown_streams(third) == [f"public.t{i:04}" for i in range(200, 250)]
-    assert "Page 3 of 3 · 250 streams" in third.content.decode()
+    assert shown_streams(first) == [f"public.t{i:04}" for i in range(50)]
+    assert "Page 1 of 3 · 120 streams" in first.content.decode()
+    assert shown_streams(third) == [f"public.t{i:04}" for i in range(100, 120)]
+    assert "Page 3 of 3 · 120 streams" in third.content.decode()
 
 
 @pytest.mark.parametrize(
     ("page", "shown"), [("99", 3), ("0", 1), ("-4", 1), ("abc", 1), ("", 1), ("9" * 30, 3), ("1e3", 1)]
 )
 def test_an_unusable_page_number_shows_a_real_page(client, user, make_replication, page, shown):
-    make_replication("big", streams=250)
+    make_replication("big", streams=120)
 
     response = client.get("/r/big/streams/", {"page": page}, headers=HTMX)
 
     assert response.status_code == 200
-    assert f"Page {shown} of 3 · 250 streams" in response.content.decode()
+    assert f"Page {shown} of 3 · 120 streams" in response.content.decode()
 
 
 def test_the_filter_matches_stream_names_and_objects(client, user, make_replication):
