@@ -71,15 +71,16 @@ class Editor:
     context: Context  # the sling, connections and environment the studio runs with
     keys: dict[str, str]  # stream name -> its asset key, as saved
 
-    def __post_init__(self) -> None:
-        self.positions = {name: i for i, name in enumerate(self.ids)}
-
     @classmethod
     def load(cls, replication: models.Replication) -> Editor:
         """The editor of `replication` as it is now: its streams are read once per version
         (and kept, read-only, in the `editor` cache)."""
         stored = stored_streams(replication)
         return cls(replication, stored.config, stored.ids, rules.context(), stored.keys)
+
+    @cached_property
+    def positions(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.ids)}
 
     @cached_property
     def names(self) -> Names:
