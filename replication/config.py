@@ -96,6 +96,8 @@ def with_stream(
     streams: dict[Any, StreamConfig | None], old: Any, new: Any, config: StreamConfig | None
 ) -> dict[Any, StreamConfig | None]:
     """`streams` with stream `old` renamed `new` and given `config`, in its place."""
+    if new == old:
+        return {**streams, old: config}
     return {(new if name == old else name): (config if name == old else c) for name, c in streams.items()}
 
 

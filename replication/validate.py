@@ -15,7 +15,9 @@ import difflib
 import math
 import os
 import re
-from collections.abc import Callable
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -111,6 +113,8 @@ def validate(
     translator: DagsterSlingTranslator | None = None,
     context: Context | None = None,
     memo: Memo | None = None,
+    basis: Any = None,
+    edited: Iterable[Any] = (),
 ) -> list[Problem]:
     """All problems of `replication`, errors and warnings, in document order, for the sling
     and the connections of `context` (the shipped sling, connections unknown, when None); with
@@ -118,11 +122,15 @@ def validate(
 
     With a `memo` (and no `line_of`), what it kept of an earlier check of this replication is
     used for the streams that did not change, and it keeps what this check found: the same
-    problems, in the same order, as without one."""
+    problems, in the same order, as without one. With a `basis` too, the caller says that
+    `replication` is the version it names with only the streams `edited` changed (a label of
+    the caller's, e.g. the stored version edited): then only those, and those the memo's
+    earlier checks of that version changed, are compared with what the memo kept."""
     translator = translator or DagsterSlingTranslator()
     checker = _Checker(line_of or (lambda path: None), context or Context())
     if memo is not None and line_of is None and _by_stream(replication):
-        return checker.by_stream(replication, translator, memo)
+        with memo.lock:
+            return checker.by_stream(replication, translator, memo, basis, set(edited))
     checker.replication(replication)
     checker.asset_keys(replication, translator)
     checker.storable(replication)
@@ -136,16 +144,63 @@ class Memo:
     it again only where it changed: streams whose name and config are the same, with the same
     rest of the replication and the same context, reuse their problems. Files that appear or
     vanish meanwhile (a LOCAL stream's file, the fence) are not looked at again for them: the
-    caller keeps a memo only for a while (`studio.rules.MEMO_SECONDS`)."""
+    caller keeps a memo only for a while (`studio.rules.MEMO_SECONDS`).
+
+    Besides each stream's part, what the last check put together from them (which streams add
+    problems, the asset keys, the references), so that a check told what changed (`basis`)
+    updates that for the changed streams only. One check at a time uses it (`lock`)."""
 
     def __init__(self) -> None:
+        self.lock = threading.Lock()
         self.around: tuple[Any, ...] | None = None
         self.streams: dict[Any, tuple[Any, _StreamPart]] = {}
+        self._forget()
+
+    def _forget(self) -> None:
+        self.order: list[Any] = []  # the streams of the last check, in their order
+        self.place: dict[Any, int] = {}
+        self.busy: set[Any] = set()  # streams whose part adds to a pass but the references
+        self.keys: dict[Any, tuple[str, ...]] = {}  # stream -> its asset key
+        self.key_count: Counter[tuple[str, ...]] = Counter()
+        self.clashing: set[tuple[str, ...]] = set()  # keys of two streams or more
+        self.names: frozenset[str] | None = None  # the names the references were checked for
+        self.referring: set[Any] = set()  # streams whose references found problems
+        # The last check was of version `basis` (the caller's label) but for streams `dirty`.
+        self.basis: Any = None
+        self.dirty: set[Any] = set()
 
     def parts(self, around: tuple[Any, ...]) -> dict[Any, tuple[Any, _StreamPart]]:
         if self.around != around:
             self.around, self.streams = copy.deepcopy(around), {}
+            self._forget()
         return self.streams
+
+    def rebase(self, old: Any, new: Any, edited: Iterable[Any]) -> None:
+        """Version `new` was saved: version `old` with the streams `edited` changed."""
+        with self.lock:
+            if old is not None and self.basis == old:
+                self.basis = new
+                self.dirty |= set(edited)
+
+    def count(self, name: Any, part: _StreamPart, sign: int) -> None:
+        """Add (1) or take away (-1) what stream `name`'s part puts together."""
+        if part.busy:
+            (self.busy.add if sign > 0 else self.busy.discard)(name)
+        if part.key is not None:
+            key = part.key
+            self.key_count[key] += sign
+            if sign > 0:
+                self.keys[name] = key
+            else:
+                del self.keys[name]
+            if self.key_count[key] > 1:
+                self.clashing.add(key)
+            else:
+                self.clashing.discard(key)
+                if not self.key_count[key]:
+                    del self.key_count[key]
+        if part.references is not None and part.references[1] and sign < 0:
+            self.referring.discard(name)
 
 
 @dataclass(slots=True)
@@ -257,7 +312,12 @@ class _Checker:
             )
 
     def by_stream(
-        self, rep: ReplicationConfig, translator: DagsterSlingTranslator, memo: Memo
+        self,
+        rep: ReplicationConfig,
+        translator: DagsterSlingTranslator,
+        memo: Memo,
+        basis: Any,
+        edited: set[Any],
     ) -> list[Problem]:
         """`validate`'s passes in their order, each stream's share of them from `memo` (found
         again for the streams not in it), the rest found here: the same problems, in the same
@@ -278,56 +338,85 @@ class _Checker:
             type(translator),
         )
         kept = memo.parts(around)
-        fresh = [
-            (name, config)
-            for name, config in streams.items()
-            if (found := kept.get(name)) is None or found[0] != config
-        ]
-        for name, config in fresh:
-            kept[name] = (copy.deepcopy(config), self.stream_part(rep, name, config, translator))
-        if len(kept) != len(streams):
+        order = list(streams)
+        if basis is not None and memo.basis == basis and order == memo.order:
+            # The streams are those of the last check, in its order: only those the caller
+            # edited, or the last checks of that version did, may differ from what was kept.
+            look = [name for name in memo.dirty | edited if name in streams]
+            dirty = edited
+        else:
+            look, dirty = order, edited
             for name in kept.keys() - streams.keys():
                 del kept[name]
-        parts = [(name, kept[name][1]) for name in streams]
-        # Most streams add nothing to most passes: only those that do are gone through again.
-        busy = [(name, part) for name, part in parts if part.busy]
-        for _, part in busy:
+            memo._forget()
+            memo.order, memo.place = order, {name: i for i, name in enumerate(order)}
+        fresh = []
+        for name in look:
+            config, found = streams[name], kept.get(name)
+            if found is not None and found[0] == config:
+                if look is order:
+                    memo.count(name, found[1], 1)
+                continue
+            if found is not None and look is not order:
+                memo.count(name, found[1], -1)
+            part = self.stream_part(rep, name, config, translator)
+            kept[name] = (copy.deepcopy(config), part)
+            memo.count(name, part, 1)
+            fresh.append(name)
+        memo.basis, memo.dirty = basis, set(dirty) if basis is not None else set()
+        place = memo.place.__getitem__
+        # Most streams add nothing to most passes: only those that do are gone through.
+        busy = [kept[name][1] for name in sorted(memo.busy, key=place)]
+        for part in busy:
             self.problems += part.checked
             if hooked is None:
                 hooked = part.hooked
         if hooked is not None and not self.context.process_env.get(_TOKEN):
             self.hooked = hooked
             self.hook_token()
-        keyed = [(name, part.key) for name, part in parts if part.key is not None]
         clashes: dict[Any, Any] = {}  # stream -> the earlier stream with its key
-        if len({key for _, key in keyed}) != len(keyed):
-            seen: dict[tuple[str, ...], Any] = {}
-            for name, key in keyed:
-                clashes[name] = seen.setdefault(key, name)
-            clashes = {name: other for name, other in clashes.items() if other != name}
-        for name, part in [(n, p) for n, p in parts if p.busy or n in clashes] if clashes else busy:
+        if memo.clashing:
+            first: dict[tuple[str, ...], Any] = {}
+            for name in order:
+                key = memo.keys.get(name)
+                if key in memo.clashing:
+                    if key in first:
+                        clashes[name] = first[key]
+                    else:
+                        first[key] = name
+        for name in sorted(memo.busy | clashes.keys(), key=place):
+            part = kept[name][1]
             self.problems += part.keyed
             if name in clashes:
                 self.key_clash(name, part.key, clashes[name])
         self.storable(top)
-        for _, part in busy:
+        for part in busy:
             self.problems += part.storable
-        for _, part in busy:
+        for part in busy:
             self.problems += part.files
         # The hooks of every stream count: `needed_connections(rep)`, with each stream's from its part.
-        named = [*needed_connections(top), *(c for _, part in busy for c in part.connections)]
+        named = [*needed_connections(top), *(c for part in busy for c in part.connections)]
         names = _reference_names(connection_names(named))
         if names:
-            stale = [(n, p) for n, p in parts if p.references is None or p.references[0] != names]
-            for name, part in stale:
-                sub = _Checker(self.line_of, self.context)
-                sub.walk_references([(("streams", name), streams[name])], names)
-                part.references = (names, sub.problems)
-            for part in reversed([part for _, part in parts if part.references[1]]):
-                self.problems += part.references[1]
+            again = order if names != memo.names else fresh
+            for name in again:
+                part = kept[name][1]
+                if part.references is None or part.references[0] != names:
+                    sub = _Checker(self.line_of, self.context)
+                    sub.walk_references([(("streams", name), streams[name])], names)
+                    part.references = (names, sub.problems)
+                if part.references[1]:
+                    memo.referring.add(name)
+                else:
+                    memo.referring.discard(name)
+            memo.names = names
+            for name in sorted(memo.referring, key=place, reverse=True):
+                self.problems += kept[name][1].references[1]
             self.walk_references(
                 [(("env",), rep.env), (("hooks",), rep.hooks), (("defaults",), defaults)], names
             )
+        else:  # no references looked at: the next check that has some looks at every stream's
+            memo.names = None
         return self.problems
 
     def stream_part(

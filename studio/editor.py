@@ -25,7 +25,7 @@ from replication.translator import TranslationError, key_to_string, stream_defin
 from replication.validate import Problem, validate
 from replication.yamlio import emit_streams
 from studio import models, rules
-from studio.selectors.replications import key_conflicts, stored_streams, with_keys_stamp
+from studio.selectors.replications import key_conflicts, stored_key, stored_streams, with_keys_stamp
 from studio.selectors.runs import last_stream_runs
 
 # A page of the streams table: a screen and a half at 1440 x 900. Each row costs the browser about
@@ -79,8 +79,26 @@ class Editor:
         return cls(replication, stored.config, stored.ids, rules.context(), stored.keys)
 
     @cached_property
+    def basis(self) -> str:
+        """The version edited, as the check's memo knows it (`validate(..., basis=)`)."""
+        return stored_key(self.replication)
+
+    @cached_property
     def positions(self) -> dict[str, int]:
-        return {name: i for i, name in enumerate(self.ids)}
+        """Stream name -> its place in the file (made once per version, kept in the cache)."""
+        key = f"positions:{self.basis}"
+        return caches[CACHE].get_or_set(key, lambda: {name: i for i, name in enumerate(self.ids)})
+
+    @cached_property
+    def search(self) -> list[tuple[str, str, str]]:
+        """Each stream's name, and its name and own object in lower case, for the filter (made
+        once per version, kept in the cache)."""
+        streams = self.config.streams
+
+        def made() -> list[tuple[str, str, str]]:
+            return [(n, n.lower(), str((streams[n] or {}).get("object", "")).lower()) for n in self.ids]
+
+        return caches[CACHE].get_or_set(f"search:{self.basis}", made)
 
     @cached_property
     def names(self) -> Names:
@@ -107,7 +125,7 @@ class Editor:
             found = cache.get(rules.checked_key(self.replication, self.context))  # by its save
             if found is None:
                 memo = rules.check_memo(self.replication.name)
-                found = validate(self.config, None, rules.translator(), self.context, memo)
+                found = validate(self.config, None, rules.translator(), self.context, memo, self.basis)
             found = [*found, *key_conflicts(self.replication, self.keys, stored=True)]
             cache.set(key, found)
         return found
@@ -135,11 +153,7 @@ class Editor:
         if not q:
             return list(self.ids)
         needle = q.lower()
-        return [
-            n
-            for n in self.ids
-            if needle in n.lower() or needle in str((self.config.streams[n] or {}).get("object", "")).lower()
-        ]
+        return [name for name, lowered, obj in self.search if needle in lowered or needle in obj]
 
     def names_page(self, q: str = "", sort: str = "position", page: int | str = 1) -> Page:
         """The page of stream names the table shows for filter `q`, order `sort` and `page`."""
@@ -201,7 +215,8 @@ class Editor:
             streams = with_stream(self.config.streams, old_name, new_name, config)
             candidate = replace(self.config, streams=streams)
             memo = rules.check_memo(self.replication.name)
-            checked = validate(candidate, None, rules.translator(), self.context, memo)
+            edited = {old_name, new_name}
+            checked = validate(candidate, None, rules.translator(), self.context, memo, self.basis, edited)
             problems = [p for p in checked if p.path[:2] == ("streams", new_name)]
             if effective.get("disabled") is not True:
                 problems += key_conflicts(self.replication, {new_name: key})

@@ -133,7 +133,7 @@ class Revision(models.Model):
             return _json(config.to_dict())
         top = replace(config, streams={"": None}).to_dict()  # the streams in their place
         parts = (
-            f'"streams":{{{",".join(fragments[name] for name in config.streams)}}}'
+            f'"streams":{{{",".join(map(fragments.__getitem__, config.streams))}}}'
             if key == "streams"
             else f"{_json(key)}:{_json(value)}"
             for key, value in top.items()

@@ -8,7 +8,9 @@ import functools
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
@@ -145,11 +147,13 @@ def check(
     stored: bool = True,
     memo: Memo | None = None,
     with_context: Context | None = None,
+    basis: Any = None,
+    edited: Iterable[Any] = (),
 ) -> list[Problem]:
     """Every problem of `config`, with lines where `line_of` knows them (`stored`: see context;
     `with_context`: that one); with `memo` (`check_memo`), the streams that did not change
-    since are not checked again."""
-    return validate(config, line_of, translator(), with_context or context(stored), memo)
+    since are not checked again (`basis` and `edited`: see `validate`)."""
+    return validate(config, line_of, translator(), with_context or context(stored), memo, basis, edited)
 
 
 def checked_key(replication: models.Replication, with_context: Context) -> str:

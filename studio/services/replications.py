@@ -3,6 +3,7 @@ duplicate, delete, and the editor's edits of settings and streams."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from copy import copy
 from dataclasses import dataclass, replace
 from typing import Any
@@ -49,10 +50,12 @@ def replication_save(
     rename_to: str | None = None,
     text: str | None = None,
     renamed: dict[str, str] | None = None,
+    edited: set[str] | None = None,
 ) -> models.Replication:
     """Store `config` under `name` as a new version with its revision; `text` is its YAML
     exactly (an import, a restore), else the text of the version before is patched when
-    someone reads it (`Revision.yaml`).
+    someone reads it (`Revision.yaml`). `edited`: the streams that differ from version
+    `base_version`'s, when the caller knows (only those are compared).
 
     With `base_version`, the save is refused with `Conflict` when the stored
     replication has moved on since (the check and the bump are one UPDATE, so
@@ -93,9 +96,9 @@ def replication_save(
         setattr(replication, key, value)
     replication.save(update_fields=[*fields, "updated"])
     # The rows are those of the edited version: those the editor keeps, when it does.
-    edited = previous is not None and base_version is not None and previous.version == base_version
-    before = kept_streams(previous) if edited else None
-    after = _save_streams(replication, config, before)
+    of_base = previous is not None and base_version is not None and previous.version == base_version
+    before = kept_streams(previous) if of_base else None
+    after = _save_streams(replication, config, before, edited)
     if after is not None:  # the editor of the new version starts from them
         caches["editor"].set(stored_key(replication), after)
     models.Revision.objects.create(
@@ -111,11 +114,15 @@ def replication_save(
 
 
 def _save_streams(
-    replication: models.Replication, config: ReplicationConfig, before: Stored | None
+    replication: models.Replication,
+    config: ReplicationConfig,
+    before: Stored | None,
+    edited: set[str] | None = None,
 ) -> Stored | None:
     """Write only what changed: new rows, rows whose position, config or asset key moved,
     deletions. `before`: the streams as stored now, when known (else they are read): then only
-    the streams that changed are looked at, and the streams as stored after are returned."""
+    the streams that changed are looked at (those `edited`, when given), and the streams as
+    stored after are returned."""
     streams = config.streams
     defaults = config.defaults if isinstance(config.defaults, dict) else {}
     keyed_by = (settings.SLING_STUDIO_TRANSLATOR, repr(defaults.get("meta")))
@@ -126,9 +133,10 @@ def _save_streams(
         walk: Any = enumerate(streams.items())
     else:
         olds = before.config.streams
+        looked = streams.items() if edited is None else ((n, streams[n]) for n in edited if n in streams)
         changed = {
             name: own
-            for name, own in streams.items()
+            for name, own in looked
             if name not in olds or (olds[name] is not own and olds[name] != own)
         }
         same_keys = before.keyed_by == keyed_by  # the other streams keep their keys
@@ -137,8 +145,10 @@ def _save_streams(
         else:
             keys = asset_keys(config, rules.translator())
         ids = list(before.ids.items())
-        if same_keys and list(streams) == list(before.ids):  # only `changed` rows move
-            positions = {name: i for i, name in enumerate(streams)}
+        order = list(streams)
+        same_order = order == list(before.ids)
+        if same_keys and same_order:  # only `changed` rows move
+            positions = {name: order.index(name) for name in changed}
             walk = [(positions[name], (name, own)) for name, own in changed.items()]
             ids = [(name, before.ids[name]) for name in changed]
         else:
@@ -169,33 +179,46 @@ def _save_streams(
     # What the next version's editor starts from: the rows as a read would give them.
     written = [row.pk for row in (*update, *create)]
     stored = dict(models.Stream.objects.filter(pk__in=written).values_list("name", "config"))
-    ids = {**before.ids, **{row.name: row.pk for row in create}}
     replication.refresh_from_db(fields=["defaults", "hooks", "env", "extra"])
     fragment = models.Revision.stream_fragment
     new = changed if before.fragments is not None else streams
     fragments = None
     if all(isinstance(name, str) for name in new):
         fragments = {**(before.fragments or {}), **{name: fragment(name, own) for name, own in new.items()}}
-        fragments = {name: fragments[name] for name in streams}
+    # In the file's order. The same streams in the same order: the dicts before, updated.
+    as_stored = {**streams, **stored}
+    if same_order and not create:
+        return Stored(replication.as_config(as_stored), before.ids, keys, keyed_by, fragments)
+    ids = {**before.ids, **{row.name: row.pk for row in create}}
     return Stored(
-        replication.as_config({name: stored.get(name, own) for name, own in streams.items()}),
+        replication.as_config(as_stored),
         {name: ids[name] for name in streams},
         {name: keys[name] for name in streams},
         keyed_by,
-        fragments,
+        {name: fragments[name] for name in streams} if fragments is not None else None,
     )
 
 
 def replication_commit(
-    *, name: str, config: ReplicationConfig, **save: Any
+    *,
+    name: str,
+    config: ReplicationConfig,
+    edit_of: models.Replication | None = None,
+    edited: Iterable[str] = (),
+    **save: Any,
 ) -> tuple[models.Replication, list[Problem]]:
     """Validate and save an edit; `Refused` lists the errors when there are any. What the
-    check found is kept for the editor of the new version (`rules.checked_key`)."""
+    check found is kept for the editor of the new version (`rules.checked_key`). With
+    `edit_of`, `config` is that version of the replication with only the streams `edited`
+    changed: the check compares only those with what it kept (`validate(..., basis=)`)."""
     context = rules.context()
-    problems = rules.check(config, memo=rules.check_memo(name), with_context=context)
+    memo, basis = rules.check_memo(name), stored_key(edit_of) if edit_of is not None else None
+    edited = set(edited)
+    problems = rules.check(config, memo=memo, with_context=context, basis=basis, edited=edited)
     if rules.blocking(problems):
         raise Refused(rules.blocking(problems))
-    saved = replication_save(name=name, config=config, **save)
+    saved = replication_save(name=name, config=config, edited=edited if edit_of is not None else None, **save)
+    memo.rebase(basis, stored_key(saved), edited)
     caches["editor"].set(rules.checked_key(saved, context), list(problems))
     return saved, problems
 
@@ -341,7 +364,12 @@ def stream_add(
         raise Refused([Problem(("streams", name), None, ERROR, "a stream with this name exists")])
     streams = {**config.streams, name: own}
     saved, _ = replication_commit(
-        name=replication.name, config=replace(config, streams=streams), summary=f"added {name}", **save
+        name=replication.name,
+        config=replace(config, streams=streams),
+        edit_of=replication,
+        edited={name},
+        summary=f"added {name}",
+        **save,
     )
     return saved
 
@@ -356,6 +384,8 @@ def stream_update(
     saved, _ = replication_commit(
         name=replication.name,
         config=replace(config, streams=streams),
+        edit_of=replication,
+        edited={old, new},
         summary=f"edited {new}",
         renamed={old: new} if new != old else None,
         **save,
@@ -377,7 +407,12 @@ def streams_bulk(
     streams = bulk_edit(config.streams, names, action, key=key, value=value)
     summary = f"{action} {len(names)} stream(s)"
     saved, _ = replication_commit(
-        name=replication.name, config=replace(config, streams=streams), summary=summary, **save
+        name=replication.name,
+        config=replace(config, streams=streams),
+        edit_of=replication,
+        edited={*names, *(streams.keys() - config.streams.keys())},  # and the duplicates
+        summary=summary,
+        **save,
     )
     return saved
 

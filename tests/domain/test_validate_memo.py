@@ -141,6 +141,45 @@ def test_checking_again_with_what_was_kept_finds_what_a_whole_check_finds(seed):
     assert compared == 40 * 25
 
 
+def changed_names(before: Any, after: Any) -> set[Any]:
+    """The streams an edit changed, as the editor knows them: added, removed or edited."""
+    old, new = before.streams, after.streams
+    return {
+        name
+        for name in old.keys() | new.keys()
+        if name not in old or name not in new or old[name] != new[name]
+    }
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_checking_again_told_what_changed_finds_what_a_whole_check_finds(seed):
+    """The editor's way: each check says the version it edits and the streams it changed;
+    half the edits are saved (the next version), half only checked (a live check), and now
+    and then a check of something else says nothing (an import's preview)."""
+    rng = random.Random(1000 + seed)
+    corpus = documents()
+    compared = told = 0
+    for stem, rep in rng.sample(corpus, 40):
+        context = rng.choice(CONTEXTS)
+        memo, version = Memo(), 0
+        validate(rep, None, None, context, memo=memo, basis=version)
+        for _ in range(25):
+            candidate = edited(rep, rng)
+            touched = changed_names(rep, candidate)
+            whole = validate(candidate, None, None, context)
+            told += memo.basis == version and list(candidate.streams) == memo.order
+            found = validate(candidate, None, None, context, memo=memo, basis=version, edited=touched)
+            assert found == whole, (stem, candidate.streams)
+            compared += 1
+            if rng.random() < 0.5:
+                memo.rebase(version, version + 1, touched)
+                rep, version = candidate, version + 1
+            elif rng.random() < 0.1:
+                validate(edited(candidate, rng), None, None, context, memo=memo)
+    assert compared == 40 * 25
+    assert told > compared // 4  # the path that looks at the changed streams only was taken
+
+
 def test_what_was_kept_is_used_for_the_streams_that_did_not_change():
     rep = parse(
         b"source: PG\ntarget: SNOW\nstreams:\n  a.b: {mode: nope}\n  c.d: {object: x.y}\n"
