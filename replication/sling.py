@@ -47,7 +47,6 @@ from replication.connections import MASK
 from replication.fence import Fence, connection_paths, replication_paths
 from replication.reach import Reach, connection_hosts
 from replication.resolve import Names, is_file_stream, is_wildcard, relative_path, split_table_name
-from replication.validate import format_path
 from replication.yamlio import emit
 
 PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED = "pending", "running", "succeeded", "failed", "cancelled"
@@ -219,6 +218,8 @@ def check_reach(
     for where, verb, path in paths:
         refused = fence.expanded_refusal(path, verb)
         if refused:
+            from replication.validate import format_path  # validation, only for the message
+
             raise RunError(f"{format_path(where)}: {refused}")
     for name, conn_type, fields in connections:
         for field, path in connection_paths(conn_type, fields):

@@ -10,7 +10,7 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import caches
@@ -21,14 +21,21 @@ from replication.connections import type_of_url
 from replication.context import ConnectionInfo, Context
 from replication.fence import Fence
 from replication.reach import Reach
-from replication.translator import DagsterSlingTranslator, load_translator
-from replication.validate import ERROR, LineOf, Memo, Problem, validate
 from replication.versions import DEFAULT, Sling
 from studio import models
+
+if TYPE_CHECKING:
+    from replication.translator import DagsterSlingTranslator
+    from replication.validate import LineOf, Memo, Problem
+
+# Validation and the translator are imported where they are used: a run checks neither
+# (its replication was checked when saved), and `run_replication` starts without them.
 
 
 def translator() -> DagsterSlingTranslator:
     """dagster-sling's translator, or the one `SLING_STUDIO_TRANSLATOR` names."""
+    from replication.translator import load_translator
+
     return load_translator(settings.SLING_STUDIO_TRANSLATOR)
 
 
@@ -153,6 +160,8 @@ def check(
     """Every problem of `config`, with lines where `line_of` knows them (`stored`: see context;
     `with_context`: that one); with `memo` (`check_memo`), the streams that did not change
     since are not checked again (`basis` and `edited`: see `validate`)."""
+    from replication.validate import validate
+
     return validate(config, line_of, translator(), with_context or context(stored), memo, basis, edited)
 
 
@@ -176,6 +185,8 @@ def check_memo(replication: str) -> Memo:
     key = "memo:" + hashlib.sha256(replication.encode()).hexdigest()
     memo = cache.get(key)
     if memo is None:
+        from replication.validate import Memo
+
         memo = Memo()
         cache.set(key, memo, timeout=MEMO_SECONDS)
     return memo
@@ -183,4 +194,6 @@ def check_memo(replication: str) -> Memo:
 
 def blocking(problems: list[Problem]) -> list[Problem]:
     """The errors that refuse a save. A replication without streams yet is a draft, not an error."""
+    from replication.validate import ERROR
+
     return [p for p in problems if p.severity == ERROR and p.code != "no-streams"]

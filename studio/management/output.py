@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from replication.validate import Problem
+if TYPE_CHECKING:
+    from replication.validate import Problem
 
 
 def problem_line(filename: str, problem: Problem) -> str:

@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from replication import sling
 from replication.config import ReplicationConfig, needed_connections
 from replication.versions import MODES
-from studio import models, rules, tasks
+from studio import models, rules
 from studio.services.executor import end_run, run_reap
 
 Status = models.Run.Status
@@ -161,6 +161,8 @@ def run_enqueue(*, run: models.Run, after: datetime | None = None) -> None:
     """
     if run.status != Status.QUEUED:
         raise ValueError(f"run #{run.pk} is {run.status}, not queued")
+    from studio import tasks  # the tasks framework: a run in the foreground starts without it
+
     task = tasks.execute_run if after is None else tasks.execute_run.using(run_after=after)
     task.enqueue(run.pk)
 
