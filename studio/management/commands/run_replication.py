@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.core.management.base import BaseCommand, OutputWrapper
+from django.apps import apps
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from studio import models
 from studio.management.output import fail
@@ -31,6 +32,9 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, name: str, streams: list[str], mode: str, queue: bool, **options: Any
     ) -> str:
+        if queue and not apps.is_installed("django_tasks_db"):
+            # studio.settings_run, chosen by hand: manage.py keeps the full settings for --queue.
+            raise CommandError("--queue needs the tasks framework: run it with studio.settings")
         create = runs.run_queue if queue else runs.run_create
         run = create(replication=name, streams=streams, mode=mode)
         if run.status == Status.FAILED:
