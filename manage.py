@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 from __future__ import annotations
 
+import atexit
 import gc
 import os
 import sys
@@ -47,9 +48,31 @@ def main(argv: list[str]) -> None:
 
         gc.freeze()
         gc.enable()
+        from django.core.management import execute_from_command_line
+
+        try:
+            execute_from_command_line(argv)
+        except SystemExit as exc:
+            if exc.code is not None and not isinstance(exc.code, int):
+                raise
+            code = exc.code or 0
+        else:
+            code = 0
+        exit_now(code)
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(argv)
+
+
+def exit_now(code: int) -> None:
+    """Exit as the interpreter would (the exit functions run, the output is flushed), without
+    its teardown, which frees the objects of some 600 modules one by one (the system frees the
+    process at once): the run has ended, its database connections are closed, its log is
+    written, and nothing is left to finalize but memory."""
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

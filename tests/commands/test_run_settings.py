@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -205,3 +206,42 @@ def test_queue_on_the_lean_settings_chosen_by_hand_says_what_it_needs(tmp_path):
     assert (
         done.stderr.strip() == "CommandError: --queue needs the tasks framework: run it with studio.settings"
     )
+
+
+@pytest.mark.sling
+def test_ctrl_c_cancels_a_run_on_the_lean_settings_as_on_the_full_ones(tmp_path):
+    studio = Studio(tmp_path)
+    write_csv(tmp_path / "big.csv", 300_000)
+    (tmp_path / "env.yaml").write_text(
+        json.dumps(
+            {"connections": {"TARGET_DB": {"type": "sqlite", "url": f"sqlite://{tmp_path}/target.sqlite"}}}
+        )
+    )
+    (tmp_path / "big.yaml").write_text(
+        "source: LOCAL\ntarget: TARGET_DB\n"
+        "defaults:\n  mode: full-refresh\n  source_options: {format: csv, header: true}\n"
+        f"streams:\n  file://{tmp_path}/big.csv:\n    object: main.big\n"
+    )
+    for args in (["migrate", "-v0"], ["import_connections", str(tmp_path / "env.yaml")]):
+        assert studio.manage(*args).returncode == 0
+    assert studio.manage("import_replication", str(tmp_path / "big.yaml"), "--name", "big").returncode == 0
+
+    outcomes = {}
+    for settings, extra in (("lean", []), ("full", ["--settings=studio.settings"])):
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "run_replication", "big", *extra],
+            cwd=ROOT,
+            env=studio.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "streaming data" in line:
+                break
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+        record = studio.last_run()
+        outcomes[settings] = (process.returncode, err.splitlines()[-1], record["run"][3], record["locks"])
+    assert outcomes["lean"] == outcomes["full"] == (130, "error: cancelled by request", "cancelled", 0)
