@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -144,24 +145,30 @@ def same(text: str, run_id: int) -> str:
     return re.sub(r"\d+(\.\d+)?", "N", text.replace(f"runs/{run_id}/", "runs/ID/"))
 
 
+def stored_replication(studio: Any, folder: Path, name: str, files: list[str]) -> None:
+    """Migrate the studio, give it a SQLite target and store replication `name` reading the
+    CSV `files` of `folder` into it."""
+    (folder / "env.yaml").write_text(
+        json.dumps(
+            {"connections": {"TARGET_DB": {"type": "sqlite", "url": f"sqlite://{folder}/target.sqlite"}}}
+        )
+    )
+    streams = "".join(f"  file://{folder}/{file}:\n    object: main.{file.split('.')[0]}\n" for file in files)
+    (folder / f"{name}.yaml").write_text(
+        "source: LOCAL\ntarget: TARGET_DB\n"
+        "defaults:\n  mode: full-refresh\n  source_options: {format: csv, header: true}\n"
+        f"streams:\n{streams}"
+    )
+    for args in (["migrate", "-v0"], ["import_connections", str(folder / "env.yaml")]):
+        assert studio.manage(*args).returncode == 0
+    assert studio.manage("import_replication", str(folder / f"{name}.yaml"), "--name", name).returncode == 0
+
+
 @pytest.mark.sling
 def test_a_run_on_the_lean_settings_records_what_the_full_settings_record(tmp_path):
     studio = Studio(tmp_path)
     write_csv(tmp_path / "people.csv", 30)
-    (tmp_path / "env.yaml").write_text(
-        json.dumps(
-            {"connections": {"TARGET_DB": {"type": "sqlite", "url": f"sqlite://{tmp_path}/target.sqlite"}}}
-        )
-    )
-    (tmp_path / "shop.yaml").write_text(
-        "source: LOCAL\ntarget: TARGET_DB\n"
-        "defaults:\n  mode: full-refresh\n  source_options: {format: csv, header: true}\n"
-        f"streams:\n  file://{tmp_path}/people.csv:\n    object: main.people\n"
-        f"  file://{tmp_path}/missing.csv:\n    object: main.missing\n"
-    )
-    for args in (["migrate", "-v0"], ["import_connections", str(tmp_path / "env.yaml")]):
-        assert studio.manage(*args).returncode == 0
-    assert studio.manage("import_replication", str(tmp_path / "shop.yaml"), "--name", "shop").returncode == 0
+    stored_replication(studio, tmp_path, "shop", ["people.csv", "missing.csv"])
 
     outcomes = {}
     for stream in ("people.csv", "missing.csv"):
@@ -212,19 +219,7 @@ def test_queue_on_the_lean_settings_chosen_by_hand_says_what_it_needs(tmp_path):
 def test_ctrl_c_cancels_a_run_on_the_lean_settings_as_on_the_full_ones(tmp_path):
     studio = Studio(tmp_path)
     write_csv(tmp_path / "big.csv", 300_000)
-    (tmp_path / "env.yaml").write_text(
-        json.dumps(
-            {"connections": {"TARGET_DB": {"type": "sqlite", "url": f"sqlite://{tmp_path}/target.sqlite"}}}
-        )
-    )
-    (tmp_path / "big.yaml").write_text(
-        "source: LOCAL\ntarget: TARGET_DB\n"
-        "defaults:\n  mode: full-refresh\n  source_options: {format: csv, header: true}\n"
-        f"streams:\n  file://{tmp_path}/big.csv:\n    object: main.big\n"
-    )
-    for args in (["migrate", "-v0"], ["import_connections", str(tmp_path / "env.yaml")]):
-        assert studio.manage(*args).returncode == 0
-    assert studio.manage("import_replication", str(tmp_path / "big.yaml"), "--name", "big").returncode == 0
+    stored_replication(studio, tmp_path, "big", ["big.csv"])
 
     outcomes = {}
     for settings, extra in (("lean", []), ("full", ["--settings=studio.settings"])):
