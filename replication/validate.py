@@ -154,9 +154,10 @@ class Memo:
         self.lock = threading.Lock()
         self.around: tuple[Any, ...] | None = None
         self.streams: dict[Any, tuple[Any, _StreamPart]] = {}
-        self._forget()
+        self.forget()
 
-    def _forget(self) -> None:
+    def forget(self) -> None:
+        """Drop what the last check put together (each stream's part stays)."""
         self.order: list[Any] = []  # the streams of the last check, in their order
         self.place: dict[Any, int] = {}
         self.busy: set[Any] = set()  # streams whose part adds to a pass but the references
@@ -172,7 +173,7 @@ class Memo:
     def parts(self, around: tuple[Any, ...]) -> dict[Any, tuple[Any, _StreamPart]]:
         if self.around != around:
             self.around, self.streams = copy.deepcopy(around), {}
-            self._forget()
+            self.forget()
         return self.streams
 
     def rebase(self, old: Any, new: Any, edited: Iterable[Any]) -> None:
@@ -343,12 +344,11 @@ class _Checker:
             # The streams are those of the last check, in its order: only those the caller
             # edited, or the last checks of that version did, may differ from what was kept.
             look = [name for name in memo.dirty | edited if name in streams]
-            dirty = edited
         else:
-            look, dirty = order, edited
+            look = order
             for name in kept.keys() - streams.keys():
                 del kept[name]
-            memo._forget()
+            memo.forget()
             memo.order, memo.place = order, {name: i for i, name in enumerate(order)}
         fresh = []
         for name in look:
@@ -363,7 +363,8 @@ class _Checker:
             kept[name] = (copy.deepcopy(config), part)
             memo.count(name, part, 1)
             fresh.append(name)
-        memo.basis, memo.dirty = basis, set(dirty) if basis is not None else set()
+        # What was kept is now this check's streams: version `basis` but for those `edited`.
+        memo.basis, memo.dirty = basis, edited if basis is not None else set()
         place = memo.place.__getitem__
         # Most streams add nothing to most passes: only those that do are gone through.
         busy = [kept[name][1] for name in sorted(memo.busy, key=place)]
