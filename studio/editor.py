@@ -112,13 +112,12 @@ class Editor:
         """Every problem of the replication: checked once per version and per state of what
         the check reads besides (connections, other replications' keys, sling, environment)."""
         cache = caches[CACHE]
-        version = f"{self.replication.pk}:{self.replication.version}:{self.replication.updated.isoformat()}"
         others = getattr(self.replication, "keys_stamp", None)
         if others is None:  # loaded elsewhere: one query more
             others = (
                 with_keys_stamp(models.Replication.objects.filter(pk=self.replication.pk)).get().keys_stamp
             )
-        stamp = f"{version}:{others}:{settings.SLING_STUDIO_TRANSLATOR}:{self.context!r}"
+        stamp = f"{self.basis}:{others}:{settings.SLING_STUDIO_TRANSLATOR}:{self.context!r}"
         key = "problems:" + hashlib.sha256(stamp.encode()).hexdigest()
         found = cache.get(key)
         if found is None:
