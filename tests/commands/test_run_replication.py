@@ -6,6 +6,7 @@ import csv
 import os
 import uuid
 
+import psycopg  # a dependency of the studio (pyproject.toml)
 import pytest
 from run_support import command, count_rows, csv_to_sqlite, replication, sqlite_connection, tables, write_csv
 
@@ -78,7 +79,6 @@ def test_it_loads_into_postgresql(tmp_path):
         if os.environ.get("CI"):
             pytest.fail("POSTGRES_URL is not set: CI must run the tests inside scripts/with-postgres.sh")
         pytest.skip("POSTGRES_URL is not set (make test sets it)")
-    psycopg = pytest.importorskip("psycopg")
     table = f"run_test_{uuid.uuid4().hex[:10]}"
     write_csv(tmp_path / "items.csv", 1234)
     separator = "&" if "?" in url else "?"

@@ -51,6 +51,8 @@ def dagster_python() -> str:
     if not python.exists():
         if named:
             pytest.fail(f"DAGSTER_PYTHON={named} does not exist")
+        if os.environ.get("CI"):
+            pytest.fail("no .venv-dagster: CI must run the Dagster tests through scripts/dagster-check.sh")
         pytest.skip("no .venv-dagster: scripts/dagster-check.sh makes it")
     return str(python)
 
