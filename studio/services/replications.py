@@ -148,7 +148,7 @@ def _save_streams(
         order = list(streams)
         same_order = order == list(before.ids)
         if same_keys and same_order:  # only `changed` rows move
-            positions = {name: order.index(name) for name in changed}
+            positions = {name: i for i, name in enumerate(order) if name in changed}
             walk = [(positions[name], (name, own)) for name, own in changed.items()]
             ids = [(name, before.ids[name]) for name in changed]
         else:
@@ -187,7 +187,7 @@ def _save_streams(
         fragments = {**(before.fragments or {}), **{name: fragment(name, own) for name, own in new.items()}}
     # In the file's order. The same streams in the same order: the dicts before, updated.
     as_stored = {**streams, **stored}
-    if same_order and not create:
+    if same_order:
         return Stored(replication.as_config(as_stored), before.ids, keys, keyed_by, fragments)
     ids = {**before.ids, **{row.name: row.pk for row in create}}
     return Stored(

@@ -46,15 +46,13 @@ def _context(request: HttpRequest, editor: Editor, **extra: Any) -> dict[str, An
             "hooks": config.hooks or None,
         }
     )
-    # The table's filter and order: a bulk edit posts them too (the form includes #stream-filters).
-    table = request.GET if request.method == "GET" else request.POST
-    q, sort = table.get("q", ""), table.get("sort", "position")
+    q, sort, page = _table(request)
     return {
         "editor": editor,
         "replication": editor.replication,
         "settings_form": settings,
         "defaults_form": forms.KeysForm(config=config.defaults, prefix="defaults"),
-        "page": editor.rows(q, sort, _page(request)),
+        "page": editor.rows(q, sort, page),
         "q": q,
         "sort": sort,
         "bulk_actions": forms.BULK_ACTIONS,
@@ -66,11 +64,14 @@ def _context(request: HttpRequest, editor: Editor, **extra: Any) -> dict[str, An
     }
 
 
-def _page(request: HttpRequest) -> str:
-    """The table's page: Paginator.get_page copes with anything, but would show the last page
-    for 0 or -4."""
-    page = (request.GET if request.method == "GET" else request.POST).get("page", "1").strip()
-    return "1" if page.startswith("-") or page.strip("0") == "" else page
+def _table(request: HttpRequest) -> tuple[str, str, str]:
+    """The streams table's filter, order and page, as shown: a save or a bulk edit posts them
+    too (its form includes #stream-filters and #table-page). Paginator.get_page copes with any
+    page, but would show the last one for 0 or -4."""
+    table = request.GET if request.method == "GET" else request.POST
+    page = table.get("page", "1").strip()
+    page = "1" if page.startswith("-") or page.strip("0") == "" else page
+    return table.get("q", ""), table.get("sort", "position"), page
 
 
 def _part(request: HttpRequest, editor: Editor, part: str, **extra: Any) -> HttpResponse:
@@ -270,8 +271,7 @@ def stream_edit(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
     def refresh(saved: Editor) -> HttpResponse:
         """The panel, and with it the table's rows and the problems the save changed, when
         the table lists the same streams in the same order (else the page fetches them)."""
-        q, sort = request.POST.get("q", ""), request.POST.get("sort", "position")
-        changed = saved.changed_rows(editor, q, sort, _page(request)) if request.htmx else None
+        changed = saved.changed_rows(editor, *_table(request)) if request.htmx else None
         if changed is None:
             return _stream_panel(request, saved, new_name, saved=True)
         response = _stream_panel(request, saved, new_name, saved=True, changed_rows=saved.rows_of(changed))
