@@ -9,6 +9,7 @@ what the values mean and whether they are right.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -246,3 +247,13 @@ def connection_names(named: list[Any]) -> list[str]:
         ):
             names.setdefault(value.upper(), value)
     return list(names.values())
+
+
+def references(text: str, names: Iterable[str]) -> list[str]:
+    """The names among `names` that `text` refers to as a variable of sling's environment,
+    `$NAME` or `${NAME}`. Sling replaces them in a connection's fields, the values of `env:` and
+    the text of a task (there even inside a longer word), so any such text is a reference:
+    naming a connection of the run gives sling's copy of it, secrets included."""
+    if "$" not in text:
+        return []
+    return [name for name in names if f"${name}" in text or f"${{{name}}}" in text]

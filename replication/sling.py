@@ -42,9 +42,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from replication.config import ReplicationConfig
+from replication.config import ReplicationConfig, references
 from replication.connections import MASK
 from replication.fence import Fence, connection_paths, replication_paths
+from replication.problems import format_path
 from replication.reach import Reach, connection_hosts
 from replication.resolve import Names, is_file_stream, is_wildcard, relative_path, split_table_name
 from replication.yamlio import emit
@@ -218,8 +219,6 @@ def check_reach(
     for where, verb, path in paths:
         refused = fence.expanded_refusal(path, verb)
         if refused:
-            from replication.validate import format_path  # validation, only for the message
-
             raise RunError(f"{format_path(where)}: {refused}")
     for name, conn_type, fields in connections:
         for field, path in connection_paths(conn_type, fields):
@@ -301,12 +300,11 @@ def environment(
         # Sling replaces `$NAME` and `${NAME}` with the variable NAME of its environment: a
         # connection field written so, the values of the `env:` map, the text of a task (where a
         # `$NAME` inside a longer word is replaced too).
-        for name in connections:
-            if f"${name}" in value or f"${{{name}}}" in value:
-                raise RunError(
-                    f"{place} refers to ${name}: sling would replace it with connection {name}, "
-                    "secrets included; write the value itself"
-                )
+        for name in references(value, connections):
+            raise RunError(
+                f"{place} refers to ${name}: sling would replace it with connection {name}, "
+                "secrets included; write the value itself"
+            )
     env.update(connections)
     return env
 

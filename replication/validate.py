@@ -30,9 +30,11 @@ from replication.config import (
     hook_connections,
     is_true,
     needed_connections,
+    references,
 )
 from replication.context import API, DATABASE, FILE, Context
 from replication.fence import replication_paths
+from replication.problems import ERROR, WARNING, LineOf, Problem, Where
 from replication.resolve import (
     DATE_PARTS,
     Names,
@@ -67,44 +69,7 @@ from replication.versions import (
     STREAM_KEYS as SLING_STREAM_KEYS,
 )
 
-ERROR = "error"
-WARNING = "warning"
-
-Path = tuple[Any, ...]
-LineOf = Callable[[Path], "int | None"]
-
 _VARIABLE = re.compile(r"\{[^{}\s]+\}")
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    path: Path
-    line: int | None
-    severity: str
-    message: str
-    code: str = ""  # a stable name for problems callers treat specially
-
-    @property
-    def where(self) -> str:
-        return format_path(self.path)
-
-    def __str__(self) -> str:
-        where = f"{self.where}: " if self.path else ""
-        return f"{self.severity}: {where}{self.message}"
-
-
-def format_path(path: Path) -> str:
-    """`streams["public.users"].mode`: dotted, with stream names quoted when they need it."""
-    out = ""
-    for part in path:
-        text = str(part)
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text):
-            out += f".{text}" if out else text
-        else:
-            out += f'["{text}"]'
-    return out
 
 
 def validate(
@@ -209,7 +174,7 @@ class _StreamPart:
     """One stream's share of each pass of `_Checker`, found with no other stream around."""
 
     checked: list[Problem]  # `_Checker.stream`
-    hooked: Path | None  # the first hook sling would run that it found
+    hooked: Where | None  # the first hook sling would run that it found
     key: tuple[str, ...] | None  # its asset key (None: disabled, or no key)
     keyed: list[Problem]  # `_Checker.asset_keys`: a key dagster-sling refuses
     storable: list[Problem]
@@ -247,9 +212,9 @@ class _Checker:
         self.context = context
         self.sling: Sling = context.sling
         self.problems: list[Problem] = []
-        self.hooked: Path | None = None  # where the first hook sling would run is
+        self.hooked: Where | None = None  # where the first hook sling would run is
 
-    def add(self, path: Path, message: str, severity: str = ERROR, code: str = "") -> None:
+    def add(self, path: Where, message: str, severity: str = ERROR, code: str = "") -> None:
         self.problems.append(Problem(path, self.line_of(path), severity, message, code))
 
     def replication(self, rep: ReplicationConfig) -> None:
@@ -452,7 +417,7 @@ class _Checker:
                 )
 
     def stream(self, name: Any, config: Any, defaults: StreamConfig) -> None:
-        path: Path = ("streams", name)
+        path: Where = ("streams", name)
         if not isinstance(name, str) or not name.strip():
             self.add(path, "a stream name must be text (a table, a file path or a label)")
             return
@@ -509,7 +474,7 @@ class _Checker:
         self.select(path, config, effective, kind)
         self.merges(path, config or {}, defaults)
 
-    def local_file(self, path: Path, stream: str) -> None:
+    def local_file(self, path: Where, stream: str) -> None:
         """A file of sling's own machine that is not there fails its stream (no such file)."""
         if self.context.workdir is None or is_wildcard(stream) or _VARIABLE.search(stream):
             return
@@ -521,7 +486,7 @@ class _Checker:
                 WARNING,
             )
 
-    def incremental(self, path: Path, where: Path, stream: str, kind: str, effective: StreamConfig) -> None:
+    def incremental(self, path: Where, where: Where, stream: str, kind: str, effective: StreamConfig) -> None:
         update_key = effective.get("update_key")
         env = {**self.context.process_env, **self.names.env}
         feature = _LOADED_AT.get(update_key, "") if isinstance(update_key, str) else ""
@@ -558,8 +523,8 @@ class _Checker:
 
     def object(
         self,
-        path: Path,
-        where: Path,
+        path: Where,
+        where: Where,
         stream: str,
         config: StreamConfig | None,
         effective: StreamConfig,
@@ -595,7 +560,7 @@ class _Checker:
                 "in the object to get one table per match",
             )
 
-    def select(self, path: Path, config: StreamConfig | None, effective: StreamConfig, kind: str) -> None:
+    def select(self, path: Where, config: StreamConfig | None, effective: StreamConfig, kind: str) -> None:
         select = effective.get("select")
         if kind != FILE or self.names.source_kind != FILE or not _is_str_list(select):
             return
@@ -611,7 +576,7 @@ class _Checker:
                 where, "a file stream takes `select` as column names: `-column` fails (column ... not found)"
             )
 
-    def merges(self, path: Path, own: StreamConfig, defaults: StreamConfig) -> None:
+    def merges(self, path: Where, own: StreamConfig, defaults: StreamConfig) -> None:
         """Where sling merges defaults into a stream differently than one would think."""
         default_options, options = defaults.get("source_options"), own.get("source_options")
         if isinstance(default_options, dict) and isinstance(options, dict):
@@ -642,7 +607,7 @@ class _Checker:
                 WARNING,
             )
 
-    def stream_keys(self, path: Path, config: StreamConfig) -> None:
+    def stream_keys(self, path: Where, config: StreamConfig) -> None:
         for key, value in config.items():
             spec = STREAM_KEYS.get(key)
             if spec is None:
@@ -684,7 +649,7 @@ class _Checker:
                     (*path, key), value, SOURCE_OPTIONS if key == "source_options" else TARGET_OPTIONS
                 )
 
-    def mode(self, path: Path, mode: str) -> None:
+    def mode(self, path: Where, mode: str) -> None:
         if self.sling.has(MODES, mode):
             return
         newer = self.sling.newer(MODES, mode)
@@ -696,7 +661,7 @@ class _Checker:
                 path, f"unknown mode `{mode}`{suggest(mode, known) or '; sling knows ' + ', '.join(known)}"
             )
 
-    def options(self, path: Path, options: dict[str, Any], table: dict[str, str]) -> None:
+    def options(self, path: Where, options: dict[str, Any], table: dict[str, str]) -> None:
         for key, value in options.items():
             if self.sling.has(table, str(key)):
                 if key == "column_casing" and isinstance(value, str) and value not in COLUMN_CASINGS:
@@ -715,7 +680,7 @@ class _Checker:
             )
             self.add((*path, key), message, WARNING)
 
-    def hooks(self, path: Path, hooks: Any, points: dict[str, str], top: bool = False) -> None:
+    def hooks(self, path: Where, hooks: Any, points: dict[str, str], top: bool = False) -> None:
         allowed = list(points)
         if not isinstance(hooks, dict):
             self.add(path, "`hooks` must be a mapping of " + ", ".join(allowed) + " to lists of hooks")
@@ -758,7 +723,7 @@ class _Checker:
             for i, item in enumerate(items):
                 self.hook((*where, i), item)
 
-    def hook(self, path: Path, item: Any) -> None:
+    def hook(self, path: Where, item: Any) -> None:
         if not isinstance(item, dict):
             self.add(path, "a hook is a mapping with a `type` and its fields")
             return
@@ -803,7 +768,7 @@ class _Checker:
         if self.hooked is None and item.get("on_failure") != "warn":
             self.hooked = path
 
-    def dagster_meta(self, path: Path, meta: dict[str, Any]) -> None:
+    def dagster_meta(self, path: Where, meta: dict[str, Any]) -> None:
         dagster = meta.get("dagster")
         if dagster is None:
             return
@@ -824,7 +789,7 @@ class _Checker:
 
     def storable(self, rep: ReplicationConfig) -> None:
         """Values YAML can hold but JSON and PostgreSQL text cannot, and non-text keys."""
-        roots: list[tuple[Path, Any]] = [((key,), value) for key, value in rep.extra.items()]
+        roots: list[tuple[Where, Any]] = [((key,), value) for key, value in rep.extra.items()]
         roots += [(("source",), rep.source), (("target",), rep.target), (("defaults",), rep.defaults)]
         roots += [(("hooks",), rep.hooks), (("env",), rep.env)]
         if isinstance(rep.streams, dict):
@@ -858,7 +823,7 @@ class _Checker:
         names = _reference_names(needed_connections(rep))
         if not names:
             return
-        stack: list[tuple[Path, Any]] = [
+        stack: list[tuple[Where, Any]] = [
             (("env",), rep.env),
             (("hooks",), rep.hooks),
             (("defaults",), rep.defaults),
@@ -867,21 +832,20 @@ class _Checker:
             stack += [(("streams", name), config) for name, config in rep.streams.items()]
         self.walk_references(stack, names)
 
-    def walk_references(self, stack: list[tuple[Path, Any]], names: frozenset[str]) -> None:
+    def walk_references(self, stack: list[tuple[Where, Any]], names: frozenset[str]) -> None:
         while stack:
             path, value = stack.pop()
             if isinstance(value, dict):
                 stack.extend(((*path, key), item) for key, item in value.items())
             elif isinstance(value, list):
                 stack.extend(((*path, i), item) for i, item in enumerate(value))
-            elif isinstance(value, str) and "$" in value:
-                for name in names:
-                    if f"${name}" in value or f"${{{name}}}" in value:
-                        self.add(
-                            path,
-                            f"`${name}` would give sling's copy of connection {name}, secrets included: "
-                            "write the value itself",
-                        )
+            elif isinstance(value, str):
+                for name in references(value, names):
+                    self.add(
+                        path,
+                        f"`${name}` would give sling's copy of connection {name}, secrets included: "
+                        "write the value itself",
+                    )
 
     def asset_keys(
         self, rep: ReplicationConfig, translator: DagsterSlingTranslator

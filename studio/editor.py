@@ -13,6 +13,7 @@ from django.core.paginator import Page, Paginator
 
 from replication.config import ReplicationConfig, effective_config, with_stream
 from replication.context import Context
+from replication.problems import Problem
 from replication.resolve import (
     Names,
     is_wildcard,
@@ -22,7 +23,7 @@ from replication.resolve import (
     runtime_variables,
 )
 from replication.translator import TranslationError, key_to_string, stream_definitions
-from replication.validate import Problem, validate
+from replication.validate import validate
 from replication.yamlio import emit_streams
 from studio import models, rules
 from studio.selectors.replications import key_conflicts, stored_key, stored_streams, with_keys_stamp

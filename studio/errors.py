@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from replication.validate import Problem
+from replication.problems import Problem
 
 
 class NotFound(LookupError):

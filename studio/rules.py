@@ -20,13 +20,14 @@ from replication.config import ReplicationConfig
 from replication.connections import type_of_url
 from replication.context import ConnectionInfo, Context
 from replication.fence import Fence
+from replication.problems import ERROR, LineOf, Problem
 from replication.reach import Reach
 from replication.versions import DEFAULT, Sling
 from studio import models
 
 if TYPE_CHECKING:
     from replication.translator import DagsterSlingTranslator
-    from replication.validate import LineOf, Memo, Problem
+    from replication.validate import Memo
 
 # Validation and the translator are imported where they are used: a run checks neither
 # (its replication was checked when saved), and `run_replication` starts without them.
@@ -194,6 +195,4 @@ def check_memo(replication: str) -> Memo:
 
 def blocking(problems: list[Problem]) -> list[Problem]:
     """The errors that refuse a save. A replication without streams yet is a draft, not an error."""
-    from replication.validate import ERROR
-
     return [p for p in problems if p.severity == ERROR and p.code != "no-streams"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from replication.validate import Problem
+    from replication.problems import Problem
 
 
 def problem_line(filename: str, problem: Problem) -> str:

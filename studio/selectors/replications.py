@@ -10,7 +10,7 @@ from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Su
 from django.db.models.functions import Cast, Concat
 
 from replication.config import ReplicationConfig
-from replication.validate import WARNING, Problem
+from replication.problems import WARNING, Problem
 from replication.yamlio import emit
 from studio import models
 from studio.errors import NotFound

@@ -37,7 +37,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from replication import sling
-from replication.validate import ERROR, Problem
+from replication.problems import ERROR, Problem
 from studio import models
 from studio.errors import Refused
 

@@ -10,9 +10,10 @@ from django.conf import settings
 from django.db import transaction
 
 from replication import sling
+from replication.config import references
 from replication.connections import TYPES, carry_secrets, split_secrets, type_of_url
 from replication.fence import connection_paths, local_path
-from replication.validate import ERROR, Problem
+from replication.problems import ERROR, Problem
 from replication.yamlio import YamlError, load_mapping
 from studio import models, rules
 from studio.errors import Refused
@@ -32,13 +33,13 @@ def connection_problems(name: str, conn_type: str, fields: dict[str, Any]) -> li
             problems.append(Problem((field,), None, ERROR, refused))
     others = {n for n in models.Connection.objects.values_list("name", flat=True)} | {name.upper()}
     for field, value in fields.items():
-        if isinstance(value, str) and value.startswith("$") and value.strip("${}") in others:
+        for other in references(value, others) if isinstance(value, str) else ():
             problems.append(
                 Problem(
                     (field,),
                     None,
                     ERROR,
-                    f"`{value}` names connection {value.strip('${}')}: sling would put its settings, "
+                    f"`{value}` names connection {other}: sling would put its settings, "
                     "secrets included, here; write the value itself",
                 )
             )

@@ -8,7 +8,7 @@ import networkx as nx
 from django.db import transaction
 
 from replication.lineage.graph import TARGET
-from replication.validate import ERROR, Problem
+from replication.problems import ERROR, Problem
 from studio import models
 from studio.errors import Refused
 from studio.selectors.lineage import lineage_joined

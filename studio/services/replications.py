@@ -14,9 +14,9 @@ from django.db import transaction
 from django.db.models import F
 
 from replication.config import NAME, ReplicationConfig, bulk_edit, with_stream
+from replication.problems import ERROR, Problem
 from replication.translator import asset_keys
 from replication.util import paused_gc
-from replication.validate import ERROR, Problem
 from replication.yamlio import Document, YamlError, parse
 from studio import models, rules
 from studio.errors import Conflict, Refused

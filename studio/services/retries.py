@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import F
 
-from replication.validate import ERROR, Problem
+from replication.problems import ERROR, Problem
 from studio import models
 from studio.errors import Conflict, Refused
 from studio.services.runs import StreamBusy, run_queue

@@ -31,8 +31,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from replication import cron, sling
+from replication.problems import ERROR, Problem
 from replication.spec import MODES
-from replication.validate import ERROR, Problem
 from studio import models
 from studio.errors import Conflict, Refused
 from studio.services.runs import StreamBusy, run_queue

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from replication import sling
-from replication.validate import Problem
+from replication.problems import Problem
 from studio import forms, models
 from studio.errors import Conflict, Refused
 from studio.roles import role_required

@@ -9,7 +9,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from replication.dagster.location import KeyConflict, zip_bytes
-from replication.validate import ERROR, Problem
+from replication.problems import ERROR, Problem
 from studio import models
 from studio.services.dagster import dagster_location
 

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from replication.validate import ERROR, Problem
+from replication.problems import ERROR, Problem
 from studio import models
 from studio.editor import Editor
 from studio.errors import Conflict, Refused

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from replication.context import Context
-from replication.validate import ERROR, validate
+from replication.problems import ERROR
+from replication.validate import validate
 from replication.yamlio import parse
 
 REAL = Path(__file__).parents[1] / "corpus" / "real"

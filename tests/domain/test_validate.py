@@ -5,7 +5,8 @@ import textwrap
 import pytest
 
 from replication.context import ConnectionInfo, Context
-from replication.validate import ERROR, WARNING, format_path, validate
+from replication.problems import ERROR, WARNING, format_path
+from replication.validate import validate
 from replication.yamlio import parse
 
 # A and B are databases the studio knows.

@@ -31,6 +31,7 @@ from replication import sling
 from replication.config import effective_config
 from replication.connections import type_of_url
 from replication.context import ConnectionInfo, Context
+from replication.problems import ERROR
 from replication.resolve import (
     Names,
     is_wildcard,
@@ -39,7 +40,7 @@ from replication.resolve import (
     resolve_object,
     runtime_variables,
 )
-from replication.validate import ERROR, validate
+from replication.validate import validate
 from replication.versions import Sling
 from replication.yamlio import parse
 
