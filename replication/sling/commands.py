@@ -1,0 +1,76 @@
+"""Short sling commands (`conns test`, `conns discover`): run to their end, their output read."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from replication.sling.errors import RunError, SlingFailed
+from replication.sling.log import ANSI, mask
+
+
+def call(
+    binary: str,
+    args: Iterable[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    secrets: Iterable[str] = (),
+    timeout: float = 60,
+) -> str:
+    """Run `sling <args>` to its end with JSON output; its stdout, or SlingFailed."""
+    args = list(args)
+    if any("\x00" in arg for arg in args):
+        raise RunError("a NUL character cannot be given to sling")
+    env = dict(env)
+    env.pop("SLING_LOGGING", None)
+    env.pop("SLING_SHOW_PROGRESS", None)
+    env["SLING_OUTPUT"] = "json"
+    try:
+        done = subprocess.run(
+            [binary, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise SlingFailed(f"sling did not answer within {timeout:.0f} s") from None
+    if done.returncode != 0:
+        lines = [line.strip("~ ") for line in ANSI.sub("", done.stderr).splitlines() if line.strip()]
+        detail = " ".join(line for line in lines if not line.startswith(("fatal", "INF", "DBG")))[-500:]
+        raise SlingFailed(mask(detail or f"sling exited with {done.returncode}", secrets))
+    return done.stdout
+
+
+def _rows(output: str) -> list[dict[str, Any]]:
+    try:
+        table = json.loads(output.strip().splitlines()[-1]) if output.strip() else {"fields": [], "rows": []}
+        fields = [str(f).lower() for f in table["fields"]]
+        return [dict(zip(fields, row, strict=False)) for row in table["rows"]]
+    except (ValueError, KeyError, TypeError, IndexError):
+        raise SlingFailed("could not read what sling discovered") from None
+
+
+def discovered(output: str, *, files: bool) -> list[str]:
+    """Stream names in what `sling conns discover` printed: tables as `schema.table`,
+    files as paths (`file://` paths when `files` are local)."""
+    rows = _rows(output)
+    if rows and "schema" in rows[0]:
+        return [f"{row['schema']}.{row['name']}" for row in rows]
+    prefix = "file://" if files else ""
+    return [f"{prefix}{row['name']}" for row in rows]
+
+
+def discover_pattern(stream: str) -> str:
+    """The `--pattern` sling discovers a wildcard stream with (`ProcessWildcards`): a file
+    pattern without its `file://`."""
+    return stream[len("file://") :] if stream.lower().startswith("file://") else stream
+
+
+def expanded(output: str, *, quote: str = '"') -> list[str]:
+    """The streams a wildcard expands into, named as sling names them, from what discovering
+    its pattern printed: tables as `"schema"."table"`, files as their plain path."""
+    rows = _rows(output)
+    if rows and "schema" in rows[0]:
+        return [f"{quote}{row['schema']}{quote}.{quote}{row['name']}{quote}" for row in rows]
+    return [str(row["name"]) for row in rows]

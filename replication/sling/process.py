@@ -1,0 +1,203 @@
+"""A sling run as a process: the replication written to a file with only the chosen streams,
+the argv (a list, never a shell string, so stream names, objects and SQL reach sling as data),
+then sling started, its output followed as it comes, and stopped on request or when we are.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from replication.config import ReplicationConfig
+from replication.sling.errors import RunError
+from replication.sling.log import CANCELLED, FAILED, SUCCEEDED, LogReader, StreamResult, mask
+from replication.yamlio import emit
+
+
+@dataclass(slots=True)
+class RunResult:
+    exit_code: int
+    status: str
+    streams: list[StreamResult]
+    error: str = ""
+
+
+@dataclass(slots=True)
+class Prepared:
+    argv: list[str]
+    config_path: Path
+    streams: list[str]
+
+
+def subset(replication: ReplicationConfig, streams: Iterable[str] | None) -> ReplicationConfig:
+    """The replication with only `streams` (all when None); unknown names raise RunError."""
+    if not streams:
+        return replication
+    wanted = list(dict.fromkeys(streams))
+    known = {str(name): name for name in replication.streams}
+    missing = [s for s in wanted if s not in known]
+    if missing:
+        raise RunError(f"no stream named `{missing[0]}` in this replication")
+    return replace(replication, streams={known[s]: replication.streams[known[s]] for s in wanted})
+
+
+def prepare(
+    replication: ReplicationConfig,
+    *,
+    binary: str,
+    workdir: Path,
+    streams: Iterable[str] | None = None,
+    mode: str | None = None,
+) -> Prepared:
+    chosen = subset(replication, streams)
+    workdir.mkdir(parents=True, exist_ok=True)
+    config_path = workdir / "replication.yaml"
+    config_path.write_text(emit(chosen))
+    argv = [binary, "run", "-r", str(config_path)]
+    if mode:
+        argv += ["--mode", mode]
+    return Prepared(argv, config_path, [str(name) for name in chosen.streams])
+
+
+def execute(
+    prepared: Prepared,
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    secrets: Iterable[str] = (),
+    on_line: Callable[[str], None] = lambda line: None,
+    on_progress: Callable[[list[StreamResult]], None] = lambda results: None,
+    should_cancel: Callable[[], bool] = lambda: False,
+    on_start: Callable[[int], None] = lambda pid: None,
+    grace_seconds: float = 10.0,
+) -> RunResult:
+    """Run sling to the end (or until `should_cancel()`), reporting as it goes."""
+    secrets = [s for s in secrets if s]
+    reader = LogReader(prepared.streams)
+    try:
+        process = subprocess.Popen(
+            prepared.argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            bufsize=1,
+            start_new_session=True,  # its own process group, so a cancel reaches sling's children
+        )
+    except OSError as exc:
+        raise RunError(f"cannot start sling ({prepared.argv[0]}): {exc.strerror}") from None
+    try:
+        on_start(process.pid)
+        cancelled = _follow(process, reader, secrets, on_line, on_progress, should_cancel, grace_seconds)
+    except BaseException:
+        # Interrupted (Ctrl-C, a worker told to stop, an error in a callback): sling must not outlive us.
+        _stop(process, grace_seconds=min(grace_seconds, 5.0))
+        raise
+    exit_code = process.wait()
+    results = reader.finish(exit_code, cancelled)
+    for result in results:
+        result.error = mask(result.error, secrets)
+    if cancelled:
+        status = CANCELLED
+    elif exit_code == 0 and all(r.status != FAILED for r in results):
+        status = SUCCEEDED
+    else:
+        status = FAILED
+    error = "" if status == SUCCEEDED else _summary(exit_code, results, cancelled)
+    return RunResult(exit_code, status, results, error)
+
+
+def _follow(
+    process: subprocess.Popen[str],
+    reader: LogReader,
+    secrets: list[str],
+    on_line: Callable[[str], None],
+    on_progress: Callable[[list[StreamResult]], None],
+    should_cancel: Callable[[], bool],
+    grace_seconds: float,
+) -> bool:
+    """Read sling's output until both pipes close; True when a cancel was requested."""
+    lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
+    readers = [
+        threading.Thread(target=_pump, args=(process.stdout, "out", lines), daemon=True),
+        threading.Thread(target=_pump_chunks, args=(process.stderr, "err", lines), daemon=True),
+    ]
+    for thread in readers:
+        thread.start()
+    open_pipes, cancelled, kill_at = 2, False, None
+    while open_pipes:
+        try:
+            source, raw = lines.get(timeout=0.5)
+        except queue.Empty:
+            source, raw = "", None
+        if source and raw is None:
+            open_pipes -= 1
+        elif raw is not None:
+            shown = [reader.stdout(raw)] if source == "out" else reader.stderr_data(raw)
+            for text in shown:
+                if text:
+                    on_line(mask(text, secrets))
+            on_progress(list(reader.streams.values()))
+        if not cancelled and should_cancel():
+            cancelled, kill_at = True, time.monotonic() + grace_seconds
+            _signal(process, signal.SIGTERM)
+            on_line("--- cancel requested: sling was sent SIGTERM ---")
+        if kill_at is not None and time.monotonic() > kill_at:
+            _signal(process, signal.SIGKILL)
+            kill_at = None
+    return cancelled
+
+
+def _pump(pipe: Any, source: str, lines: queue.Queue[tuple[str, str | None]]) -> None:
+    for raw in pipe:
+        lines.put((source, raw))
+    lines.put((source, None))
+
+
+def _pump_chunks(pipe: Any, source: str, lines: queue.Queue[tuple[str, str | None]]) -> None:
+    """Like `_pump`, but what is written, as it is written: the progress bar ends no line."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    while chunk := os.read(pipe.fileno(), 65536):
+        lines.put((source, decoder.decode(chunk)))
+    if rest := decoder.decode(b"", final=True):
+        lines.put((source, rest))
+    lines.put((source, "\n"))  # the last line, even without its newline
+    lines.put((source, None))
+
+
+def _signal(process: subprocess.Popen[str], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)
+
+
+def _stop(process: subprocess.Popen[str], *, grace_seconds: float) -> None:
+    """SIGTERM sling's process group, then SIGKILL if it is still there after the grace time."""
+    _signal(process, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        _signal(process, signal.SIGKILL)
+        process.wait()
+
+
+def _summary(exit_code: int, results: list[StreamResult], cancelled: bool) -> str:
+    if cancelled:
+        return "cancelled by request"
+    failed = [r.name for r in results if r.status == FAILED]
+    if failed:
+        return f"{len(failed)} stream(s) failed: " + ", ".join(failed[:5])
+    return f"sling exited with code {exit_code}"
