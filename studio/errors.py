@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from replication.problems import Problem
+from replication.problems import ERROR, Problem
 
 
 class NotFound(LookupError):
@@ -17,6 +17,11 @@ class Refused(ValueError):
         super().__init__("; ".join(str(p) for p in problems))
         self.problems = problems
         self.by_name = by_name or {}
+
+    @classmethod
+    def field(cls, field: str, message: str) -> Refused:
+        """A refusal of one field of a form or a command (no document, no line)."""
+        return cls([Problem((field,), None, ERROR, message)])
 
 
 class Conflict(Exception):

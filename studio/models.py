@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import models
 
+from replication import sling
 from replication.config import ReplicationConfig, canonical_stream
 from replication.connections import env_value, masked, merge_secrets
 from replication.yamlio import emit
@@ -251,10 +252,11 @@ class Run(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued"
-        RUNNING = "running"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
+        # How it ended: as sling reports a run (`replication.sling` names them).
+        RUNNING = sling.RUNNING
+        SUCCEEDED = sling.SUCCEEDED
+        FAILED = sling.FAILED
+        CANCELLED = sling.CANCELLED
 
     class Trigger(models.TextChoices):
         MANUAL = "manual"  # a person: `requested_by`, or the command line
@@ -356,11 +358,12 @@ class RunStream(models.Model):
     """The outcome of one stream in a run, filled in as sling reports it."""
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        RUNNING = "running"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
+        # As sling reports a stream (`replication.sling` names them).
+        PENDING = sling.PENDING
+        RUNNING = sling.RUNNING
+        SUCCEEDED = sling.SUCCEEDED
+        FAILED = sling.FAILED
+        CANCELLED = sling.CANCELLED
         # Never started: sling skipped it, or the run ended first.
         SKIPPED = "skipped"
 

@@ -155,7 +155,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "studio.roles.context",
-                "studio.rules.template_context",
+                "studio.context_processors.sling",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },

@@ -52,21 +52,16 @@ def subset(replication: ReplicationConfig, streams: Iterable[str] | None) -> Rep
 
 
 def prepare(
-    replication: ReplicationConfig,
-    *,
-    binary: str,
-    workdir: Path,
-    streams: Iterable[str] | None = None,
-    mode: str | None = None,
+    replication: ReplicationConfig, *, binary: str, workdir: Path, mode: str | None = None
 ) -> Prepared:
-    chosen = subset(replication, streams)
+    """Write `replication` (the streams to run, `subset`) to `workdir` and build the argv."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "replication.yaml"
-    config_path.write_text(emit(chosen))
+    config_path.write_text(emit(replication))
     argv = [binary, "run", "-r", str(config_path)]
     if mode:
         argv += ["--mode", mode]
-    return Prepared(argv, config_path, [str(name) for name in chosen.streams])
+    return Prepared(argv, config_path, [str(name) for name in replication.streams])
 
 
 def execute(

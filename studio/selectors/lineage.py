@@ -28,7 +28,7 @@ from replication.lineage.select import path_between, replication_part, subgraph
 from replication.lineage.view import GROUPINGS, View, build_view, unit_members
 from replication.util import paused_gc
 from replication.yamlio import dump, emit_streams
-from studio import models, rules
+from studio import configured, models, validation
 from studio.errors import NotFound
 from studio.selectors.connections import default_schemas
 from studio.selectors.monitoring import stale_keys
@@ -60,7 +60,7 @@ def lineage_graph() -> nx.DiGraph:
         for asset in models.DownstreamAsset.objects.all()
     ]
     configs = [(r.name, r.as_config(streams[r.pk])) for r in replications]
-    return build_graph(configs, downstream, translator=rules.translator(), context=rules.context())
+    return build_graph(configs, downstream, translator=configured.translator(), context=validation.context())
 
 
 def _generation() -> str:
@@ -167,7 +167,7 @@ def lineage_node(*, key: str, replication: str | None = None) -> dict[str, Any]:
             .first()
         )
         if row is not None:
-            effective = effective_config(row.replication.defaults, row.config, rules.sling())
+            effective = effective_config(row.replication.defaults, row.config, configured.rules())
             node.update(
                 stream_pk=row.pk,
                 effective_yaml=dump(effective) if effective else "",

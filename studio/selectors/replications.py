@@ -5,14 +5,13 @@ from __future__ import annotations
 import difflib
 from typing import Any, NamedTuple
 
-from django.core.cache import caches
 from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Cast, Concat
 
 from replication.config import ReplicationConfig
 from replication.problems import WARNING, Problem
 from replication.yamlio import emit
-from studio import models
+from studio import editor_cache, models
 from studio.errors import NotFound
 
 
@@ -78,27 +77,16 @@ class Stored(NamedTuple):
     fragments: dict[str, str] | None = None
 
 
-def stored_key(replication: models.Replication) -> str:
-    """The `editor` cache's key of the replication's streams at its version."""
-    return f"streams:{replication.pk}:{replication.version}:{replication.updated.isoformat()}"
-
-
-def kept_streams(replication: models.Replication) -> Stored | None:
-    """The streams of `replication` at its version when the `editor` cache keeps them."""
-    stored = caches["editor"].get(stored_key(replication))
-    return stored if isinstance(stored, Stored) else None
-
-
 def stored_streams(replication: models.Replication) -> Stored:
     """The streams of `replication` as it is now: read once per version (one query) and kept,
     read-only, in the `editor` cache."""
-    stored = kept_streams(replication)
+    stored = editor_cache.streams(replication)
     if stored is None:
         rows = list(replication.streams.values_list("pk", "name", "config", "asset_key"))
         config = replication.as_config({name: cfg for _, name, cfg, _ in rows})
         ids = {name: pk for pk, name, _, _ in rows}
         stored = Stored(config, ids, {name: key for _, name, _, key in rows})
-        caches["editor"].set(stored_key(replication), stored)
+        editor_cache.keep_streams(replication, stored)
     return stored
 
 

@@ -37,7 +37,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from replication import sling
-from replication.problems import ERROR, Problem
 from studio import models
 from studio.errors import Refused
 
@@ -60,10 +59,6 @@ STREAMS_LISTED = 10
 # --- channels ---------------------------------------------------------------------------
 
 
-def _refused(field: str, message: str) -> Refused:
-    return Refused([Problem((field,), None, ERROR, message)])
-
-
 def parse_events(events: Iterable[str]) -> list[str]:
     """The events named (`always`: all of them); `Refused` on an unknown one."""
     chosen: list[str] = []
@@ -74,9 +69,11 @@ def parse_events(events: Iterable[str]) -> list[str]:
             elif name in Event.values:
                 chosen.append(name)
             else:
-                raise _refused("on", f"unknown event `{name}`; expected {', '.join([*Event.values, ALWAYS])}")
+                raise Refused.field(
+                    "on", f"unknown event `{name}`; expected {', '.join([*Event.values, ALWAYS])}"
+                )
     if not chosen:
-        raise _refused("on", f"name at least one event: {', '.join([*Event.values, ALWAYS])}")
+        raise Refused.field("on", f"name at least one event: {', '.join([*Event.values, ALWAYS])}")
     return [event for event in Event.values if event in chosen]
 
 
@@ -84,7 +81,7 @@ def check_webhook(url: str) -> str:
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _refused("webhook", "a webhook is an http:// or https:// URL with a host")
+        raise Refused.field("webhook", "a webhook is an http:// or https:// URL with a host")
     return url
 
 
@@ -100,7 +97,7 @@ def channel_create(
     (None: every replication), told of `events`. `Refused` names the bad field."""
     chosen = parse_events(events)
     if not webhook.strip() and not email.strip():
-        raise _refused("webhook", "give a webhook URL or an email address")
+        raise Refused.field("webhook", "give a webhook URL or an email address")
     channels = []
     if webhook.strip():
         channels.append(models.AlertChannel(kind=Kind.WEBHOOK, webhook=check_webhook(webhook)))
@@ -108,7 +105,7 @@ def channel_create(
         try:
             validate_email(email.strip())
         except ValidationError:
-            raise _refused("email", f"`{email.strip()}` is not an email address") from None
+            raise Refused.field("email", f"`{email.strip()}` is not an email address") from None
         channels.append(models.AlertChannel(kind=Kind.EMAIL, email=email.strip()))
     for channel in channels:
         channel.replication, channel.events = replication, chosen

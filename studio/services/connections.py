@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 
 from replication import sling
@@ -15,9 +14,10 @@ from replication.connections import TYPES, carry_secrets, split_secrets, type_of
 from replication.fence import connection_paths, local_path
 from replication.problems import ERROR, Problem
 from replication.yamlio import YamlError, load_mapping
-from studio import models, rules
+from studio import configured, models
 from studio.errors import Refused
-from studio.services.versions import check_version
+from studio.launcher import Launcher
+from studio.services.versions import changed_since, versioned_update
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def connection_problems(name: str, conn_type: str, fields: dict[str, Any]) -> li
     """What refuses a connection's fields: a local path outside the file fence, a value that
     names another connection (`$OTHER`: sling would put that one's settings there)."""
     problems = []
-    fence = rules.fence()
+    fence = configured.fence()
     for field, path in connection_paths(conn_type, fields):
         refused = path and fence.refusal(path)
         if refused:
@@ -68,7 +68,7 @@ def connection_save(
         instance = models.Connection.objects.filter(name=values["name"]).first()
         if instance is None:
             return models.Connection.objects.create(**values)
-        instance = check_version(instance, None)
+        instance = versioned_update(instance, None, changed=changed_since(None, None))
     for key, value in values.items():
         setattr(instance, key, value)
     instance.save()
@@ -91,9 +91,9 @@ def connection_edit(
     secrets the form does not send again keep their stored values (`carry_secrets`)."""
     name = name.upper()
     if name != (instance.name if instance else None) and models.Connection.objects.filter(name=name).exists():
-        raise Refused([Problem(("name",), None, ERROR, f"a connection named {name} exists")])
+        raise Refused.field("name", f"a connection named {name} exists")
     if instance is not None:
-        instance = check_version(instance, base_version, base)
+        instance = versioned_update(instance, base_version, changed=changed_since(base, base_version))
         fields = carry_secrets(str(fields.get("type") or instance.type), fields, instance.secrets)
     return connection_save(name=name, fields=fields, instance=instance)
 
@@ -140,18 +140,8 @@ def _sling(connection: models.Connection | None, *args: str) -> str:
     """`sling <args>` with only `connection` (none: sling's own LOCAL) in its environment: its
     output, or `sling.RunError` (`SlingFailed` when sling answered, saying only that it could not
     connect: its details would tell an open port from a closed one; they go to the log, masked)."""
-    named: dict[str, str] = {}
-    if connection is not None:
-        fields = connection.full_params()
-        sling.check_reach(
-            rules.fence(), rules.reach(), connections=[(connection.name, connection.type, fields)]
-        )
-        named = {connection.name: connection.sling_env()}
-    env = sling.environment(named, home=settings.SLING_HOME_DIR)
-    binary = sling.find_binary(settings.SLING_BINARY or None)
-    secrets = connection.secret_values() if connection else []
     try:
-        return sling.call(binary, args, env=env, cwd=settings.BASE_DIR, secrets=secrets)
+        return Launcher.here().command(connection, *args)
     except sling.SlingFailed as exc:
         name = connection.name if connection else "LOCAL"
         logger.info("sling %s %s: %s", " ".join(args[:2]), name, exc)
@@ -203,7 +193,7 @@ def stream_matches(*, source: str, pattern: str) -> list[str]:
     if connection is not None and connection.type != "file":
         return found
     # Files: only those inside the fence are named (the others would be refused anyway).
-    fence = rules.fence()
+    fence = configured.fence()
     return [match for match in found if not fence.expanded_refusal(local_path(match) or match)]
 
 
@@ -211,7 +201,7 @@ def connection_discover(connection: models.Connection, *, pattern: str = "") -> 
     """Stream names `sling conns discover` finds (tables as schema.table, files as paths); on a
     `file` connection its folder must be open to sling, and only what is inside the fence is
     listed. Raises `sling.RunError` (`SlingFailed` when sling answered with an error)."""
-    fence = rules.fence()
+    fence = configured.fence()
     files = connection.type == "file"
     if files:
         folder = next((p for f, p in connection_paths("file", connection.params) if f == "url"), "") or "."

@@ -8,15 +8,10 @@ import networkx as nx
 from django.db import transaction
 
 from replication.lineage.graph import TARGET
-from replication.problems import ERROR, Problem
 from studio import models
 from studio.errors import Refused
 from studio.selectors.lineage import lineage_joined
-from studio.services.versions import check_version
-
-
-def _refused(field: str, message: str) -> Refused:
-    return Refused([Problem((field,), None, ERROR, message)])
+from studio.services.versions import changed_since, versioned_update
 
 
 @transaction.atomic
@@ -35,25 +30,25 @@ def downstream_save(
     editor saw was `base`). Raises `Refused` when its key is a replication's asset, it depends
     on itself, or its deps would close a cycle; `Conflict` when someone saved it since."""
     if instance is not None:
-        instance = check_version(instance, base_version, base)
+        instance = versioned_update(instance, base_version, changed=changed_since(base, base_version))
     taken = models.DownstreamAsset.objects.filter(key=key)
     if instance is not None:
         taken = taken.exclude(pk=instance.pk)
     if taken.exists():
-        raise _refused("key", f"a downstream asset `{key}` exists")
+        raise Refused.field("key", f"a downstream asset `{key}` exists")
     graph = lineage_joined()
     if graph.nodes.get(key, {}).get("kind") == TARGET:
-        raise _refused("key", f"`{key}` is the asset of a replication stream; pick another key")
+        raise Refused.field("key", f"`{key}` is the asset of a replication stream; pick another key")
     if key in deps:
-        raise _refused("deps", "an asset cannot depend on itself")
+        raise Refused.field("deps", "an asset cannot depend on itself")
     old = instance.key if instance is not None else None
     if old is not None and old != key and graph.has_node(old) and any(True for _ in graph.successors(old)):
         readers = ", ".join(sorted(graph.successors(old))[:3])
-        raise _refused("key", f"`{old}` is read by {readers}: rename those deps first")
+        raise Refused.field("key", f"`{old}` is read by {readers}: rename those deps first")
     lookup = key if old is None else old
     for dep in deps:
         if graph.has_node(dep) and graph.has_node(lookup) and nx.has_path(graph, lookup, dep):
-            raise _refused("deps", f"`{dep}` already depends on `{key}`: that would be a cycle")
+            raise Refused.field("deps", f"`{dep}` already depends on `{key}`: that would be a cycle")
     values = {"key": key, "deps": deps, "description": description, "group": group, "tags": tags or []}
     if instance is None:
         return models.DownstreamAsset.objects.create(**values)

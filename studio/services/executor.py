@@ -18,7 +18,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
@@ -29,9 +29,9 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from replication import sling
-from replication.config import ReplicationConfig, needed_connections
-from replication.resolve import Names
-from studio import models, rules
+from studio import models
+from studio.launcher import Launcher
+from studio.selectors.connections import secret_values
 
 Status = models.Run.Status
 StreamStatus = models.RunStream.Status
@@ -160,7 +160,7 @@ def run_execute(
             status, error = Status.FAILED, f"internal error: {type(exc).__name__}: {exc}"
         # Record what we can; if the database is gone too, the reaper will.
         with contextlib.suppress(Exception):
-            error = sling.mask(error, _secrets())
+            error = sling.mask(error, secret_values())
         with contextlib.suppress(Exception):
             end_run(run, status, error=error)
         raise
@@ -183,24 +183,12 @@ def _claim(run: models.Run) -> int:
 def _execute(run: models.Run, on_line: Callable[[str], None], cancel: threading.Event | None) -> None:
     if run.replication is None:
         raise sling.RunError(f"replication `{run.replication_name}` was deleted")
-    config = run.replication.as_config()
-    binary = sling.find_binary(settings.SLING_BINARY or None)
-    workdir = settings.DATA_DIR / "runs" / str(run.pk)
-    prepared = sling.prepare(
-        config, binary=binary, workdir=workdir, streams=run.streams or None, mode=run.mode or None
+    launch = Launcher.here().run(
+        run.replication.as_config(),
+        streams=run.streams or None,
+        mode=run.mode or None,
+        workdir=settings.DATA_DIR / "runs" / str(run.pk),
     )
-    connections, secrets = named_connections(config)
-    context = rules.context()
-    sling.check_reach(
-        context.fence,
-        rules.reach(),
-        sling.subset(config, run.streams or None),
-        names=Names.of(config, context),
-        connections=[(c.name, c.type, c.full_params()) for c in _studio_connections(config)],
-    )
-    # Every studio secret is masked in the log, named by the run or not (a file may be named so).
-    secrets += _secrets()
-    env = sling.environment(connections, home=settings.SLING_HOME_DIR, text=prepared.config_path.read_text())
     progress = _Progress(run)
     assert run.log_file is not None
     run.log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -212,18 +200,11 @@ def _execute(run: models.Run, on_line: Callable[[str], None], cancel: threading.
             on_line(text)
 
         watch = _Watch(run, cancel, log)
-        line("$ " + shlex.join(prepared.argv))
-        result = sling.execute(
-            prepared,
-            env=env,
-            cwd=settings.BASE_DIR,
-            secrets=secrets,
-            on_line=line,
-            on_progress=progress,
-            should_cancel=watch,
-            on_start=watch.started,
+        line("$ " + shlex.join(launch.prepared.argv))
+        result = launch.execute(
+            on_line=line, on_progress=progress, should_cancel=watch, on_start=watch.started
         )
-        error = sling.mask(result.error, secrets)
+        error = sling.mask(result.error, launch.secrets)
         line(
             f"--- run {result.status} (sling exit code {result.exit_code}){': ' + error if error else ''} ---"
         )
@@ -238,39 +219,6 @@ def _execute(run: models.Run, on_line: Callable[[str], None], cancel: threading.
             progress=progress,
         )
     )
-
-
-def named_connections(config: ReplicationConfig) -> tuple[dict[str, str], list[str]]:
-    """The connections the replication names, as sling's environment variables, and their
-    secrets (to mask): the studio's, or those the worker's own environment defines."""
-    names = needed_connections(config)
-    stored = {c.name: c for c in _studio_connections(config)}
-    env: dict[str, str] = {}
-    secrets: list[str] = []
-    for name in names:
-        connection = stored.get(name.upper())
-        if connection is not None:
-            env[connection.name] = connection.sling_env()
-            secrets += connection.secret_values()
-            continue
-        variable = next(
-            (v for v in (name, name.upper()) if v in os.environ and v not in sling.STUDIO_SECRETS), None
-        )
-        if variable is not None:
-            env[variable] = os.environ[variable]
-            secrets.append(os.environ[variable])
-    return env, secrets
-
-
-def _studio_connections(config: ReplicationConfig) -> list[models.Connection]:
-    names = {name.upper() for name in needed_connections(config)}
-    return list(models.Connection.objects.filter(name__in=names))
-
-
-def _secrets(connections: Iterable[models.Connection] | None = None) -> list[str]:
-    if connections is None:
-        connections = models.Connection.objects.all()
-    return [value for c in connections for value in c.secret_values()]
 
 
 class _Log:

@@ -4,43 +4,49 @@ duplicate, delete, and the editor's edits of settings and streams."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from copy import copy
 from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import caches
 from django.db import transaction
-from django.db.models import F
 
 from replication.config import NAME, ReplicationConfig, bulk_edit, with_stream
+from replication.context import Context
 from replication.problems import ERROR, Problem
 from replication.translator import asset_keys
 from replication.util import paused_gc
 from replication.yamlio import Document, YamlError, parse
-from studio import models, rules
-from studio.errors import Conflict, Refused
-from studio.selectors.replications import (
-    Stored,
-    current_text,
-    kept_streams,
-    revision_diff,
-    stored_key,
-    text_diff,
-)
-
-
-def _refused(field: str, message: str) -> Refused:
-    return Refused([Problem((field,), None, ERROR, message)])
+from studio import configured, editor_cache, models, validation
+from studio.errors import Refused
+from studio.selectors.replications import Stored, current_text, revision_diff, text_diff
+from studio.services.versions import versioned_update
 
 
 def _check_name(name: str) -> None:
     if not NAME.fullmatch(name):
-        raise _refused("name", f"name `{name}` must be 1-200 letters, digits, `-` or `_`")
+        raise Refused.field("name", f"name `{name}` must be 1-200 letters, digits, `-` or `_`")
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a commit saved: the replication at its new version, its streams as stored (when the
+    save started from the edited version's, else None: read them), and what its check found
+    with `context`. The editor of the new version starts from them (`Editor.load`)."""
+
+    replication: models.Replication
+    streams: Stored | None
+    problems: list[Problem]
+    context: Context
+
+
+def replication_save(**save: Any) -> models.Replication:
+    """`_store` (its arguments), the replication it saved."""
+    replication, _ = _store(**save)
+    return replication
 
 
 @transaction.atomic
-def replication_save(
+def _store(
     *,
     name: str,
     config: ReplicationConfig,
@@ -51,7 +57,7 @@ def replication_save(
     text: str | None = None,
     renamed: dict[str, str] | None = None,
     edited: set[str] | None = None,
-) -> models.Replication:
+) -> tuple[models.Replication, Stored | None]:
     """Store `config` under `name` as a new version with its revision; `text` is its YAML
     exactly (an import, a restore), else the text of the version before is patched when
     someone reads it (`Revision.yaml`). `edited`: the streams that differ from version
@@ -60,7 +66,8 @@ def replication_save(
     With `base_version`, the save is refused with `Conflict` when the stored
     replication has moved on since (the check and the bump are one UPDATE, so
     two concurrent saves cannot both pass). Streams keep their rows (and ids)
-    when their names stay; only changed rows are written.
+    when their names stay; only changed rows are written. Returns the replication and, when
+    the save started from the streams the editor keeps of `base_version`, its streams as stored.
     """
     _check_name(rename_to or name)
     fields = {
@@ -71,36 +78,28 @@ def replication_save(
         "env": config.env,
         "extra": config.extra,
     }
-    replication = models.Replication.objects.filter(name=name).first()
-    previous = copy(replication)
-    if replication is None:
+    previous = models.Replication.objects.filter(name=name).first()
+    if previous is None:
         replication = models.Replication.objects.create(name=name, version=1, **fields)
-    elif base_version is None:
-        models.Replication.objects.filter(pk=replication.pk).update(version=F("version") + 1)
-    elif not models.Replication.objects.filter(pk=replication.pk, version=base_version).update(
-        version=base_version + 1
-    ):
-        replication.refresh_from_db()
-        raise Conflict(
-            name=name,
-            version=replication.version,
-            base_version=base_version,
-            diff=revision_diff(replication, base_version, replication.version) or "",
-        )
-    replication.refresh_from_db(fields=["version"])
+    else:
+
+        def changed(current: models.Replication) -> str:
+            return revision_diff(current, base_version or 0, current.version) or ""
+
+        replication = versioned_update(previous, base_version, changed=changed, name=name)
     if rename_to and rename_to != name:
         if models.Replication.objects.filter(name=rename_to).exists():
-            raise _refused("name", f"a replication named `{rename_to}` exists")
+            raise Refused.field("name", f"a replication named `{rename_to}` exists")
         fields["name"] = rename_to
     for key, value in fields.items():
         setattr(replication, key, value)
     replication.save(update_fields=[*fields, "updated"])
     # The rows are those of the edited version: those the editor keeps, when it does.
     of_base = previous is not None and base_version is not None and previous.version == base_version
-    before = kept_streams(previous) if of_base else None
+    before = editor_cache.streams(previous) if of_base else None
     after = _save_streams(replication, config, before, edited)
-    if after is not None:  # the editor of the new version starts from them
-        caches["editor"].set(stored_key(replication), after)
+    if after is not None:  # the editor of the new version starts from them (later requests too)
+        editor_cache.keep_streams(replication, after)
     models.Revision.objects.create(
         replication=replication,
         version=replication.version,
@@ -110,7 +109,7 @@ def replication_save(
         text=text or "",
         renamed=renamed or {},
     )
-    return replication
+    return replication, after
 
 
 def _save_streams(
@@ -129,7 +128,7 @@ def _save_streams(
     if before is None:
         rows = replication.streams.values_list("pk", "name", "position", "config", "asset_key")
         existing = {name: (pk, position, config, key) for pk, name, position, config, key in rows}
-        keys = asset_keys(config, rules.translator())
+        keys = asset_keys(config, configured.translator())
         walk: Any = enumerate(streams.items())
     else:
         olds = before.config.streams
@@ -141,9 +140,9 @@ def _save_streams(
         }
         same_keys = before.keyed_by == keyed_by  # the other streams keep their keys
         if same_keys:
-            keys = {**before.keys, **asset_keys(replace(config, streams=changed), rules.translator())}
+            keys = {**before.keys, **asset_keys(replace(config, streams=changed), configured.translator())}
         else:
-            keys = asset_keys(config, rules.translator())
+            keys = asset_keys(config, configured.translator())
         ids = list(before.ids.items())
         order = list(streams)
         same_order = order == list(before.ids)
@@ -206,21 +205,22 @@ def replication_commit(
     edit_of: models.Replication | None = None,
     edited: Iterable[str] = (),
     **save: Any,
-) -> tuple[models.Replication, list[Problem]]:
-    """Validate and save an edit; `Refused` lists the errors when there are any. What the
-    check found is kept for the editor of the new version (`rules.checked_key`). With
+) -> Saved:
+    """Validate and save an edit (`save`: `_store`'s other arguments); `Refused` lists the errors
+    when there are any. What the check found is kept for the editor of the new version. With
     `edit_of`, `config` is that version of the replication with only the streams `edited`
     changed: the check compares only those with what it kept (`validate(..., basis=)`)."""
-    context = rules.context()
-    memo, basis = rules.check_memo(name), stored_key(edit_of) if edit_of is not None else None
+    context = validation.context()
+    memo = editor_cache.memo(name)
+    basis = editor_cache.version_key(edit_of) if edit_of is not None else None
     edited = set(edited)
-    problems = rules.check(config, memo=memo, with_context=context, basis=basis, edited=edited)
-    if rules.blocking(problems):
-        raise Refused(rules.blocking(problems))
-    saved = replication_save(name=name, config=config, edited=edited if edit_of is not None else None, **save)
-    memo.rebase(basis, stored_key(saved), edited)
-    caches["editor"].set(rules.checked_key(saved, context), list(problems))
-    return saved, problems
+    problems = validation.check(config, memo=memo, with_context=context, basis=basis, edited=edited)
+    if validation.blocking(problems):
+        raise Refused(validation.blocking(problems))
+    saved, streams = _store(name=name, config=config, edited=edited if edit_of is not None else None, **save)
+    memo.rebase(basis, editor_cache.version_key(saved), edited)
+    editor_cache.keep_checked(saved, context, problems)
+    return Saved(saved, streams, problems, context)
 
 
 @transaction.atomic
@@ -236,18 +236,18 @@ def replication_create(
     """A new replication, with `streams` (their config empty: `defaults` gives it) or none yet;
     `Refused` when the name is taken, or (with streams) when it would not run."""
     if models.Replication.objects.filter(name=name).exists():
-        raise _refused("name", f"a replication named `{name}` exists")
+        raise Refused.field("name", f"a replication named `{name}` exists")
     if not target:
-        raise _refused("target", "name the connection the streams go to")
+        raise Refused.field("target", "name the connection the streams go to")
     config = ReplicationConfig(
         source=source, target=target, streams=dict.fromkeys(streams), defaults=defaults or {}
     )
     if not streams:
         return replication_save(name=name, config=config, user=user, summary="created")
-    saved, _ = replication_commit(
+    saved = replication_commit(
         name=name, config=config, user=user, summary=f"created with {len(streams)} discovered stream(s)"
     )
-    return saved
+    return saved.replication
 
 
 def replication_import(
@@ -314,7 +314,7 @@ def replication_check_text(text: str | bytes, stored: bool = True) -> list[Probl
         document = parse(text)
     except YamlError as exc:
         return [Problem((), exc.line, ERROR, exc.message)]
-    return rules.check(document.replication, document.line_of, stored)
+    return validation.check(document.replication, document.line_of, stored)
 
 
 def _parse_checked(text: str | bytes) -> tuple[Document, list[Problem]]:
@@ -323,7 +323,7 @@ def _parse_checked(text: str | bytes) -> tuple[Document, list[Problem]]:
         document = parse(text)
     except YamlError as exc:
         raise Refused([Problem((), exc.line, ERROR, exc.message)]) from None
-    problems = rules.check(document.replication, document.line_of)
+    problems = validation.check(document.replication, document.line_of)
     if any(p.severity == ERROR for p in problems):
         raise Refused(problems)
     return document, problems
@@ -358,12 +358,12 @@ def replication_delete(*, replication: models.Replication) -> None:
 
 def stream_add(
     *, replication: models.Replication, config: ReplicationConfig, name: str, own: Any, **save: Any
-) -> models.Replication:
+) -> Saved:
     """Append stream `name` (its own keys `own`); `Refused` when the name is taken."""
     if name in config.streams:
         raise Refused([Problem(("streams", name), None, ERROR, "a stream with this name exists")])
     streams = {**config.streams, name: own}
-    saved, _ = replication_commit(
+    return replication_commit(
         name=replication.name,
         config=replace(config, streams=streams),
         edit_of=replication,
@@ -371,17 +371,16 @@ def stream_add(
         summary=f"added {name}",
         **save,
     )
-    return saved
 
 
 def stream_update(
     *, replication: models.Replication, config: ReplicationConfig, old: str, new: str, own: Any, **save: Any
-) -> models.Replication:
+) -> Saved:
     """Give stream `old` the name `new` and the keys `own`; `Refused` when `new` is another's name."""
     if new != old and new in config.streams:
-        raise _refused("name", "another stream has this name")
+        raise Refused.field("name", "another stream has this name")
     streams = with_stream(config.streams, old, new, own)
-    saved, _ = replication_commit(
+    return replication_commit(
         name=replication.name,
         config=replace(config, streams=streams),
         edit_of=replication,
@@ -390,7 +389,6 @@ def stream_update(
         renamed={old: new} if new != old else None,
         **save,
     )
-    return saved
 
 
 def streams_bulk(
@@ -402,11 +400,11 @@ def streams_bulk(
     key: str | None = None,
     value: Any = None,
     **save: Any,
-) -> models.Replication:
+) -> Saved:
     """Apply a bulk action (enable, disable, duplicate, delete, set a key) to the named streams."""
     streams = bulk_edit(config.streams, names, action, key=key, value=value)
     summary = f"{action} {len(names)} stream(s)"
-    saved, _ = replication_commit(
+    return replication_commit(
         name=replication.name,
         config=replace(config, streams=streams),
         edit_of=replication,
@@ -414,7 +412,6 @@ def streams_bulk(
         summary=summary,
         **save,
     )
-    return saved
 
 
 def streams_add(
@@ -424,13 +421,13 @@ def streams_add(
     user: Any = None,
     connection: models.Connection | None = None,
     default_object: str = "",
-) -> models.Replication:
+) -> Saved:
     """Append streams (those not there yet) to a replication; discovered on `connection`,
     they are refused unless the replication reads from it. `default_object`: the replication's
     `defaults.object` from now on, where it has none (else its streams would have no object)."""
     if connection is not None and replication.source.upper() != connection.name:
         source = replication.source or "nothing"
-        raise _refused("replication", f"{replication.name} reads from {source}, not {connection.name}")
+        raise Refused.field("replication", f"{replication.name} reads from {source}, not {connection.name}")
     config = replication.as_config()
     streams = dict(config.streams)
     for name in names:
@@ -438,23 +435,21 @@ def streams_add(
     defaults = config.defaults
     if default_object and not (defaults or {}).get("object"):
         defaults = {**(defaults or {}), "object": default_object}
-    saved, _ = replication_commit(
+    return replication_commit(
         name=replication.name,
         config=replace(config, streams=streams, defaults=defaults),
         user=user,
         summary=f"added {len(names)} discovered stream(s)",
     )
-    return saved
 
 
-def revision_restore(*, replication: models.Replication, version: int, **save: Any) -> models.Replication:
+def revision_restore(*, replication: models.Replication, version: int, **save: Any) -> Saved:
     """Save an old version, its text as it was, as a new one."""
     revision = models.Revision.objects.get(replication=replication, version=version)
-    saved, _ = replication_commit(
+    return replication_commit(
         name=replication.name,
         config=revision.config,
         summary=f"restored version {version}",
         text=revision.yaml,
         **save,
     )
-    return saved

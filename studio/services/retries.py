@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
 
-from replication.problems import ERROR, Problem
 from studio import models
-from studio.errors import Conflict, Refused
+from studio.errors import Refused
 from studio.services.runs import StreamBusy, run_queue
+from studio.services.versions import versioned_update
 
 RETRIES_MAX = 10
 BACKOFF_MAX = timedelta(hours=6)
@@ -29,30 +28,29 @@ def policy_save(
     """Save the policy edited from `base_version` (0: never saved); `Conflict` when someone
     saved it since, `Refused` on numbers out of range."""
     if not 0 <= retries <= RETRIES_MAX:
-        raise Refused([Problem(("retries",), None, ERROR, f"retries must be 0 to {RETRIES_MAX}")])
+        raise Refused.field("retries", f"retries must be 0 to {RETRIES_MAX}")
     if not 1 <= retry_backoff <= BACKOFF_MAX.total_seconds():
-        raise Refused([Problem(("retry_backoff",), None, ERROR, "the backoff must be 1 s to 6 hours")])
+        raise Refused.field("retry_backoff", "the backoff must be 1 s to 6 hours")
     if freshness_minutes is not None and freshness_minutes < 1:
-        raise Refused([Problem(("freshness_minutes",), None, ERROR, "freshness must be at least 1 minute")])
+        raise Refused.field("freshness_minutes", "freshness must be at least 1 minute")
     fields = {"retries": retries, "retry_backoff": retry_backoff, "freshness_minutes": freshness_minutes}
     policy, created = models.RunPolicy.objects.get_or_create(
         replication=replication, defaults={**fields, "version": 1}
     )
     if created and base_version == 0:
         return policy
-    updated = models.RunPolicy.objects.filter(pk=policy.pk, version=base_version).update(
-        **fields, version=F("version") + 1
-    )
+    versioned_update(policy, base_version, changed=_described, name=f"the run policy of {replication.name}")
+    models.RunPolicy.objects.filter(pk=policy.pk).update(**fields)
     policy.refresh_from_db()
-    if not updated:
-        raise Conflict(
-            name=f"the run policy of {replication.name}",
-            version=policy.version,
-            base_version=base_version,
-            diff=f"retries {policy.retries}, backoff {policy.retry_backoff} s, "
-            f"freshness {policy.freshness_minutes or 'none'} min",
-        )
     return policy
+
+
+def _described(policy: models.RunPolicy) -> str:
+    """A policy in a line: what someone else's save made of it."""
+    return (
+        f"retries {policy.retries}, backoff {policy.retry_backoff} s, "
+        f"freshness {policy.freshness_minutes or 'none'} min"
+    )
 
 
 def retry_delay(policy: models.RunPolicy, attempt: int) -> timedelta:

@@ -11,18 +11,17 @@ it ends, so a second run of the same stream is refused in any process.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from replication import sling
 from replication.config import ReplicationConfig, needed_connections
 from replication.versions import MODES
-from studio import models, rules
+from studio import configured, models, validation
+from studio.launcher import defined_outside
 from studio.services.executor import end_run, run_reap
 
 Status = models.Run.Status
@@ -108,18 +107,18 @@ def _check(config: ReplicationConfig, streams: list[str], mode: str) -> Replicat
             f"connection `{missing[0]}` is not defined: add it to the studio "
             f"or set the environment variable {missing[0]}"
         )
-    sling.find_binary(settings.SLING_BINARY or None)
+    configured.binary()  # RunError without one
     return chosen
 
 
 def _check_mode(chosen: ReplicationConfig, mode: str) -> None:
     """A mode given for a run (`--mode`) applies to every stream: refuse it when sling would
     fail on it, as it would on a mode written in the file (the file was checked without it)."""
-    version = rules.sling()
+    version = configured.rules()
     if not version.has(MODES, mode):
         known = ", ".join(version.known(MODES))
         raise sling.RunError(version.newer(MODES, mode) or f"unknown mode `{mode}`; expected one of: {known}")
-    for problem in rules.blocking(rules.check(chosen.with_mode(mode))):
+    for problem in validation.blocking(validation.check(chosen.with_mode(mode))):
         raise sling.RunError(f"in mode {mode}, {problem.where}: {problem.message}")
 
 
@@ -129,8 +128,7 @@ def missing_connections(config: ReplicationConfig) -> list[str]:
     return [
         name
         for name in needed_connections(config)
-        if name.upper() not in known
-        and not any(v in os.environ and v not in sling.STUDIO_SECRETS for v in (name, name.upper()))
+        if name.upper() not in known and not any(defined_outside(v) for v in (name, name.upper()))
     ]
 
 

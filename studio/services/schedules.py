@@ -31,18 +31,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from replication import cron, sling
-from replication.problems import ERROR, Problem
 from replication.spec import MODES
 from studio import models
-from studio.errors import Conflict, Refused
+from studio.errors import Refused
 from studio.services.runs import StreamBusy, run_queue
+from studio.services.versions import versioned_update
 
 Fire = models.ScheduleFire
 log = logging.getLogger(__name__)
-
-
-def _refused(field: str, message: str) -> Refused:
-    return Refused([Problem((field,), None, ERROR, message)])
 
 
 def _checked(
@@ -51,24 +47,24 @@ def _checked(
     try:
         expression = cron.check(expression)
     except cron.CronError as exc:
-        raise _refused("cron", str(exc)) from None
+        raise Refused.field("cron", str(exc)) from None
     tz = (tz or "UTC").strip()
     try:
         cron.zone(tz)
     except cron.CronError as exc:
-        raise _refused("timezone", str(exc)) from None
+        raise Refused.field("timezone", str(exc)) from None
     names = list(dict.fromkeys(str(s) for s in streams if str(s).strip()))
     config = replication.as_config()
     try:
         chosen = sling.subset(config, names)
     except sling.RunError as exc:
-        raise _refused("streams", str(exc)) from None
+        raise Refused.field("streams", str(exc)) from None
     for stream in chosen.streams if names else ():
         if chosen.effective(stream).get("disabled") is True:
-            raise _refused("streams", f"stream `{stream}` is disabled; enable it to schedule it")
+            raise Refused.field("streams", f"stream `{stream}` is disabled; enable it to schedule it")
     mode = (mode or "").strip()
     if mode and mode not in MODES:
-        raise _refused("mode", f"unknown mode `{mode}`; expected one of: {', '.join(MODES)}")
+        raise Refused.field("mode", f"unknown mode `{mode}`; expected one of: {', '.join(MODES)}")
     return expression, tz, names, mode
 
 
@@ -115,7 +111,7 @@ def schedule_update(
     since, `Refused` on bad input. The next fire is computed anew from `now`."""
     expression, tz, names, mode = _checked(schedule.replication, cron_expression, tz, streams, mode)
     now = now or timezone.now()
-    _bump(schedule, base_version)
+    versioned_update(schedule, base_version, changed=_described, name=f"schedule #{schedule.pk}")
     fields = {"cron": expression, "timezone": tz, "streams": names, "mode": mode}
     models.Schedule.objects.filter(pk=schedule.pk).update(
         **fields, next_fire=cron.next_after(expression, tz, now) if schedule.enabled else None
@@ -124,19 +120,13 @@ def schedule_update(
     return schedule
 
 
-def _bump(schedule: models.Schedule, base_version: int) -> None:
-    """Take the next version, or raise `Conflict` saying what the schedule is now."""
-    if models.Schedule.objects.filter(pk=schedule.pk, version=base_version).update(version=F("version") + 1):
-        return
-    schedule.refresh_from_db()
-    now = f"{schedule.cron} ({schedule.timezone}), " + (", ".join(schedule.streams) or "all streams")
-    raise Conflict(
-        name=f"schedule #{schedule.pk}",
-        version=schedule.version,
-        base_version=base_version,
-        diff=now
+def _described(schedule: models.Schedule) -> str:
+    """A schedule in a line: what someone else's save made of it."""
+    return (
+        f"{schedule.cron} ({schedule.timezone}), "
+        + (", ".join(schedule.streams) or "all streams")
         + (f", mode {schedule.mode}" if schedule.mode else "")
-        + ("" if schedule.enabled else ", paused"),
+        + ("" if schedule.enabled else ", paused")
     )
 
 

@@ -1,11 +1,14 @@
-"""Versioned saves of a row people edit: an edit names the version it was made on, and a save
-after someone else's is refused with their change shown (as replications' saves are)."""
+"""Versioned saves of whatever people edit (replications, connections, downstream assets,
+schedules, run policies): an edit names the version it was made on, and a save after someone
+else's is refused with `Conflict`, showing what they changed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db import models
+from django.db.models import F
 
 from replication.yamlio import dump
 from studio.errors import Conflict
@@ -13,18 +16,45 @@ from studio.selectors.replications import text_diff
 
 Row = TypeVar("Row", bound=models.Model)
 
+# Said when an edit does not name the version it was made on (a form from before versions, or
+# tampered with): nothing is saved.
+VERSION_MISSING = "the edited version is missing: reload the page"
 
-def check_version(instance: Row, base_version: int | None, base: dict[str, Any] | None = None) -> Row:
-    """The row locked for the save (SELECT ... FOR UPDATE, in the caller's transaction), its
-    version bumped; `Conflict` when it is no longer `base_version`. `base`: what the editor saw
-    then (`state()`), for the diff of what changed since; without it, the diff is against
-    nothing. `base_version` None: a save that edits no particular version (an import)."""
-    current = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
-    if base_version is not None and current.version != base_version:
+
+def versioned_update(
+    instance: Row,
+    base_version: int | None,
+    *,
+    changed: Callable[[Row], str],
+    name: str | None = None,
+) -> Row:
+    """Take the next version of `instance` for a save in the caller's transaction: the row as
+    stored now, its version one more. One UPDATE compares and bumps, so of two saves of one
+    version only the first passes; the other gets `Conflict` (`name`, else the row's name),
+    with `changed(row as it is now)` saying what changed since. `base_version` None: a save that
+    edits no particular version (an import)."""
+    rows = type(instance)._default_manager.filter(pk=instance.pk)
+    if base_version is None:
+        rows.update(version=F("version") + 1)
+    elif not rows.filter(version=base_version).update(version=base_version + 1):
+        current = rows.get()
+        raise Conflict(
+            name=name or str(current),
+            version=current.version,
+            base_version=base_version,
+            diff=changed(current),
+        )
+    return rows.get()
+
+
+def changed_since(base: dict[str, Any] | None, base_version: int | None) -> Callable[[Any], str]:
+    """`changed` for a row with `state()`: the diff from `base`, the state the editor saw at
+    `base_version` (without it, against nothing), to the row's state now."""
+
+    def diff(current: Any) -> str:
         before = dump(base).rstrip("\n") + "\n" if base else ""
-        diff = text_diff(
+        return text_diff(
             before, dump(current.state()), f"version {base_version}", f"version {current.version}"
         )
-        raise Conflict(name=str(current), version=current.version, base_version=base_version, diff=diff)
-    current.version += 1
-    return current
+
+    return diff

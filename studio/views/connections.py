@@ -17,7 +17,7 @@ from studio.selectors.connections import add_streams_choices, connection_list
 from studio.selectors.replications import replications_using
 from studio.services import connections as service
 from studio.services.replications import replication_create, streams_add
-from studio.views.saving import base_state, edit_base
+from studio.views.saving import base_state, conflict, edit_base, posted_version, refusal_into
 
 
 def _connection(name: str) -> models.Connection:
@@ -52,25 +52,21 @@ def connection_edit(request: HttpRequest, name: str | None = None) -> HttpRespon
     }
     status = 422 if request.method == "POST" and not refresh else 200
     if request.method == "POST" and not refresh and form.is_valid():
-        if connection is not None and version is None:
-            form.add_error(None, "the edited version is missing: reload the page")
-            return render(request, "studio/connection_form.html", context, status=status)
         try:
             saved = service.connection_edit(
                 instance=connection,
                 name=form.cleaned_data["name"],
                 fields=form.sling_fields(),
-                base_version=version,
+                base_version=posted_version(request) if connection is not None else None,
                 base=base_state(base),
             )
         except Refused as exc:
-            for problem in exc.problems:
-                form.add_error(problem.path[0] if problem.path else None, problem.message)
+            refusal_into(form, exc)
         except ValueError as exc:
             form.add_error(None, str(exc))
         except Conflict as exc:
-            context.update(conflict=exc, reload_url=reverse("connection-edit", args=[exc.name]))
-            return render(request, "studio/connection_form.html", context, status=409)
+            reload_url = reverse("connection-edit", args=[exc.name])
+            return conflict(request, "studio/connection_form.html", context, exc, reload_url)
         else:
             messages.success(request, f"Saved connection {saved.name}.")
             return redirect("connections")

@@ -16,7 +16,7 @@ from studio.roles import role_required
 from studio.selectors.lineage import lineage_node
 from studio.services import downstream as service
 from studio.views.lineage import PANEL, Params
-from studio.views.saving import base_state, edit_base
+from studio.views.saving import base_state, conflict, edit_base, posted_version, refusal_into
 
 FORM = "studio/_lineage_downstream_form.html"
 # The graph partial listens for this and fetches itself again.
@@ -27,15 +27,14 @@ def _form_response(
     request: HttpRequest,
     form: forms.DownstreamAssetForm,
     asset: models.DownstreamAsset | None,
-    conflict: Conflict | None = None,
+    exc: Conflict | None = None,
 ) -> HttpResponse:
-    status = 409 if conflict else 422 if form.is_bound else 200
     version, base = edit_base(request, asset)
-    context = {"form": form, "asset": asset, "version": version, "base": base, "conflict": conflict}
-    if conflict and asset is not None:
-        context["reload_url"] = reverse("lineage-downstream-edit", args=[asset.pk])
+    context = {"form": form, "asset": asset, "version": version, "base": base}
     template = FORM if request.htmx else "studio/lineage_downstream.html"
-    return render(request, template, context, status=status)
+    if exc is not None and asset is not None:
+        return conflict(request, template, context, exc, reverse("lineage-downstream-edit", args=[asset.pk]))
+    return render(request, template, context, status=422 if form.is_bound else 200)
 
 
 def _saved(request: HttpRequest, key: str) -> HttpResponse:
@@ -51,17 +50,15 @@ def _downstream_submit(request: HttpRequest, asset: models.DownstreamAsset | Non
     form = forms.DownstreamAssetForm(request.POST)
     if not form.is_valid():
         return _form_response(request, form, asset)
-    version, base = edit_base(request, asset)
-    if asset is not None and version is None:
-        form.add_error(None, "the edited version is missing: reload the page")
-        return _form_response(request, form, asset)
     try:
         saved = service.downstream_save(
-            **form.cleaned_data, instance=asset, base_version=version, base=base_state(base)
+            **form.cleaned_data,
+            instance=asset,
+            base_version=posted_version(request) if asset is not None else None,
+            base=base_state(request.POST.get("base", "")),
         )
     except Refused as exc:
-        for problem in exc.problems:
-            form.add_error(problem.path[0] if problem.path else None, problem.message)
+        refusal_into(form, exc)
         return _form_response(request, form, asset)
     except Conflict as exc:
         return _form_response(request, form, asset, exc)

@@ -15,15 +15,24 @@ from django_htmx.http import HttpResponseClientRedirect
 from replication import sling
 from replication.config import ReplicationConfig
 from replication.resolve import render_env
-from studio import forms, rules
-from studio.editor import Editor
+from studio import forms, validation
 from studio.errors import Refused
 from studio.roles import role_required
 from studio.selectors.connections import connection_names
+from studio.selectors.editing import Editor
 from studio.selectors.runs import stream_runs
 from studio.services import replications as service
 from studio.services.connections import stream_matches as stream_matches_service
-from studio.views.saving import form_problems, notice, save_and_refresh, shown_in_place, with_editor
+from studio.views.saving import (
+    changed,
+    editor_of,
+    form_problems,
+    notice,
+    posted_version,
+    refusal_into,
+    shown_in_place,
+    with_editor,
+)
 
 EDITOR = "studio/editor.html"
 SORT_CHOICES = [
@@ -118,20 +127,17 @@ def settings_save(request: HttpRequest, editor: Editor) -> HttpResponse:
         response.status_code = 422
         return response
     name, new_name = editor.replication.name, settings.cleaned_data["name"]
-
-    def refresh(saved: Editor) -> HttpResponse:
-        if new_name != name:
-            return HttpResponseClientRedirect(reverse("editor", args=[new_name]))
-        return _part(request, saved, "settings", saved=True)
-
-    def save(**by: Any) -> Any:
-        config = _with_settings(editor, settings, defaults)
-        saved, _ = service.replication_commit(
-            name=name, config=config, summary="settings", rename_to=new_name, **by
-        )
-        return saved
-
-    return save_and_refresh(request, editor, save, refresh)
+    saved = service.replication_commit(
+        name=name,
+        config=_with_settings(editor, settings, defaults),
+        summary="settings",
+        rename_to=new_name,
+        user=request.user,
+        base_version=posted_version(request),
+    )
+    if new_name != name:
+        return changed(HttpResponseClientRedirect(reverse("editor", args=[new_name])))
+    return changed(_part(request, editor_of(saved), "settings", saved=True))
 
 
 @require_POST
@@ -140,7 +146,7 @@ def settings_check(request: HttpRequest, editor: Editor) -> HttpResponse:
     """Validation as you type in the settings: the problems the edit would leave, unsaved."""
     settings, defaults = _settings_forms(request, editor)
     if settings.is_valid() and defaults.is_valid():
-        problems = rules.check(_with_settings(editor, settings, defaults))
+        problems = validation.check(_with_settings(editor, settings, defaults))
     else:
         problems = form_problems(settings) + form_problems(defaults)
     return render(request, "studio/_problems.html", {"problems": problems})
@@ -155,15 +161,15 @@ def stream_add(request: HttpRequest, editor: Editor) -> HttpResponse:
         return notice(request, {"problems": form_problems(form), "refused": True})
     name = form.cleaned_data["name"].strip()
     own = {"object": form.cleaned_data["object"]} if form.cleaned_data["object"] else None
-
-    def save(**by: Any) -> Any:
-        return service.stream_add(
-            replication=editor.replication, config=editor.config, name=name, own=own, **by
-        )
-
-    return save_and_refresh(
-        request, editor, save, lambda saved: _stream_panel(request, saved, name, saved=True)
+    saved = service.stream_add(
+        replication=editor.replication,
+        config=editor.config,
+        name=name,
+        own=own,
+        user=request.user,
+        base_version=posted_version(request),
     )
+    return changed(_stream_panel(request, editor_of(saved), name, saved=True))
 
 
 @require_POST
@@ -179,25 +185,21 @@ def streams_bulk(request: HttpRequest, editor: Editor) -> HttpResponse:
     else:
         chosen = set(data["streams"])
         names = [name for name, pk in editor.ids.items() if pk in chosen]
-
-    def save(**by: Any) -> Any:
-        return service.streams_bulk(
-            replication=editor.replication,
-            config=editor.config,
-            names=names,
-            action=data["action"],
-            key=data.get("key"),
-            value=data.get("value"),
-            **by,
-        )
-
+    saved = service.streams_bulk(
+        replication=editor.replication,
+        config=editor.config,
+        names=names,
+        action=data["action"],
+        key=data.get("key"),
+        value=data.get("value"),
+        user=request.user,
+        base_version=posted_version(request),
+    )
     done = _bulk_done(data["action"], len(names), data.get("key"), data.get("value"))
-
-    def refresh(saved: Editor) -> HttpResponse:
-        """The table, with the problems out of band: the page fetches neither again."""
-        return shown_in_place(_part(request, saved, "streams", saved=True, done=done, with_problems=True))
-
-    return save_and_refresh(request, editor, save, refresh)
+    # The table, with the problems out of band: the page fetches neither again.
+    return shown_in_place(
+        _part(request, editor_of(saved), "streams", saved=True, done=done, with_problems=True)
+    )
 
 
 def _bulk_done(action: str, count: int, key: str | None, value: Any) -> str:
@@ -247,37 +249,31 @@ def stream_edit(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _stream_panel(request, editor, stream, form)
     new_name = form.cleaned_data["name"].strip()
-
-    def save(**by: Any) -> Any:
-        return service.stream_update(
-            replication=editor.replication,
-            config=editor.config,
-            old=stream,
-            new=new_name,
-            own=form.apply(),
-            **by,
-        )
-
-    def refused(exc: Refused) -> HttpResponse:
-        """A name another stream has is said on the form; anything else above it."""
-        if not all(p.path == ("name",) for p in exc.problems):
-            return notice(
-                request, {"problems": exc.problems, "refused": True, "replication": editor.replication}
+    try:
+        saved = editor_of(
+            service.stream_update(
+                replication=editor.replication,
+                config=editor.config,
+                old=stream,
+                new=new_name,
+                own=form.apply(),
+                user=request.user,
+                base_version=posted_version(request),
             )
-        for problem in exc.problems:
-            form.add_error("name", problem.message)
+        )
+    except Refused as exc:
+        if not all(p.path == ("name",) for p in exc.problems):
+            raise  # said above the form (`with_editor`)
+        refusal_into(form, exc)  # a name another stream has: said on the form
         return _stream_panel(request, editor, stream, form)
-
-    def refresh(saved: Editor) -> HttpResponse:
-        """The panel, and with it the table's rows and the problems the save changed, when
-        the table lists the same streams in the same order (else the page fetches them)."""
-        changed = saved.changed_rows(editor, *_table(request)) if request.htmx else None
-        if changed is None:
-            return _stream_panel(request, saved, new_name, saved=True)
-        response = _stream_panel(request, saved, new_name, saved=True, changed_rows=saved.rows_of(changed))
-        return shown_in_place(response)
-
-    return save_and_refresh(request, editor, save, refresh, refused)
+    # The panel, and with it the table's rows and the problems the save changed, when the
+    # table lists the same streams in the same order (else the page fetches them).
+    rows = saved.changed_rows(editor, *_table(request)) if request.htmx else None
+    if rows is None:
+        return changed(_stream_panel(request, saved, new_name, saved=True))
+    return shown_in_place(
+        _stream_panel(request, saved, new_name, saved=True, changed_rows=saved.rows_of(rows))
+    )
 
 
 @require_GET

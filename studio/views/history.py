@@ -10,11 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from studio import models
-from studio.editor import Editor
 from studio.roles import role_required
+from studio.selectors.editing import Editor
 from studio.selectors.replications import revision_diff, revisions
 from studio.services import replications as service
-from studio.views.saving import save_and_refresh, small_int, with_editor
+from studio.views.saving import changed, posted_version, small_int, with_editor
 
 
 @require_GET
@@ -33,12 +33,8 @@ def history(request: HttpRequest, name: str) -> HttpResponse:
 def revision_restore(request: HttpRequest, editor: Editor, version: int) -> HttpResponse:
     replication = editor.replication
     get_object_or_404(models.Revision, replication=replication, version=version)
-
-    def save(**by: Any) -> Any:
-        return service.revision_restore(replication=replication, version=version, **by)
-
-    def refresh(saved: Editor) -> HttpResponse:
-        messages.success(request, f"Restored version {version} as a new version.")
-        return redirect("editor", replication.name)
-
-    return save_and_refresh(request, editor, save, refresh)
+    service.revision_restore(
+        replication=replication, version=version, user=request.user, base_version=posted_version(request)
+    )
+    messages.success(request, f"Restored version {version} as a new version.")
+    return changed(redirect("editor", replication.name))

@@ -1,5 +1,5 @@
-"""Saving an edit of a replication from the editor, then refreshing the parts of the page it
-changed; and saying why when it was not saved (refused, or someone saved in between)."""
+"""Saving an edit from a page: the version the form edits, what the editor saw then, and why an
+edit was not saved (refused: its problems; or someone saved in between: their change, 409)."""
 
 from __future__ import annotations
 
@@ -15,26 +15,66 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from replication.problems import ERROR, Problem
 from studio import models
-from studio.editor import Editor
 from studio.errors import Conflict, Refused
+from studio.selectors.editing import Editor
 from studio.selectors.replications import with_keys_stamp
+from studio.services.replications import Saved
+from studio.services.versions import VERSION_MISSING
 
-# Sent after every save: the parts of the editor that show the replication fetch themselves
-# again. A save whose answer carried every part it changed sends SHOWN instead (the page's CSP
-# allows no event filter, `replicationChanged[...]`, so they are two events).
+# Sent after every save of the editor: the parts of it that show the replication fetch
+# themselves again. A save whose answer carried every part it changed sends SHOWN instead (the
+# page's CSP allows no event filter, `replicationChanged[...]`, so they are two events).
 CHANGED = "replicationChanged"
 SHOWN = "replicationShown"
 
 
 def with_editor(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Give the view the editor of the replication named in the URL (404 when there is none)."""
+    """Give the view the editor of the replication named in the URL (404 when there is none),
+    and answer an edit it could not save in the editor's notices (`notice`): `Refused` with its
+    problems (422), `Conflict` with the other person's change (409)."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, name: str, *args: Any, **kwargs: Any) -> HttpResponse:
         editor = Editor.load(get_object_or_404(with_keys_stamp(models.Replication.objects), name=name))
-        return view(request, editor, *args, **kwargs)
+        try:
+            return view(request, editor, *args, **kwargs)
+        except Refused as exc:
+            return notice(
+                request, {"problems": exc.problems, "refused": True, "replication": editor.replication}
+            )
+        except Conflict as exc:
+            reload_url = reverse("editor", args=[editor.replication.name])
+            return conflict(request, None, {"replication": editor.replication}, exc, reload_url)
 
     return wrapped
+
+
+def editor_of(saved: Saved) -> Editor:
+    """The editor of the version a save made, from what the save kept (nothing read again)."""
+    return Editor.load(saved.replication, stored=saved.streams, context=saved.context, checked=saved.problems)
+
+
+def changed(response: HttpResponse) -> HttpResponse:
+    """Say a save changed the replication: the page fetches the parts that show it again
+    (unless the answer said it shows them already, `shown_in_place`)."""
+    if "HX-Trigger" not in response:
+        trigger_client_event(response, CHANGED)
+    return response
+
+
+def shown_in_place(response: HttpResponse) -> HttpResponse:
+    """Say the save's answer carries every part of the page it changed (out of band): the
+    page learns of the save without fetching the streams table and the problems again."""
+    return trigger_client_event(response, SHOWN)
+
+
+def posted_version(request: HttpRequest) -> int:
+    """The version the posted form edits: every save names it, so nothing is overwritten
+    unseen; `Refused` when it does not."""
+    version = small_int(request.POST.get("version"))
+    if version is None:
+        raise Refused.field("version", VERSION_MISSING)
+    return version
 
 
 # What an editor saw when their form was made, carried by the form to show what changed since.
@@ -69,43 +109,26 @@ def small_int(text: str | None) -> int | None:
     return int(text)
 
 
-def save_and_refresh(
-    request: HttpRequest,
-    editor: Editor,
-    save: Callable[..., Any],
-    refresh: Callable[[Editor], HttpResponse],
-    refused: Callable[[Refused], HttpResponse] | None = None,
+def refusal_into(form: Any, exc: Refused | Conflict) -> None:
+    """Why a form's save was refused, on the form: each problem at its field (else above the
+    fields), or the other person's change above them."""
+    if isinstance(exc, Conflict):
+        form.add_error(None, f"{exc}; it now reads: {exc.diff}. Reload to edit their version.")
+        return
+    for problem in exc.problems:
+        field = problem.path[0] if problem.path and problem.path[0] in form.fields else None
+        form.add_error(field, problem.message)
+
+
+def conflict(
+    request: HttpRequest, template: str | None, context: dict[str, Any], exc: Conflict, reload_url: str
 ) -> HttpResponse:
-    """Call `save(user=..., base_version=...)`, a service that commits an edit of the version
-    the form was loaded with, then answer with `refresh(editor reloaded)`; a refusal or a
-    conflict is answered in place instead (by `refused`, when given, for a refusal) and
-    nothing is saved.
-
-    Every save names the version it edits, so nothing is overwritten unseen."""
-    base_version = small_int(request.POST.get("version"))
-    if base_version is None:
-        problem = Problem(("version",), None, ERROR, "the edited version is missing: reload the page")
-        return notice(request, {"problems": [problem], "refused": True, "replication": editor.replication})
-    try:
-        saved = save(user=request.user, base_version=base_version)
-    except Refused as exc:
-        if refused is not None:
-            return refused(exc)
-        return notice(request, {"problems": exc.problems, "refused": True, "replication": editor.replication})
-    except Conflict as exc:
-        reload_url = reverse("editor", args=[editor.replication.name])
-        context = {"conflict": exc, "replication": editor.replication, "reload_url": reload_url}
+    """409: the page of the edit (`template`; None: the editor's notices) with the other person's
+    change and a link to reload the current version."""
+    context = {**context, "conflict": exc, "reload_url": reload_url}
+    if template is None:
         return notice(request, context, status=409)
-    response = refresh(Editor.load(saved))
-    if "HX-Trigger" not in response:  # else the refresh said what it showed (shown_in_place)
-        trigger_client_event(response, CHANGED)
-    return response
-
-
-def shown_in_place(response: HttpResponse) -> HttpResponse:
-    """Say the save's answer carries every part of the page it changed (out of band): the
-    page learns of the save without fetching the streams table and the problems again."""
-    return trigger_client_event(response, SHOWN)
+    return render(request, template, context, status=409)
 
 
 def notice(request: HttpRequest, context: dict[str, Any], status: int = 422) -> HttpResponse:

@@ -18,6 +18,7 @@ from studio.selectors import schedules as selectors
 from studio.services import alerts as alert_service
 from studio.services import retries as retry_service
 from studio.services import schedules as service
+from studio.views.saving import refusal_into
 
 PAGE = "studio/schedules.html"
 
@@ -75,12 +76,6 @@ def _policy(policy: models.RunPolicy) -> dict[str, Any]:
     }
 
 
-def _problems_into(form: Any, exc: Refused) -> None:
-    for problem in exc.problems:
-        field = problem.path[0] if problem.path and problem.path[0] in form.fields else None
-        form.add_error(field, problem.message)
-
-
 @require_GET
 def schedules(request: HttpRequest, name: str) -> HttpResponse:
     """The page; `?edit=ID` puts that schedule in the form."""
@@ -118,10 +113,8 @@ def schedule_save(request: HttpRequest, name: str, pk: int | None = None) -> Htt
                 saved = service.schedule_update(
                     schedule=editing, base_version=form.cleaned_data["version"] or 0, **fields
                 )
-        except Refused as exc:
-            _problems_into(form, exc)
-        except Conflict as exc:
-            form.add_error(None, f"{exc}; it now reads: {exc.diff}. Reload to edit their version.")
+        except (Refused, Conflict) as exc:
+            refusal_into(form, exc)
         else:
             messages.success(request, f"Saved schedule #{saved.pk}.")
             return redirect("schedules", name)
@@ -160,10 +153,8 @@ def policy_save(request: HttpRequest, name: str) -> HttpResponse:
                 retry_backoff=data["retry_backoff"],
                 freshness_minutes=data["freshness_minutes"],
             )
-        except Refused as exc:
-            _problems_into(form, exc)
-        except Conflict as exc:
-            form.add_error(None, f"{exc}: now {exc.diff}. Reload to edit their version.")
+        except (Refused, Conflict) as exc:
+            refusal_into(form, exc)
         else:
             messages.success(request, "Saved the retries and freshness.")
             return redirect("schedules", name)
@@ -185,7 +176,7 @@ def channel_add(request: HttpRequest, name: str) -> HttpResponse:
                 events=data["events"],
             )
         except Refused as exc:
-            _problems_into(form, exc)
+            refusal_into(form, exc)
         else:
             messages.success(request, "Added " + ", ".join(str(c) for c in added) + ".")
             return redirect("schedules", name)

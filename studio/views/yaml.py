@@ -10,12 +10,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from studio import forms
-from studio.editor import Editor
 from studio.errors import Refused
 from studio.roles import role_required
+from studio.selectors.editing import Editor
 from studio.selectors.replications import replication_yaml
 from studio.services import replications as service
-from studio.views.saving import save_and_refresh, with_editor
+from studio.views.saving import changed, posted_version, with_editor
 
 
 @require_GET
@@ -56,19 +56,13 @@ def import_yaml(request: HttpRequest, editor: Editor) -> HttpResponse:
             problems=problems, diff=diff, confirm=True, exact=forms.ImportForm.carry(document.text)
         )
         return render(request, "studio/import.html", context)
-
-    def save(**by: Any) -> Any:
-        saved, _ = service.replication_commit(
-            name=replication.name,
-            config=document.replication,
-            summary="imported YAML",
-            text=document.text,
-            **by,
-        )
-        return saved
-
-    def refresh(saved: Editor) -> HttpResponse:
-        messages.success(request, f"Replaced `{replication.name}` with the imported YAML.")
-        return redirect("editor", replication.name)
-
-    return save_and_refresh(request, editor, save, refresh)
+    service.replication_commit(
+        name=replication.name,
+        config=document.replication,
+        summary="imported YAML",
+        text=document.text,
+        user=request.user,
+        base_version=posted_version(request),
+    )
+    messages.success(request, f"Replaced `{replication.name}` with the imported YAML.")
+    return changed(redirect("editor", replication.name))

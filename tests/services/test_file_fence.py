@@ -23,7 +23,7 @@ from replication.config import ReplicationConfig
 from replication.context import ConnectionInfo, Context
 from replication.fence import Fence, connection_paths, replication_paths
 from replication.resolve import Names
-from studio import models, rules
+from studio import configured, models
 from studio.errors import Refused
 from studio.services.connections import connection_discover, connection_save
 from studio.services.executor import run_execute
@@ -198,7 +198,7 @@ def test_a_sqlite_connection_to_the_studios_database_is_refused(settings, tmp_pa
         f"error: url: sling may not use `{database}`: it is the studio's database, never open to sling "
         "(STUDIO_FILE_ROOTS)"
     )
-    assert "the studio's database" in rules.fence().refusal(f"{database}-wal")
+    assert "the studio's database" in configured.fence().refusal(f"{database}-wal")
     assert not models.Connection.objects.exists()
 
 

@@ -181,7 +181,8 @@ def test_connection_save_refuses_an_unknown_type():
 def test_a_save_from_the_kept_streams_stores_what_a_save_from_the_rows_does(edit):
     from dataclasses import replace
 
-    from studio.selectors.replications import kept_streams, stored_streams
+    from studio.editor_cache import streams as kept_streams
+    from studio.selectors.replications import stored_streams
 
     saved = replication_save(name="r", config=config(5))
     before = stored_streams(saved)  # kept, as the editor keeps it

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from replication.sling import binary as sling_binary
 from replication.yamlio import parse
-from studio import rules
+from studio import configured, validation
 
 CDC = """\
 source: PG
@@ -35,12 +36,14 @@ def version_of(settings, tmp_path):
 
 def messages(text: str) -> list[str]:
     document = parse(text)
-    return [p.message for p in rules.check(document.replication, document.line_of) if p.severity == "error"]
+    return [
+        p.message for p in validation.check(document.replication, document.line_of) if p.severity == "error"
+    ]
 
 
 @pytest.mark.usefixtures("known_connections")
 def test_the_shipped_binary_is_1_4_11_and_knows_no_change_capture():
-    assert rules.sling_version() == "1.4.11"
+    assert configured.sling_version() == "1.4.11"
     assert messages(CDC) == ["`change-capture` needs sling 1.5.9 or newer; this studio runs 1.4.11"]
 
 
@@ -48,7 +51,7 @@ def test_the_shipped_binary_is_1_4_11_and_knows_no_change_capture():
 def test_another_binary_brings_its_own_rules(version_of):
     version_of("1.5.10")
 
-    assert rules.sling_version() == "1.5.10"
+    assert configured.sling_version() == "1.5.10"
     assert messages(CDC) == []
     # A stream hook written at replication level: 1.4.11 ignores it, 1.4.25 and later refuse it.
     hooked = "source: PG\ntarget: SNOW\nhooks:\n  pre: []\nstreams:\n  public.a:\n    object: raw.a\n"
@@ -62,8 +65,8 @@ def test_another_binary_brings_its_own_rules(version_of):
 def test_without_a_binary_the_shipped_rules_apply(settings, tmp_path):
     settings.SLING_BINARY = str(tmp_path / "no-such-sling")
 
-    assert rules.sling_version() is None
-    assert rules.sling().version == "1.4.11"
+    assert configured.sling_version() is None
+    assert configured.rules().version == "1.4.11"
 
 
 def test_every_page_says_which_sling_it_runs(client, user, settings, version_of):
@@ -82,11 +85,11 @@ def test_a_binary_is_asked_its_version_once_across_processes(settings, tmp_path)
     settings.SLING_BINARY = str(binary)
 
     for _ in range(3):
-        rules._version.cache_clear()
-        assert rules.sling_version() == "1.5.10"
+        sling_binary._known_version.cache_clear()
+        assert configured.sling_version() == "1.5.10"
     assert asked.read_text().splitlines() == ["asked"]
 
     binary.write_text(f"#!/bin/sh\necho asked >> {asked}\necho 'Version: 1.5.11'\n")  # replaced
-    rules._version.cache_clear()
-    assert rules.sling_version() == "1.5.11"
+    sling_binary._known_version.cache_clear()
+    assert configured.sling_version() == "1.5.11"
     assert asked.read_text().splitlines() == ["asked", "asked"]

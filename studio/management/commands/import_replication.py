@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.utils.text import slugify
 
-from studio import models, rules
+from studio import configured, models
 from studio.errors import Refused
 from studio.management.output import fail, problem_line
 from studio.services.replications import replication_check_text, replications_import
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         if not paths:
             fail(self, [f"{file}: error: no .yaml or .yml file in this folder"])
         files = {str(p): (name or slugify(p.stem), self.read(p)) for p in paths}
-        checked = f"checked against sling {rules.sling().version}"
+        checked = f"checked against sling {configured.rules().version}"
         if check:
             return self.validate_only(files, checked)
         try:

@@ -1,14 +1,12 @@
-"""The editor's view-model: everything the editor page shows of one replication."""
+"""The editor's view-model: everything the editor page shows of one replication, read from
+what the `editor` cache keeps of its version (`studio.editor_cache`)."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import caches
 from django.core.paginator import Page, Paginator
 
 from replication.config import ReplicationConfig, effective_config, with_stream
@@ -25,16 +23,13 @@ from replication.resolve import (
 from replication.translator import TranslationError, key_to_string, stream_definitions
 from replication.validate import validate
 from replication.yamlio import emit_streams
-from studio import models, rules
-from studio.selectors.replications import key_conflicts, stored_key, stored_streams, with_keys_stamp
+from studio import configured, editor_cache, models, validation
+from studio.selectors.replications import Stored, key_conflicts, stored_streams, with_keys_stamp
 from studio.selectors.runs import last_stream_runs
 
 # A page of the streams table: a screen and a half at 1440 x 900. Each row costs the browser about
 # a millisecond to build and lay out after every filter, sort or bulk edit.
 STREAMS_PER_PAGE = 50
-# The Django cache (settings.CACHES) keeping each version's streams and problems: the editor's
-# requests read them, they do not load and check the whole replication each time.
-CACHE = "editor"
 SORTS = {"position": "position", "name": "name", "mode": "mode", "object": "object"}
 
 
@@ -71,24 +66,36 @@ class Editor:
     ids: dict[str, int]  # stream name -> row id
     context: Context  # the sling, connections and environment the studio runs with
     keys: dict[str, str]  # stream name -> its asset key, as saved
+    # What the check of this version found, when its save just did it (else the cache may know).
+    checked: list[Problem] | None = None
 
     @classmethod
-    def load(cls, replication: models.Replication) -> Editor:
+    def load(
+        cls,
+        replication: models.Replication,
+        *,
+        stored: Stored | None = None,
+        context: Context | None = None,
+        checked: list[Problem] | None = None,
+    ) -> Editor:
         """The editor of `replication` as it is now: its streams are read once per version
-        (and kept, read-only, in the `editor` cache)."""
-        stored = stored_streams(replication)
-        return cls(replication, stored.config, stored.ids, rules.context(), stored.keys)
+        (and kept, read-only, in the `editor` cache). A save gives what it stored, the context
+        it checked with and what it found (`studio.services.replications.Saved`)."""
+        stored = stored or stored_streams(replication)
+        context = context or validation.context()
+        return cls(replication, stored.config, stored.ids, context, stored.keys, checked)
 
     @cached_property
     def basis(self) -> str:
         """The version edited, as the check's memo knows it (`validate(..., basis=)`)."""
-        return stored_key(self.replication)
+        return editor_cache.version_key(self.replication)
 
     @cached_property
     def positions(self) -> dict[str, int]:
         """Stream name -> its place in the file (made once per version, kept in the cache)."""
-        key = f"positions:{self.basis}"
-        return caches[CACHE].get_or_set(key, lambda: {name: i for i, name in enumerate(self.ids)})
+        return editor_cache.of_version(
+            self.basis, "positions", lambda: {n: i for i, n in enumerate(self.ids)}
+        )
 
     @cached_property
     def search(self) -> list[tuple[str, str, str]]:
@@ -99,7 +106,7 @@ class Editor:
         def made() -> list[tuple[str, str, str]]:
             return [(n, n.lower(), str((streams[n] or {}).get("object", "")).lower()) for n in self.ids]
 
-        return caches[CACHE].get_or_set(f"search:{self.basis}", made)
+        return editor_cache.of_version(self.basis, "search", made)
 
     @cached_property
     def names(self) -> Names:
@@ -112,23 +119,24 @@ class Editor:
     def problems(self) -> list[Problem]:
         """Every problem of the replication: checked once per version and per state of what
         the check reads besides (connections, other replications' keys, sling, environment)."""
-        cache = caches[CACHE]
         others = getattr(self.replication, "keys_stamp", None)
         if others is None:  # loaded elsewhere: one query more
             others = (
                 with_keys_stamp(models.Replication.objects.filter(pk=self.replication.pk)).get().keys_stamp
             )
-        stamp = f"{self.basis}:{others}:{settings.SLING_STUDIO_TRANSLATOR}:{self.context!r}"
-        key = "problems:" + hashlib.sha256(stamp.encode()).hexdigest()
-        found = cache.get(key)
-        if found is None:
-            found = cache.get(rules.checked_key(self.replication, self.context))  # by its save
+
+        def made() -> list[Problem]:
+            found = (
+                self.checked
+                if self.checked is not None
+                else editor_cache.checked(self.replication, self.context)
+            )
             if found is None:
-                memo = rules.check_memo(self.replication.name)
-                found = validate(self.config, None, rules.translator(), self.context, memo, self.basis)
-            found = [*found, *key_conflicts(self.replication, self.keys, stored=True)]
-            cache.set(key, found)
-        return found
+                memo = editor_cache.memo(self.replication.name)
+                found = validate(self.config, None, configured.translator(), self.context, memo, self.basis)
+            return [*found, *key_conflicts(self.replication, self.keys, stored=True)]
+
+        return editor_cache.problems(self.basis, others, self.context, made)
 
     def stream_name(self, pk: int) -> str | None:
         """The name of the stream with row id `pk`, or None when it is not this replication's."""
@@ -214,9 +222,11 @@ class Editor:
         else:
             streams = with_stream(self.config.streams, old_name, new_name, config)
             candidate = replace(self.config, streams=streams)
-            memo = rules.check_memo(self.replication.name)
+            memo = editor_cache.memo(self.replication.name)
             edited = {old_name, new_name}
-            checked = validate(candidate, None, rules.translator(), self.context, memo, self.basis, edited)
+            checked = validate(
+                candidate, None, configured.translator(), self.context, memo, self.basis, edited
+            )
             problems = [p for p in checked if p.path[:2] == ("streams", new_name)]
             if effective.get("disabled") is not True:
                 problems += key_conflicts(self.replication, {new_name: key})
@@ -255,7 +265,7 @@ class Editor:
             config = {k: v for k, v in config.items() if k != "disabled"}
         [definition] = stream_definitions(replace(self.config, streams={name: config}))
         try:
-            return key_to_string(rules.translator().get_asset_key(definition))
+            return key_to_string(configured.translator().get_asset_key(definition))
         except TranslationError as exc:
             return f"(refused: {exc})"
 

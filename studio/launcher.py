@@ -1,0 +1,119 @@
+"""Sling as this studio runs it, made once for each run, test or discover: its binary, Sling's
+home and the folder it runs in, what it may reach (the file fence, the hosts), the connections
+the run names (and nothing else of the studio's) with their secrets, and every stored secret
+masked in what it prints. Every sling process the studio starts is started from here."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from replication import sling
+from replication.config import ReplicationConfig, needed_connections
+from replication.fence import Fence
+from replication.reach import Reach
+from replication.resolve import Names
+from studio import configured, models, validation
+from studio.selectors.connections import secret_values
+
+
+@dataclass(frozen=True, slots=True)
+class Launch:
+    """A run, ready to start: sling's file and argv, its environment, the secrets to mask."""
+
+    prepared: sling.Prepared
+    env: dict[str, str]
+    secrets: list[str]
+    cwd: Path
+
+    def execute(self, **follow: Callable[..., Any]) -> sling.RunResult:
+        """Run it to its end; `follow`: `sling.execute`'s callbacks (on_line, on_progress, ...)."""
+        return sling.execute(self.prepared, env=self.env, cwd=self.cwd, secrets=self.secrets, **follow)
+
+
+@dataclass(frozen=True, slots=True)
+class Launcher:
+    home: Path
+    cwd: Path  # the project folder: the demo's relative `file://` paths are in it
+    fence: Fence
+    reach: Reach
+
+    @classmethod
+    def here(cls) -> Launcher:
+        """This studio's sling (its binary is looked for when it starts: `sling.RunError` without)."""
+        return cls(
+            home=settings.SLING_HOME_DIR,
+            cwd=settings.BASE_DIR,
+            fence=configured.fence(),
+            reach=configured.reach(),
+        )
+
+    def run(
+        self, config: ReplicationConfig, *, streams: list[str] | None, mode: str | None, workdir: Path
+    ) -> Launch:
+        """Sling ready to run `config` (only `streams`, when given) in `workdir`: the file written,
+        its paths and hosts checked as things are now (`sling.RunError` when one is refused), the
+        environment holding only the connections it names. One query reads the studio's
+        connections: those it names, the names of its objects, every secret to mask."""
+        stored = {c.name: c for c in models.Connection.objects.all()}
+        chosen = sling.subset(config, streams)
+        prepared = sling.prepare(chosen, binary=configured.binary(), workdir=workdir, mode=mode)
+        named = [stored[name.upper()] for name in needed_connections(config) if name.upper() in stored]
+        sling.check_reach(
+            self.fence,
+            self.reach,
+            chosen,
+            names=Names.of(config, validation.context(connections=stored.values())),
+            connections=[(c.name, c.type, c.full_params()) for c in named],
+        )
+        connections, secrets = _environment_of(config, stored)
+        # Every studio secret is masked in the log, named by the run or not (a file may be named so).
+        secrets += secret_values(stored.values())
+        env = sling.environment(connections, home=self.home, text=prepared.config_path.read_text())
+        return Launch(prepared, env, secrets, self.cwd)
+
+    def command(self, connection: models.Connection | None, *args: str) -> str:
+        """`sling <args>` (a short command: `conns test`, `conns discover`) with only `connection`
+        (none: sling's own LOCAL) in its environment, its hosts and paths checked first: its
+        output, or `sling.RunError` (`SlingFailed` when sling answered with an error)."""
+        named: dict[str, str] = {}
+        if connection is not None:
+            fields = connection.full_params()
+            sling.check_reach(
+                self.fence, self.reach, connections=[(connection.name, connection.type, fields)]
+            )
+            named = {connection.name: connection.sling_env()}
+        env = sling.environment(named, home=self.home)
+        secrets = connection.secret_values() if connection else []
+        return sling.call(configured.binary(), args, env=env, cwd=self.cwd, secrets=secrets)
+
+
+def _environment_of(
+    config: ReplicationConfig, stored: dict[str, models.Connection]
+) -> tuple[dict[str, str], list[str]]:
+    """The connections the replication names, as sling's environment variables, and their
+    secrets (to mask): the studio's, or those the worker's own environment defines."""
+    env: dict[str, str] = {}
+    secrets: list[str] = []
+    for name in needed_connections(config):
+        connection = stored.get(name.upper())
+        if connection is not None:
+            env[connection.name] = connection.sling_env()
+            secrets += connection.secret_values()
+            continue
+        variable = next((v for v in (name, name.upper()) if defined_outside(v)), None)
+        if variable is not None:
+            env[variable] = os.environ[variable]
+            secrets.append(os.environ[variable])
+    return env, secrets
+
+
+def defined_outside(variable: str) -> bool:
+    """Whether the worker's own environment defines a connection named `variable` for sling
+    (the studio's secrets never count as one)."""
+    return variable in os.environ and variable not in sling.STUDIO_SECRETS

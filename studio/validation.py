@@ -1,0 +1,89 @@
+"""Validation as this studio runs it: a replication checked with the rules of its sling, the
+connections it knows (the studio's and those of its environment), its fence and translator."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from replication import sling
+from replication.config import ReplicationConfig
+from replication.connections import type_of_url
+from replication.context import ConnectionInfo, Context
+from replication.problems import ERROR, LineOf, Problem
+from studio import configured, models
+
+if TYPE_CHECKING:
+    from replication.validate import Memo
+
+
+def context(stored: bool = True, connections: Iterable[models.Connection] | None = None) -> Context:
+    """What sling would know running a replication here: its version, the studio's connections
+    (one query, or those given: every one of them; with `stored=False`, none: a lint without a
+    studio database) and those of its environment, and that environment. Only knowing the
+    studio's is knowing them all."""
+    # A run gets the connections of the studio's environment that its replication names, and
+    # of the rest only the variables `process_environment` lets through.
+    studio_env = {k: v for k, v in os.environ.items() if k not in sling.STUDIO_SECRETS}
+    known = _environment_connections(studio_env)
+    if stored:
+        rows: Iterable[tuple[str, str, dict[str, Any]]] = (
+            models.Connection.objects.values_list("name", "type", "params")
+            if connections is None
+            else ((c.name, c.type, c.params) for c in connections)
+        )
+        for name, conn_type, params in rows:
+            known[name.upper()] = ConnectionInfo.of(conn_type, params)
+    return Context(
+        sling=configured.rules(),
+        connections=known,
+        process_env=sling.process_environment(),
+        complete=stored,
+        fence=configured.fence(),
+    )
+
+
+def _environment_connections(environ: dict[str, str]) -> dict[str, ConnectionInfo]:
+    """Connections sling reads from environment variables: a URL, or JSON with a `type`."""
+    found = {}
+    for name, value in environ.items():
+        if not name.isupper() or name.startswith(("SLING_", "STUDIO_")):
+            continue
+        if "://" in value and " " not in value:
+            found[name] = ConnectionInfo.of(type_of_url(value))
+        elif value.startswith("{") and '"type"' in value:
+            try:
+                data = json.loads(value)
+            except ValueError:
+                continue
+            if isinstance(data, dict) and isinstance(data.get("type"), str):
+                found[name] = ConnectionInfo.of(data["type"], data)
+    return found
+
+
+def check(
+    config: ReplicationConfig,
+    line_of: LineOf | None = None,
+    stored: bool = True,
+    memo: Memo | None = None,
+    with_context: Context | None = None,
+    basis: Any = None,
+    edited: Iterable[Any] = (),
+) -> list[Problem]:
+    """Every problem of `config`, with lines where `line_of` knows them (`stored`: see context;
+    `with_context`: that one); with `memo` (`editor_cache.memo`), the streams that did not change
+    since are not checked again (`basis` and `edited`: see `validate`)."""
+    # Imported here: a run checks nothing (its replication was checked when saved), and
+    # `run_replication` starts without validation.
+    from replication.validate import validate
+
+    return validate(
+        config, line_of, configured.translator(), with_context or context(stored), memo, basis, edited
+    )
+
+
+def blocking(problems: list[Problem]) -> list[Problem]:
+    """The errors that refuse a save. A replication without streams yet is a draft, not an error."""
+    return [p for p in problems if p.severity == ERROR and p.code != "no-streams"]
