@@ -111,6 +111,11 @@ def type_of_url(url: str) -> str | None:
     return SCHEME_TYPES.get(scheme.lower()) if sep else None
 
 
+def connection_type(fields: Mapping[str, Any]) -> str | None:
+    """A connection's type as written with its fields: its `type`, else what its URL says."""
+    return fields.get("type") or type_of_url(str(fields.get("url", "")))
+
+
 def _types(conn_type: str | Iterable[str]) -> tuple[str, ...]:
     return (conn_type,) if isinstance(conn_type, str) else tuple(conn_type)
 

@@ -184,7 +184,7 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # Built lineage graphs, keyed by a generation of the data they are built from.
     "lineage": {"BACKEND": "studio.cache.ObjectCache", "OPTIONS": {"MAX_ENTRIES": 16}},
-    # The editor's: each version's streams and problems (studio/editor.py), read-only.
+    # The editor's: each version's streams and problems (studio/editor_cache.py), read-only.
     "editor": {"BACKEND": "studio.cache.ObjectCache", "TIMEOUT": 300, "OPTIONS": {"MAX_ENTRIES": 64}},
 }
 

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from replication import sling
 from replication.config import references
-from replication.connections import TYPES, carry_secrets, split_secrets, type_of_url
+from replication.connections import TYPES, carry_secrets, connection_type, split_secrets
 from replication.fence import connection_paths, local_path
 from replication.problems import ERROR, Problem
 from replication.yamlio import YamlError, load_mapping
@@ -55,8 +55,8 @@ def connection_save(
     Secret fields (and a URL's password) are stored apart from the others. `Refused` when a
     field is refused (`connection_problems`).
     """
-    fields = dict(fields)
-    conn_type = fields.pop("type", None) or type_of_url(str(fields.get("url", "")))
+    conn_type = connection_type(fields)
+    fields = {k: v for k, v in fields.items() if k != "type"}
     if conn_type not in TYPES:
         raise ValueError(f"connection `{name}`: unknown or missing type `{conn_type}`")
     problems = connection_problems(name, conn_type, fields)
@@ -121,7 +121,7 @@ def connections_import(*, text: str | bytes) -> list[models.Connection]:
             problems.append(Problem(path, lines.get(path), ERROR, "expected a mapping with `type` or `url`"))
             continue
         fields = connections[name]
-        conn_type = fields.get("type") or type_of_url(str(fields.get("url", "")))
+        conn_type = connection_type(fields)
         if conn_type not in TYPES:
             problems.append(
                 Problem(path, lines.get(path), ERROR, f"unknown or missing connection type `{conn_type}`")
@@ -164,8 +164,8 @@ def connection_try(
     """`sling conns test` of a connection as its form has it, unsaved: the fields typed, and
     for an edit of `instance` the stored secrets its form leaves empty. The same fences as a
     saved one (`connection_problems`, the reach of `_sling`); the answer never has a secret."""
-    fields = dict(fields)
-    conn_type = fields.pop("type", None) or type_of_url(str(fields.get("url", "")))
+    conn_type = connection_type(fields)
+    fields = {k: v for k, v in fields.items() if k != "type"}
     if conn_type not in TYPES:
         return False, f"unknown or missing type `{conn_type}`"
     if instance is not None:

@@ -1,6 +1,7 @@
 """The editor of one replication: its page, settings and defaults, the streams table,
-a stream's panel, adding streams and bulk edits. Each view parses the request, calls
-one service (through `save_and_refresh`) or reads the editor, and renders one part."""
+a stream's panel, adding streams and bulk edits. Each view parses the request, calls one
+service or reads the editor, and renders one part; an edit that is not saved is answered in
+the editor's notices by `with_editor`."""
 
 from __future__ import annotations
 
