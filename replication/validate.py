@@ -46,8 +46,8 @@ from replication.resolve import (
     render_env,
     resolve_object,
 )
-from replication.spec import DAGSTER_META_KEYS, STREAM_KEYS, TOP_KEYS
 from replication.translator import (
+    DAGSTER_META_KEYS,
     DagsterSlingTranslator,
     TranslationError,
     key_to_string,
@@ -62,11 +62,11 @@ from replication.versions import (
     SOURCE_OPTIONS,
     SOURCE_OPTIONS_INHERITED,
     STREAM_HOOK_POINTS,
+    STREAM_KEY_VERSIONS,
+    STREAM_KEYS,
     TARGET_OPTIONS,
+    TOP_KEYS,
     Sling,
-)
-from replication.versions import (
-    STREAM_KEYS as SLING_STREAM_KEYS,
 )
 
 _VARIABLE = re.compile(r"\{[^{}\s]+\}")
@@ -617,7 +617,7 @@ class _Checker:
                     WARNING,
                 )
                 continue
-            if key != "meta" and (newer := self.sling.newer(SLING_STREAM_KEYS, key)):
+            if newer := self.sling.newer(STREAM_KEY_VERSIONS, key):
                 self.add((*path, key), f"{newer}, which ignores it", WARNING)
             if value is None:
                 continue

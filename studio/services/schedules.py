@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from replication import cron, sling
 from replication.problems import ERROR, Problem
-from replication.spec import MODES
+from replication.versions import MODES
 from studio import models
 from studio.errors import Conflict, Refused
 from studio.services.runs import StreamBusy, run_queue
