@@ -1,12 +1,4 @@
-"""Validation: every problem as (path, line, severity, message).
-
-The rules are those of the version of sling the studio runs (`versions.Sling`), read
-from its Go source and measured on the binary: an error where that sling refuses the
-file or fails on it, a warning where it silently ignores something (a misspelled
-option, a hook point it does not know) or where the outcome depends on what the
-studio cannot see (a connection it does not define, a CLI Pro token). dagster-sling's
-rules are checked where dagster-sling would refuse the file.
-"""
+"""The rules of validation and, for now, the memo that checks stream by stream."""
 
 from __future__ import annotations
 
@@ -70,38 +62,6 @@ from replication.versions import (
 )
 
 _VARIABLE = re.compile(r"\{[^{}\s]+\}")
-
-
-def validate(
-    replication: ReplicationConfig,
-    line_of: LineOf | None = None,
-    translator: DagsterSlingTranslator | None = None,
-    context: Context | None = None,
-    memo: Memo | None = None,
-    basis: Any = None,
-    edited: Iterable[Any] = (),
-) -> list[Problem]:
-    """All problems of `replication`, errors and warnings, in document order, for the sling
-    and the connections of `context` (the shipped sling, connections unknown, when None); with
-    the context's file fence, a local path sling would use outside it is an error.
-
-    With a `memo` (and no `line_of`), what it kept of an earlier check of this replication is
-    used for the streams that did not change, and it keeps what this check found: the same
-    problems, in the same order, as without one. With a `basis` too, the caller says that
-    `replication` is the version it names with only the streams `edited` changed (a label of
-    the caller's, e.g. the stored version edited): then only those, and those the memo's
-    earlier checks of that version changed, are compared with what the memo kept."""
-    translator = translator or DagsterSlingTranslator()
-    checker = _Checker(line_of or (lambda path: None), context or Context())
-    if memo is not None and line_of is None and _by_stream(replication):
-        with memo.lock:
-            return checker.by_stream(replication, translator, memo, basis, set(edited))
-    checker.replication(replication)
-    checker.asset_keys(replication, translator)
-    checker.storable(replication)
-    checker.files(replication)
-    checker.references(replication)
-    return sorted(checker.problems, key=lambda p: p.line or 0)
 
 
 class Memo:
