@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import copy
-import difflib
 import math
 import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -26,7 +25,7 @@ from replication.config import (
 )
 from replication.context import API, DATABASE, FILE, Context
 from replication.fence import replication_paths
-from replication.problems import ERROR, WARNING, LineOf, Problem, Where
+from replication.problems import WARNING, LineOf, Problem, Where
 from replication.resolve import (
     DATE_PARTS,
     Names,
@@ -39,29 +38,17 @@ from replication.resolve import (
     resolve_object,
 )
 from replication.translator import (
-    DAGSTER_META_KEYS,
     DagsterSlingTranslator,
     TranslationError,
     key_to_string,
     stream_definitions,
 )
+from replication.validate.keys import VARIABLE, KeyRules, is_str_list, suggest
 from replication.versions import (
-    FEATURES,
-    HOOK_REQUIRED,
-    HOOK_TYPES,
-    MODES,
     REPLICATION_HOOK_POINTS,
-    SOURCE_OPTIONS,
     SOURCE_OPTIONS_INHERITED,
-    STREAM_HOOK_POINTS,
-    STREAM_KEY_VERSIONS,
-    STREAM_KEYS,
-    TARGET_OPTIONS,
     TOP_KEYS,
-    Sling,
 )
-
-_VARIABLE = re.compile(r"\{[^{}\s]+\}")
 
 
 class Memo:
@@ -154,28 +141,16 @@ def _by_stream(rep: ReplicationConfig) -> bool:
     return isinstance(rep.streams, dict) and bool(rep.streams) and isinstance(rep.defaults, dict)
 
 
-def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
-    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.7)
-    return f"; did you mean `{match[0]}`?" if match else ""
-
-
-COLUMN_CASINGS = ("source", "target", "snake", "upper", "lower", "normalize")
 _SLING_STATE = "SLING_STATE"
 _TOKEN = "SLING_CLI_TOKEN"  # noqa: S105 - the name of the variable, not a token
 _LOADED_AT = {"_sling_loaded_at": None, "_sling_synced_at": "synced_at_waiver"}
 _PART = re.compile(r"\{part_[a-z_]+\}|\{(?:" + "|".join(DATE_PARTS) + r")\}")
 
 
-class _Checker:
+class _Checker(KeyRules):
     def __init__(self, line_of: LineOf, context: Context) -> None:
-        self.line_of = line_of
+        super().__init__(line_of, context.sling)
         self.context = context
-        self.sling: Sling = context.sling
-        self.problems: list[Problem] = []
-        self.hooked: Where | None = None  # where the first hook sling would run is
-
-    def add(self, path: Where, message: str, severity: str = ERROR, code: str = "") -> None:
-        self.problems.append(Problem(path, self.line_of(path), severity, message, code))
 
     def replication(self, rep: ReplicationConfig) -> None:
         for key in ("source", "target"):
@@ -386,7 +361,7 @@ class _Checker:
             return
         self.stream_keys(path, config or {})
         stream = render_env(name, self.names.env)
-        if _VARIABLE.search(stream):
+        if VARIABLE.search(stream):
             self.add(
                 path, "runtime variables in a stream name are not rendered by Sling (env keys are)", WARNING
             )
@@ -436,7 +411,7 @@ class _Checker:
 
     def local_file(self, path: Where, stream: str) -> None:
         """A file of sling's own machine that is not there fails its stream (no such file)."""
-        if self.context.workdir is None or is_wildcard(stream) or _VARIABLE.search(stream):
+        if self.context.workdir is None or is_wildcard(stream) or VARIABLE.search(stream):
             return
         file = os.path.join(self.context.workdir, relative_path(stream))
         if not os.path.exists(file):
@@ -522,7 +497,7 @@ class _Checker:
 
     def select(self, path: Where, config: StreamConfig | None, effective: StreamConfig, kind: str) -> None:
         select = effective.get("select")
-        if kind != FILE or self.names.source_kind != FILE or not _is_str_list(select):
+        if kind != FILE or self.names.source_kind != FILE or not is_str_list(select):
             return
         where = (*path, "select") if config and "select" in config else ("defaults", "select")
         if len(select) == 1:
@@ -566,186 +541,6 @@ class _Checker:
                 "(from 1.5.12): this stream's columns replace them",
                 WARNING,
             )
-
-    def stream_keys(self, path: Where, config: StreamConfig) -> None:
-        for key, value in config.items():
-            spec = STREAM_KEYS.get(key)
-            if spec is None:
-                self.add(
-                    (*path, key),
-                    f"unknown key `{key}`{suggest(str(key), list(STREAM_KEYS))} (kept as written)",
-                    WARNING,
-                )
-                continue
-            if newer := self.sling.newer(STREAM_KEY_VERSIONS, key):
-                self.add((*path, key), f"{newer}, which ignores it", WARNING)
-            if value is None:
-                continue
-            if key in ("disabled", "single") and isinstance(value, str) and value in YAML11_BOOLEANS:
-                sure = "true" if YAML11_BOOLEANS[value] else "false"
-                self.add((*path, key), f"sling reads `{value}` as {sure} (YAML 1.1); write `{sure}`", WARNING)
-                continue
-            if not any(_SHAPES[shape](value) for shape in spec.shapes):
-                wanted = " or ".join(_SHAPE_NAMES[s] for s in spec.shapes)
-                hint = ""
-                if (
-                    "str" in spec.shapes
-                    and isinstance(value, dict)
-                    and value
-                    and all(v is None for v in value.values())
-                ):
-                    # `object: {stream_table}` is valid YAML: a mapping, not the template meant.
-                    hint = " (a value that starts with `{` must be quoted, e.g. '{stream_table}')"
-                self.add((*path, key), f"`{key}` must be {wanted}{hint}")
-                continue
-            if key == "mode" and not _VARIABLE.search(value):
-                self.mode((*path, key), value)
-            elif key == "hooks":
-                self.hooks((*path, key), value, STREAM_HOOK_POINTS)
-            elif key == "meta":
-                self.dagster_meta((*path, key), value)
-            elif key in ("source_options", "target_options"):
-                self.options(
-                    (*path, key), value, SOURCE_OPTIONS if key == "source_options" else TARGET_OPTIONS
-                )
-
-    def mode(self, path: Where, mode: str) -> None:
-        if self.sling.has(MODES, mode):
-            return
-        newer = self.sling.newer(MODES, mode)
-        if newer:
-            self.add(path, newer)
-        else:
-            known = self.sling.known(MODES)
-            self.add(
-                path, f"unknown mode `{mode}`{suggest(mode, known) or '; sling knows ' + ', '.join(known)}"
-            )
-
-    def options(self, path: Where, options: dict[str, Any], table: dict[str, str]) -> None:
-        for key, value in options.items():
-            if self.sling.has(table, str(key)):
-                if key == "column_casing" and isinstance(value, str) and value not in COLUMN_CASINGS:
-                    self.add(
-                        (*path, key),
-                        f"sling ignores `column_casing: {value}`{suggest(value, COLUMN_CASINGS)} "
-                        f"(it knows {', '.join(COLUMN_CASINGS)})",
-                        WARNING,
-                    )
-                continue
-            newer = self.sling.newer(table, str(key))
-            message = (
-                f"{newer}, which ignores it"
-                if newer
-                else (f"sling ignores the option `{key}`{suggest(str(key), self.sling.known(table))}")
-            )
-            self.add((*path, key), message, WARNING)
-
-    def hooks(self, path: Where, hooks: Any, points: dict[str, str], top: bool = False) -> None:
-        allowed = list(points)
-        if not isinstance(hooks, dict):
-            self.add(path, "`hooks` must be a mapping of " + ", ".join(allowed) + " to lists of hooks")
-            return
-        for point, items in hooks.items():
-            where = (*path, point)
-            if top and point in STREAM_HOOK_POINTS:
-                if self.sling.feature("stream_hooks_at_top_refused"):
-                    self.add(
-                        where,
-                        f"sling refuses a `{point}` hook at replication level: put it under defaults.hooks",
-                    )
-                else:
-                    self.add(
-                        where,
-                        f"sling {self.sling.version} ignores a `{point}` hook at replication level: put it "
-                        "under defaults.hooks to run it for every stream",
-                        WARNING,
-                    )
-                continue
-            if not self.sling.has(points, str(point)):
-                newer = self.sling.newer(points, str(point))
-                message = (
-                    f"{newer}, which ignores it"
-                    if newer
-                    else (
-                        f"sling ignores the hook point `{point}`"
-                        + suggest(str(point), self.sling.known(points))
-                    )
-                )
-                self.add(where, message, WARNING)
-                continue
-            if items is None:
-                continue
-            if not isinstance(items, list):
-                self.add(
-                    where, "hooks are a list of mappings, each with a `type` (sling cannot parse a mapping)"
-                )
-                continue
-            for i, item in enumerate(items):
-                self.hook((*where, i), item)
-
-    def hook(self, path: Where, item: Any) -> None:
-        if not isinstance(item, dict):
-            self.add(path, "a hook is a mapping with a `type` and its fields")
-            return
-        kind = item.get("type")
-        # `- check: expr` with its fields beside it (`on_failure: break`), as newer sling tests write it.
-        named = [key for key in item if key in HOOK_TYPES]
-        shorthand = kind is None and len(named) == 1
-        if shorthand and self.sling.feature("hook_shorthand"):
-            kind = named[0]
-        elif shorthand:
-            kind = named[0]
-            self.add(
-                path,
-                f"the `- {kind}: ...` shorthand needs sling {FEATURES['hook_shorthand']} or newer; this "
-                f"studio runs {self.sling.version}: write `type: {kind}` and its fields",
-            )
-            return
-        elif kind is None:
-            self.add(path, f"a hook needs a `type` (sling {self.sling.version}: invalid hook type)")
-            return
-        if not isinstance(kind, str) or not self.sling.has(HOOK_TYPES, kind):
-            newer = self.sling.newer(HOOK_TYPES, str(kind))
-            known = ", ".join(self.sling.known(HOOK_TYPES))
-            self.add(
-                (*path, "type"),
-                newer
-                or f"invalid hook type `{kind}`{suggest(str(kind), list(HOOK_TYPES))}; "
-                f"sling {self.sling.version} knows {known}",
-            )
-            return
-        required = HOOK_REQUIRED.get(kind, ())
-        if required and all(item.get(field) in (None, "") for field in required) and "type" in item:
-            fields = " or ".join(f"`{field}`" for field in required)
-            self.add(path, f"a `{kind}` hook needs {fields} (sling: missing {required[0]} for hook)")
-        command = item.get("command")
-        if kind == "command" and isinstance(command, str) and not self.sling.feature("command_as_text"):
-            self.add(
-                (*path, "command"),
-                f"`command` as text needs sling {FEATURES['command_as_text']} or newer; this studio runs "
-                f"{self.sling.version}: write it as a list (`[echo, hi]`)",
-            )
-        if self.hooked is None and item.get("on_failure") != "warn":
-            self.hooked = path
-
-    def dagster_meta(self, path: Where, meta: dict[str, Any]) -> None:
-        dagster = meta.get("dagster")
-        if dagster is None:
-            return
-        if not isinstance(dagster, dict):
-            self.add((*path, "dagster"), "`meta.dagster` must be a mapping")
-            return
-        for key, value in dagster.items():
-            if key in ("asset_key", "group", "description") and not isinstance(value, str | None):
-                self.add((*path, "dagster", key), f"`meta.dagster.{key}` must be text")
-            elif key == "deps" and not (value is None or isinstance(value, str) or _is_str_list(value)):
-                self.add((*path, "dagster", key), "`meta.dagster.deps` must be a key or a list of keys")
-            elif key not in DAGSTER_META_KEYS:
-                self.add(
-                    (*path, "dagster", key),
-                    f"dagster-sling does not read `meta.dagster.{key}`{suggest(str(key), DAGSTER_META_KEYS)}",
-                    WARNING,
-                )
 
     def storable(self, rep: ReplicationConfig) -> None:
         """Values YAML can hold but JSON and PostgreSQL text cannot, and non-text keys."""
@@ -849,23 +644,3 @@ class _Checker:
 def _reference_names(needed: list[str]) -> frozenset[str]:
     # Only a name can be a variable: `target: '{TARGET}'` is a template (its env var holds a name).
     return frozenset(name for name in needed if re.fullmatch(r"\w+", name))
-
-
-def _is_str_list(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
-
-
-_SHAPES: dict[str, Callable[[Any], bool]] = {
-    "str": lambda v: isinstance(v, str),
-    "str_list": _is_str_list,
-    "list": lambda v: isinstance(v, list),
-    "map": lambda v: isinstance(v, dict),
-    "bool": lambda v: isinstance(v, bool),
-}
-_SHAPE_NAMES = {
-    "str": "text",
-    "str_list": "a list of text",
-    "list": "a list",
-    "map": "a mapping",
-    "bool": "true or false",
-}
