@@ -17,7 +17,8 @@ from replication.config import ReplicationConfig
 from replication.context import Context
 from replication.problems import LineOf, Problem
 from replication.translator import DagsterSlingTranslator
-from replication.validate.rules import Memo, _by_stream, _Checker
+from replication.validate.memo import Memo, by_stream, check_by_stream
+from replication.validate.rules import Rules
 
 __all__ = ["Memo", "validate"]
 
@@ -42,13 +43,8 @@ def validate(
     the caller's, e.g. the stored version edited): then only those, and those the memo's
     earlier checks of that version changed, are compared with what the memo kept."""
     translator = translator or DagsterSlingTranslator()
-    checker = _Checker(line_of or (lambda path: None), context or Context())
-    if memo is not None and line_of is None and _by_stream(replication):
-        with memo.lock:
-            return checker.by_stream(replication, translator, memo, basis, set(edited))
-    checker.replication(replication)
-    checker.asset_keys(replication, translator)
-    checker.storable(replication)
-    checker.files(replication)
-    checker.references(replication)
-    return sorted(checker.problems, key=lambda p: p.line or 0)
+    context = context or Context()
+    rules = Rules(line_of or (lambda path: None), context)
+    if memo is not None and line_of is None and by_stream(replication):
+        return check_by_stream(rules, replication, translator, context, memo, basis, set(edited))
+    return sorted(rules.check(replication, translator), key=lambda p: p.line or 0)

@@ -1,16 +1,18 @@
-"""The rules of each key's shape: the keys a stream config may have and the values each
-takes (`versions.STREAM_KEYS`), modes, source and target options, hooks and `meta.dagster`,
-for the version of sling the studio runs. The rules of what the keys mean together, for a
-replication and its streams, build on these (`replication.validate.rules`)."""
+"""The rules of shape: the keys a stream config may have and the values each takes
+(`versions.STREAM_KEYS`), modes, source and target options, hooks and `meta.dagster`, for
+the version of sling the studio runs; and the values YAML holds that the studio cannot store.
+The rules of what the keys mean together, for a replication and its streams, build on these
+(`replication.validate.rules`)."""
 
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable
 from typing import Any
 
-from replication.config import YAML11_BOOLEANS, StreamConfig
+from replication.config import YAML11_BOOLEANS, ReplicationConfig, StreamConfig
 from replication.problems import ERROR, WARNING, LineOf, Problem, Where
 from replication.translator import DAGSTER_META_KEYS
 from replication.versions import (
@@ -37,8 +39,8 @@ def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
 
 
 class KeyRules:
-    """What was found so far (`problems`, `hooked`) and the rules of each key's shape; the
-    rules of a replication and its streams (`rules.Rules`) add theirs to the same record."""
+    """What was found so far (`problems`, `hooked`) and the rules of shape; the rules of a
+    replication and its streams (`rules.Rules`) add theirs to the same record."""
 
     def __init__(self, line_of: LineOf, sling: Sling) -> None:
         self.line_of = line_of
@@ -46,8 +48,11 @@ class KeyRules:
         self.problems: list[Problem] = []
         self.hooked: Where | None = None  # where the first hook sling would run is
 
+    def problem(self, path: Where, message: str, severity: str = ERROR, code: str = "") -> Problem:
+        return Problem(path, self.line_of(path), severity, message, code)
+
     def add(self, path: Where, message: str, severity: str = ERROR, code: str = "") -> None:
-        self.problems.append(Problem(path, self.line_of(path), severity, message, code))
+        self.problems.append(self.problem(path, message, severity, code))
 
     def stream_keys(self, path: Where, config: StreamConfig) -> None:
         for key, value in config.items():
@@ -228,6 +233,36 @@ class KeyRules:
                     f"dagster-sling does not read `meta.dagster.{key}`{suggest(str(key), DAGSTER_META_KEYS)}",
                     WARNING,
                 )
+
+    def storable(self, rep: ReplicationConfig) -> list[Problem]:
+        """Values YAML can hold but JSON and PostgreSQL text cannot, and non-text keys."""
+        found = []
+        roots: list[tuple[Where, Any]] = [((key,), value) for key, value in rep.extra.items()]
+        roots += [(("source",), rep.source), (("target",), rep.target), (("defaults",), rep.defaults)]
+        roots += [(("hooks",), rep.hooks), (("env",), rep.env)]
+        if isinstance(rep.streams, dict):
+            roots += [(("streams", name), config) for name, config in rep.streams.items()]
+        stack = roots[::-1]
+        while stack:
+            path, value = stack.pop()
+            if isinstance(value, dict):
+                for key in value:
+                    if not isinstance(key, str):
+                        found.append(
+                            self.problem(
+                                (*path, key), f"key `{key}` must be text: write it in quotes ('{key}')"
+                            )
+                        )
+                stack.extend(((*path, key), item) for key, item in reversed(value.items()))
+            elif isinstance(value, list):
+                stack.extend(((*path, i), item) for i, item in reversed(list(enumerate(value))))
+            elif isinstance(value, float) and not math.isfinite(value):
+                found.append(
+                    self.problem(path, f"`{value}` cannot be stored; quote it if it is meant as text")
+                )
+            elif isinstance(value, str) and "\x00" in value:
+                found.append(self.problem(path, "the text contains a NUL character, which cannot be stored"))
+        return found
 
 
 def is_str_list(value: Any) -> bool:

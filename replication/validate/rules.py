@@ -1,13 +1,16 @@
-"""The rules of validation and, for now, the memo that checks stream by stream."""
+"""The rules of a replication and its streams: what sling refuses or ignores, what dagster-sling
+refuses, local paths outside the file fence, references to connections' secrets; built on
+the rules of shape (`replication.validate.keys`).
+
+`Rules.check` runs every pass over a whole replication. The methods after it are what the
+memo's engine (`replication.validate.memo`) asks to check stream by stream: each returns what
+it finds, and the engine puts the passes together in the order `check` finds them.
+"""
 
 from __future__ import annotations
 
-import copy
-import math
 import os
 import re
-import threading
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -50,84 +53,26 @@ from replication.versions import (
     TOP_KEYS,
 )
 
-
-class Memo:
-    """What `validate` found for each stream of one replication, to check a later version of
-    it again only where it changed: streams whose name and config are the same, with the same
-    rest of the replication and the same context, reuse their problems. Files that appear or
-    vanish meanwhile (a LOCAL stream's file, the fence) are not looked at again for them: the
-    caller keeps a memo only for a while (`studio.rules.MEMO_SECONDS`).
-
-    Besides each stream's part, what the last check put together from them (which streams add
-    problems, the asset keys, the references), so that a check told what changed (`basis`)
-    updates that for the changed streams only. One check at a time uses it (`lock`)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.around: tuple[Any, ...] | None = None
-        self.streams: dict[Any, tuple[Any, _StreamPart]] = {}
-        self.forget()
-
-    def forget(self) -> None:
-        """Drop what the last check put together (each stream's part stays)."""
-        self.order: list[Any] = []  # the streams of the last check, in their order
-        self.place: dict[Any, int] = {}
-        self.busy: set[Any] = set()  # streams whose part adds to a pass but the references
-        self.keys: dict[Any, tuple[str, ...]] = {}  # stream -> its asset key
-        self.key_count: Counter[tuple[str, ...]] = Counter()
-        self.clashing: set[tuple[str, ...]] = set()  # keys of two streams or more
-        self.names: frozenset[str] | None = None  # the names the references were checked for
-        self.referring: set[Any] = set()  # streams whose references found problems
-        # The last check was of version `basis` (the caller's label) but for streams `dirty`.
-        self.basis: Any = None
-        self.dirty: set[Any] = set()
-
-    def parts(self, around: tuple[Any, ...]) -> dict[Any, tuple[Any, _StreamPart]]:
-        if self.around != around:
-            self.around, self.streams = copy.deepcopy(around), {}
-            self.forget()
-        return self.streams
-
-    def rebase(self, old: Any, new: Any, edited: Iterable[Any]) -> None:
-        """Version `new` was saved: version `old` with the streams `edited` changed."""
-        with self.lock:
-            if old is not None and self.basis == old:
-                self.basis = new
-                self.dirty |= set(edited)
-
-    def count(self, name: Any, part: _StreamPart, sign: int) -> None:
-        """Add (1) or take away (-1) what stream `name`'s part puts together."""
-        if part.busy:
-            (self.busy.add if sign > 0 else self.busy.discard)(name)
-        if part.key is not None:
-            key = part.key
-            self.key_count[key] += sign
-            if sign > 0:
-                self.keys[name] = key
-            else:
-                del self.keys[name]
-            if self.key_count[key] > 1:
-                self.clashing.add(key)
-            else:
-                self.clashing.discard(key)
-                if not self.key_count[key]:
-                    del self.key_count[key]
-        if part.references is not None and part.references[1] and sign < 0:
-            self.referring.discard(name)
+_SLING_STATE = "SLING_STATE"
+_TOKEN = "SLING_CLI_TOKEN"  # noqa: S105 - the name of the variable, not a token
+_LOADED_AT = {"_sling_loaded_at": None, "_sling_synced_at": "synced_at_waiver"}
+_PART = re.compile(r"\{part_[a-z_]+\}|\{(?:" + "|".join(DATE_PARTS) + r")\}")
 
 
 @dataclass(slots=True)
-class _StreamPart:
-    """One stream's share of each pass of `_Checker`, found with no other stream around."""
+class StreamPart:
+    """One stream's share of each pass of `Rules`, found with no other stream around."""
 
-    checked: list[Problem]  # `_Checker.stream`
+    checked: list[Problem]  # `Rules.stream`
     hooked: Where | None  # the first hook sling would run that it found
     key: tuple[str, ...] | None  # its asset key (None: disabled, or no key)
-    keyed: list[Problem]  # `_Checker.asset_keys`: a key dagster-sling refuses
+    keyed: list[Problem]  # `Rules.asset_keys`: a key dagster-sling refuses
     storable: list[Problem]
     files: list[Problem]
-    references: tuple[frozenset[str], list[Problem]] | None  # for these connection names
     connections: list[Any]  # the `connection:` of its hooks
+    # Its share of the references pass, for these connection names: found once the names of
+    # every stream's hooks are known (`Rules.references`); None until then.
+    references: tuple[frozenset[str], list[Problem]] | None = None
     busy: bool = field(init=False)  # whether it adds to any pass but `references`
 
     def __post_init__(self) -> None:
@@ -136,21 +81,117 @@ class _StreamPart:
         )
 
 
-def _by_stream(rep: ReplicationConfig) -> bool:
-    """Whether `rep` is checked stream by stream the same as whole (the usual case)."""
-    return isinstance(rep.streams, dict) and bool(rep.streams) and isinstance(rep.defaults, dict)
+class Rules(KeyRules):
+    """The rules, for one check of one replication: what they find is kept in `problems`."""
 
-
-_SLING_STATE = "SLING_STATE"
-_TOKEN = "SLING_CLI_TOKEN"  # noqa: S105 - the name of the variable, not a token
-_LOADED_AT = {"_sling_loaded_at": None, "_sling_synced_at": "synced_at_waiver"}
-_PART = re.compile(r"\{part_[a-z_]+\}|\{(?:" + "|".join(DATE_PARTS) + r")\}")
-
-
-class _Checker(KeyRules):
     def __init__(self, line_of: LineOf, context: Context) -> None:
         super().__init__(line_of, context.sling)
         self.context = context
+        # How sling names things in this replication (source, target, env): found by
+        # `replication` (so by `top`), read by the rules of each stream.
+        self.names: Names
+
+    def check(self, rep: ReplicationConfig, translator: DagsterSlingTranslator) -> list[Problem]:
+        """Every problem of `rep`, pass by pass: the replication and its streams, the asset
+        keys, what cannot be stored, local paths outside the fence, references to connections."""
+        self.replication(rep)
+        self.asset_keys(rep, translator)
+        self.problems += self.storable(rep)
+        self.files(rep)
+        names = self.reference_names(rep)
+        if names:
+            values: list[tuple[Where, Any]] = [
+                (("env",), rep.env),
+                (("hooks",), rep.hooks),
+                (("defaults",), rep.defaults),
+            ]
+            if isinstance(rep.streams, dict):
+                values += [(("streams", name), config) for name, config in rep.streams.items()]
+            self.problems += self.references(values, names)
+        return self.problems
+
+    # What the memo's engine asks (`memo.StreamRules`). `top` comes first: the rules of the
+    # streams read the names (source, target, env) it finds.
+
+    def top(self, rep: ReplicationConfig) -> tuple[list[Problem], Where | None]:
+        """The problems of everything but `rep`'s streams, as `check` finds them, and where the
+        first hook sling would run is among them (None: none)."""
+        self.replication(replace(rep, streams={}))
+        # Not that it has no streams: the engine checks those it has.
+        found, self.problems = [p for p in self.problems if p.code != "no-streams"], []
+        return found, self.hooked
+
+    def stream_part(
+        self, rep: ReplicationConfig, name: Any, config: Any, translator: DagsterSlingTranslator
+    ) -> StreamPart:
+        """The share of stream `name` (with `config`) in each pass but the references, found as
+        if it were the only stream of `rep`."""
+        alone = replace(rep, streams={name: config})
+        sub = Rules(self.line_of, self.context)  # finds this stream's problems only
+        sub.names = self.names
+        sub.stream(name, config, rep.defaults)
+        checked = list(sub.problems)
+        key = sub.asset_keys(alone, translator)
+        keyed = sub.problems[len(checked) :]
+        storable = sub.storable(
+            replace(alone, extra={}, source=None, target=None, defaults={}, hooks={}, env={})
+        )
+        sub.problems = []
+        sub.files(alone)
+        hooks = config.get("hooks") if isinstance(config, dict) else None
+        return StreamPart(checked, sub.hooked, key, keyed, storable, sub.problems, hook_connections(hooks))
+
+    def hook_token(self, where: Where | None) -> list[Problem]:
+        """The warning that the hook at `where` (None: no hook) needs a sling CLI Pro token,
+        when the studio's environment has none."""
+        if where is None or self.context.process_env.get(_TOKEN):
+            return []
+        message = (
+            f"hooks need a sling CLI Pro token: without {_TOKEN} in the studio's environment, sling "
+            f"{self.sling.version} refuses to run them (a start hook stops the run before any stream; "
+            "`on_failure: warn` lets it go on)"
+        )
+        return [self.problem(where, message, WARNING, code="hook-token")]
+
+    def key_clash(self, name: Any, key: tuple[str, ...], other: Any) -> Problem:
+        """The warning that stream `name` has the asset key `key` of the earlier stream `other`."""
+        return self.problem(
+            ("streams", name),
+            f"asset key `{key_to_string(key)}` is also the key of stream `{other}`; "
+            "dagster-sling refuses two streams with one key (set a distinct `object` "
+            "or meta.dagster.asset_key)",
+            WARNING,
+        )
+
+    def reference_names(self, rep: ReplicationConfig, more: Iterable[Any] = ()) -> frozenset[str]:
+        """The connections whose `$NAME` is a problem: those the run of `rep` needs (its source,
+        target, and the `connection:` of its hooks), and those of `more` (hooks' `connection:`)."""
+        # Only a name can be a variable: `target: '{TARGET}'` is a template (its env var holds a name).
+        named = connection_names([*needed_connections(rep), *more])
+        return frozenset(name for name in named if re.fullmatch(r"\w+", name))
+
+    def references(self, values: list[tuple[Where, Any]], names: frozenset[str]) -> list[Problem]:
+        """`$NAME` of a connection the run names (`names`) in `values` ((where, value), and all
+        inside them), as `check` finds them (the last value's first): sling would give its
+        value, secrets and all."""
+        found = []
+        stack = list(values)
+        while stack:
+            path, value = stack.pop()
+            if isinstance(value, dict):
+                stack.extend(((*path, key), item) for key, item in value.items())
+            elif isinstance(value, list):
+                stack.extend(((*path, i), item) for i, item in enumerate(value))
+            elif isinstance(value, str):
+                for name in references(value, names):
+                    message = (
+                        f"`${name}` would give sling's copy of connection {name}, secrets included: "
+                        "write the value itself"
+                    )
+                    found.append(self.problem(path, message))
+        return found
+
+    # The rules of a replication and its streams, and the passes over them.
 
     def replication(self, rep: ReplicationConfig) -> None:
         for key in ("source", "target"):
@@ -198,146 +239,7 @@ class _Checker(KeyRules):
         defaults = rep.defaults if isinstance(rep.defaults, dict) else {}
         for name, config in rep.streams.items():
             self.stream(name, config, defaults)
-        if self.hooked is not None and not self.context.process_env.get(_TOKEN):
-            self.hook_token()
-
-    def hook_token(self) -> None:
-        if self.hooked is not None:
-            self.add(
-                self.hooked,
-                f"hooks need a sling CLI Pro token: without {_TOKEN} in the studio's environment, sling "
-                f"{self.sling.version} refuses to run them (a start hook stops the run before any stream; "
-                "`on_failure: warn` lets it go on)",
-                WARNING,
-                code="hook-token",
-            )
-
-    def by_stream(
-        self,
-        rep: ReplicationConfig,
-        translator: DagsterSlingTranslator,
-        memo: Memo,
-        basis: Any,
-        edited: set[Any],
-    ) -> list[Problem]:
-        """`validate`'s passes in their order, each stream's share of them from `memo` (found
-        again for the streams not in it), the rest found here: the same problems, in the same
-        order, as the passes over the whole replication."""
-        streams, defaults = rep.streams, rep.defaults
-        top = replace(rep, streams={})
-        self.replication(top)
-        self.problems = [p for p in self.problems if p.code != "no-streams"]  # it has streams
-        hooked = self.hooked
-        around = (
-            rep.source,
-            rep.target,
-            defaults,
-            rep.env,
-            rep.hooks,
-            rep.extra,
-            self.context,
-            type(translator),
-        )
-        kept = memo.parts(around)
-        order = list(streams)
-        if basis is not None and memo.basis == basis and order == memo.order:
-            # The streams are those of the last check, in its order: only those the caller
-            # edited, or the last checks of that version did, may differ from what was kept.
-            look = [name for name in memo.dirty | edited if name in streams]
-        else:
-            look = order
-            for name in kept.keys() - streams.keys():
-                del kept[name]
-            memo.forget()
-            memo.order, memo.place = order, {name: i for i, name in enumerate(order)}
-        fresh = []
-        for name in look:
-            config, found = streams[name], kept.get(name)
-            if found is not None and found[0] == config:
-                if look is order:
-                    memo.count(name, found[1], 1)
-                continue
-            if found is not None and look is not order:
-                memo.count(name, found[1], -1)
-            part = self.stream_part(rep, name, config, translator)
-            kept[name] = (copy.deepcopy(config), part)
-            memo.count(name, part, 1)
-            fresh.append(name)
-        # What was kept is now this check's streams: version `basis` but for those `edited`.
-        memo.basis, memo.dirty = basis, edited if basis is not None else set()
-        place = memo.place.__getitem__
-        # Most streams add nothing to most passes: only those that do are gone through.
-        busy = [kept[name][1] for name in sorted(memo.busy, key=place)]
-        for part in busy:
-            self.problems += part.checked
-            if hooked is None:
-                hooked = part.hooked
-        if hooked is not None and not self.context.process_env.get(_TOKEN):
-            self.hooked = hooked
-            self.hook_token()
-        clashes: dict[Any, Any] = {}  # stream -> the earlier stream with its key
-        if memo.clashing:
-            first: dict[tuple[str, ...], Any] = {}
-            for name in order:
-                key = memo.keys.get(name)
-                if key in memo.clashing:
-                    if key in first:
-                        clashes[name] = first[key]
-                    else:
-                        first[key] = name
-        for name in sorted(memo.busy | clashes.keys(), key=place):
-            part = kept[name][1]
-            self.problems += part.keyed
-            if name in clashes:
-                self.key_clash(name, part.key, clashes[name])
-        self.storable(top)
-        for part in busy:
-            self.problems += part.storable
-        for part in busy:
-            self.problems += part.files
-        # The hooks of every stream count: `needed_connections(rep)`, with each stream's from its part.
-        named = [*needed_connections(top), *(c for part in busy for c in part.connections)]
-        names = _reference_names(connection_names(named))
-        if names:
-            again = order if names != memo.names else fresh
-            for name in again:
-                part = kept[name][1]
-                if part.references is None or part.references[0] != names:
-                    sub = _Checker(self.line_of, self.context)
-                    sub.walk_references([(("streams", name), streams[name])], names)
-                    part.references = (names, sub.problems)
-                if part.references[1]:
-                    memo.referring.add(name)
-                else:
-                    memo.referring.discard(name)
-            memo.names = names
-            for name in sorted(memo.referring, key=place, reverse=True):
-                self.problems += kept[name][1].references[1]
-            self.walk_references(
-                [(("env",), rep.env), (("hooks",), rep.hooks), (("defaults",), defaults)], names
-            )
-        else:  # no references looked at: the next check that has some looks at every stream's
-            memo.names = None
-        return self.problems
-
-    def stream_part(
-        self, rep: ReplicationConfig, name: Any, config: Any, translator: DagsterSlingTranslator
-    ) -> _StreamPart:
-        alone = replace(rep, streams={name: config})
-        sub = _Checker(self.line_of, self.context)
-        sub.names = self.names
-        sub.stream(name, config, rep.defaults)
-        checked = list(sub.problems)
-        key = sub.asset_keys(alone, translator)
-        keyed = sub.problems[len(checked) :]
-        sub.problems = []
-        sub.storable(replace(alone, extra={}, source=None, target=None, defaults={}, hooks={}, env={}))
-        storable, sub.problems = sub.problems, []
-        sub.files(alone)
-        hooks = config.get("hooks") if isinstance(config, dict) else None
-        return _StreamPart(
-            checked, sub.hooked, key, keyed, storable, sub.problems, None, hook_connections(hooks)
-        )
+        self.problems += self.hook_token(self.hooked)
 
     def connections(self, rep: ReplicationConfig) -> None:
         for key in ("source", "target"):
@@ -542,28 +444,6 @@ class _Checker(KeyRules):
                 WARNING,
             )
 
-    def storable(self, rep: ReplicationConfig) -> None:
-        """Values YAML can hold but JSON and PostgreSQL text cannot, and non-text keys."""
-        roots: list[tuple[Where, Any]] = [((key,), value) for key, value in rep.extra.items()]
-        roots += [(("source",), rep.source), (("target",), rep.target), (("defaults",), rep.defaults)]
-        roots += [(("hooks",), rep.hooks), (("env",), rep.env)]
-        if isinstance(rep.streams, dict):
-            roots += [(("streams", name), config) for name, config in rep.streams.items()]
-        stack = roots[::-1]
-        while stack:
-            path, value = stack.pop()
-            if isinstance(value, dict):
-                for key in value:
-                    if not isinstance(key, str):
-                        self.add((*path, key), f"key `{key}` must be text: write it in quotes ('{key}')")
-                stack.extend(((*path, key), item) for key, item in reversed(value.items()))
-            elif isinstance(value, list):
-                stack.extend(((*path, i), item) for i, item in reversed(list(enumerate(value))))
-            elif isinstance(value, float) and not math.isfinite(value):
-                self.add(path, f"`{value}` cannot be stored; quote it if it is meant as text")
-            elif isinstance(value, str) and "\x00" in value:
-                self.add(path, "the text contains a NUL character, which cannot be stored")
-
     def files(self, rep: ReplicationConfig) -> None:
         fence = self.context.fence
         if fence is None:
@@ -572,35 +452,6 @@ class _Checker(KeyRules):
             refused = fence.refusal(local, verb)
             if refused:
                 self.add(path, refused, code="fence")
-
-    def references(self, rep: ReplicationConfig) -> None:
-        """`$NAME` of a connection the run names: sling would give its value, secrets and all."""
-        names = _reference_names(needed_connections(rep))
-        if not names:
-            return
-        stack: list[tuple[Where, Any]] = [
-            (("env",), rep.env),
-            (("hooks",), rep.hooks),
-            (("defaults",), rep.defaults),
-        ]
-        if isinstance(rep.streams, dict):
-            stack += [(("streams", name), config) for name, config in rep.streams.items()]
-        self.walk_references(stack, names)
-
-    def walk_references(self, stack: list[tuple[Where, Any]], names: frozenset[str]) -> None:
-        while stack:
-            path, value = stack.pop()
-            if isinstance(value, dict):
-                stack.extend(((*path, key), item) for key, item in value.items())
-            elif isinstance(value, list):
-                stack.extend(((*path, i), item) for i, item in enumerate(value))
-            elif isinstance(value, str):
-                for name in references(value, names):
-                    self.add(
-                        path,
-                        f"`${name}` would give sling's copy of connection {name}, secrets included: "
-                        "write the value itself",
-                    )
 
     def asset_keys(
         self, rep: ReplicationConfig, translator: DagsterSlingTranslator
@@ -626,21 +477,7 @@ class _Checker(KeyRules):
                 continue
             last = key
             if key in seen:
-                self.key_clash(name, key, seen[key])
+                self.problems.append(self.key_clash(name, key, seen[key]))
             else:
                 seen[key] = name
         return last
-
-    def key_clash(self, name: Any, key: tuple[str, ...], other: Any) -> None:
-        self.add(
-            ("streams", name),
-            f"asset key `{key_to_string(key)}` is also the key of stream `{other}`; "
-            "dagster-sling refuses two streams with one key (set a distinct `object` "
-            "or meta.dagster.asset_key)",
-            WARNING,
-        )
-
-
-def _reference_names(needed: list[str]) -> frozenset[str]:
-    # Only a name can be a variable: `target: '{TARGET}'` is a template (its env var holds a name).
-    return frozenset(name for name in needed if re.fullmatch(r"\w+", name))
