@@ -236,7 +236,7 @@ class KeyRules:
 
     def storable(self, rep: ReplicationConfig) -> list[Problem]:
         """Values YAML can hold but JSON and PostgreSQL text cannot, and non-text keys."""
-        found = []
+        found: list[Problem] = []
         roots: list[tuple[Where, Any]] = [((key,), value) for key, value in rep.extra.items()]
         roots += [(("source",), rep.source), (("target",), rep.target), (("defaults",), rep.defaults)]
         roots += [(("hooks",), rep.hooks), (("env",), rep.env)]

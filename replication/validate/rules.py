@@ -174,7 +174,7 @@ class Rules(KeyRules):
         """`$NAME` of a connection the run names (`names`) in `values` ((where, value), and all
         inside them), as `check` finds them (the last value's first): sling would give its
         value, secrets and all."""
-        found = []
+        found: list[Problem] = []
         stack = list(values)
         while stack:
             path, value = stack.pop()
