@@ -13,8 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from replication.spec import MERGED_OPTION_KEYS, STREAM_KEYS, TOP_KEYS
-from replication.versions import DEFAULT, SOURCE_OPTIONS_INHERITED, Sling
+from replication.versions import (
+    DEFAULT,
+    MERGED_OPTION_KEYS,
+    SOURCE_OPTIONS_INHERITED,
+    STREAM_KEYS,
+    TOP_KEYS,
+    Sling,
+)
 
 StreamConfig = dict[str, Any]
 

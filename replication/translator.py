@@ -29,6 +29,16 @@ from replication.config import ReplicationConfig, deep_merge
 
 AssetKey = tuple[str, ...]
 
+# The keys of `meta.dagster` dagster-sling reads (validation warns of any other).
+DAGSTER_META_KEYS = (
+    "asset_key",
+    "deps",
+    "group",
+    "description",
+    "freshness_policy",
+    "auto_materialize_policy",
+)
+
 # dagster's `clean_name_lower_with_dots`: a run of other characters becomes one `_`.
 _UNSAFE = re.compile(r"[^a-zA-Z0-9_.]+")
 

@@ -1,8 +1,10 @@
-"""What each version of sling knows, from v1.4.11 (the version the platform wheel ships)
-to v1.5.23: its modes, keys, options, hook points and types, object variables, and the
-rules that changed between versions.
+"""Sling's replication format and what each version of sling knows of it, from v1.4.11 (the
+version the platform wheel ships) to v1.5.23: the top-level keys, the stream keys (with the
+YAML shapes of their values), modes, options, hook points and types, object variables, and
+the rules that changed between versions.
 
-Read from sling-cli's Go source, tag by tag (the first tag that has each item; nothing
+Read from sling-cli's Go source (`core/sling/replication.go`, `config.go`; see
+shared/reference/sling_spec.md §1), tag by tag (the first tag that has each item; nothing
 was removed in this range), and for hook types, which are closed source, measured on
 the 1.4.11 binary. `Sling(version)` answers for one version; validation and naming ask
 it, so pointing the studio at another binary changes the rules with it.
@@ -30,31 +32,52 @@ MODES = {
     "definition-only": "1.5.5",
     "change-capture": "1.5.9",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class StreamKey:
+    """A key of a stream config: the YAML shapes its value may have (any of "str", "str_list",
+    "list", "map", "bool") and the first sling version that reads it (None: not sling's key)."""
+
+    shapes: tuple[str, ...]
+    since: str | None
+
+
+def _key(shapes: str, since: str | None) -> StreamKey:
+    return StreamKey(tuple(shapes.split("|")), since)
+
+
+# In the order a stream's keys are written out (`config.canonical_stream`; unknown keys follow).
 STREAM_KEYS = {
-    **_all(
-        "1.4.11",
-        "id",
-        "description",
-        "mode",
-        "object",
-        "select",
-        "files",
-        "where",
-        "primary_key",
-        "update_key",
-        "sql",
-        "tags",
-        "source_options",
-        "target_options",
-        "schedule",
-        "disabled",
-        "single",
-        "transforms",
-        "columns",
-        "hooks",
-    ),
-    "change_capture_options": "1.5.9",
+    "id": _key("str", "1.4.11"),
+    "description": _key("str", "1.4.11"),
+    "mode": _key("str", "1.4.11"),
+    "object": _key("str", "1.4.11"),
+    "primary_key": _key("str|str_list", "1.4.11"),
+    "update_key": _key("str", "1.4.11"),
+    "sql": _key("str", "1.4.11"),
+    "select": _key("str_list", "1.4.11"),
+    "where": _key("str", "1.4.11"),
+    "files": _key("str_list", "1.4.11"),
+    "columns": _key("map", "1.4.11"),
+    "transforms": _key("list|map", "1.4.11"),
+    "source_options": _key("map", "1.4.11"),
+    "target_options": _key("map", "1.4.11"),
+    "change_capture_options": _key("map", "1.5.9"),
+    "single": _key("bool", "1.4.11"),
+    "disabled": _key("bool", "1.4.11"),
+    "tags": _key("str_list", "1.4.11"),
+    "schedule": _key("str", "1.4.11"),
+    "hooks": _key("map", "1.4.11"),
+    # dagster-sling reads `meta.dagster` (`translator.DAGSTER_META_KEYS`); sling keeps it as is.
+    "meta": _key("map", None),
 }
+# The same keys as a version table (`Sling.has`, `Sling.newer`): sling's keys only.
+STREAM_KEY_VERSIONS = {name: key.since for name, key in STREAM_KEYS.items() if key.since is not None}
+# Keys whose maps merge key by key under defaults (stream wins); every other key is taken
+# from defaults only when the stream does not have it at all (`config.effective_config`).
+MERGED_OPTION_KEYS = ("source_options", "target_options", "change_capture_options")
+TOP_KEYS = ("source", "target", "defaults", "hooks", "streams", "env")
 SOURCE_OPTIONS = {
     **_all(
         "1.4.11",

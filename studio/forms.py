@@ -22,8 +22,7 @@ from replication.connections import (
     type_of_url,
     url_example,
 )
-from replication.spec import STREAM_KEYS
-from replication.versions import MODES
+from replication.versions import MODES, STREAM_KEYS
 from replication.yamlio import MAX_BYTES, YamlError, dump, load_value
 
 OTHER = "other_keys"

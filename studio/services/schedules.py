@@ -31,7 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from replication import cron, sling
-from replication.spec import MODES
+from replication.versions import MODES
 from studio import models
 from studio.errors import Refused
 from studio.services.runs import StreamBusy, run_queue

@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 import sling_yaml
 
-from replication.spec import STREAM_KEYS
 from replication.validate import validate
-from replication.versions import MODES
+from replication.versions import MODES, STREAM_KEYS
 from replication.yamlio import emit, parse
 
 CORPUS = sorted((Path(__file__).parents[1] / "corpus" / "valid").glob("*.yaml"))

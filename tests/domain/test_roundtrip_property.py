@@ -6,7 +6,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from replication.spec import STREAM_KEYS
+from replication.versions import STREAM_KEYS
 from replication.yamlio import emit, parse
 
 # Text that YAML likes to misread: look-alikes of other types, indicators, spaces, unicode.

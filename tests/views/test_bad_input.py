@@ -21,7 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 
-from replication.spec import STREAM_KEYS, TOP_KEYS
+from replication.versions import STREAM_KEYS, TOP_KEYS
 from studio import models
 from studio.selectors.replications import replication_yaml
 
