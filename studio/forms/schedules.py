@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from replication.versions import MODES
+from studio import models
 
 
 class ScheduleForm(forms.Form):
@@ -54,8 +55,6 @@ class PolicyForm(forms.Form):
 
 
 class ChannelForm(forms.Form):
-    EVENTS = [("failure", "failure"), ("recovery", "recovery"), ("stale", "stale")]
-
     webhook = forms.CharField(
         required=False,
         max_length=2000,
@@ -64,8 +63,12 @@ class ChannelForm(forms.Form):
         widget=forms.URLInput(attrs={"placeholder": "https://hooks.slack.com/services/…"}),
     )
     email = forms.CharField(required=False, max_length=254, label="Email", widget=forms.EmailInput)
+    # The model's events, each shown as its value (the model's labels are capitalized).
     events = forms.MultipleChoiceField(
-        choices=EVENTS, initial=["failure", "recovery"], widget=forms.CheckboxSelectMultiple, label="On"
+        choices=[(event, event) for event in models.AlertChannel.Event.values],
+        initial=[models.AlertChannel.Event.FAILURE, models.AlertChannel.Event.RECOVERY],
+        widget=forms.CheckboxSelectMultiple,
+        label="On",
     )
     scope = forms.ChoiceField(
         choices=[("replication", "this replication"), ("all", "every replication")],
