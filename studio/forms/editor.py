@@ -25,6 +25,9 @@ class KeysForm(forms.Form):
     `[id]` stays a list and unknown keys stay as they were.
     """
 
+    # Its code boxes (SQL, YAML) take the grid's whole width (studio/_field.html).
+    wide_code = True
+
     id = forms.CharField(required=False, label="id")
     description = forms.CharField(required=False)
     mode = forms.ChoiceField(required=False, choices=[("", "—")] + [(m, m) for m in MODES])
