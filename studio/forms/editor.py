@@ -108,11 +108,19 @@ class SettingsForm(ReplicationForm):
     env = YamlField(kind="map", help_text="variables, e.g. SLING_THREADS: 4")
     hooks = YamlField(kind="map", help_text="start / end: lists of hooks")
 
+    # Its error and help paragraphs have no ids: they would repeat those of the stream's form
+    # beside it on the editor's page (`id_hooks_helptext`), whose fields' auto ids are the same.
+    message_ids = False
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # On the editor's page beside a stream's form, whose `name` and `hooks` keep their ids.
         for name in ("name", "hooks"):
             self.fields[name].widget.attrs["id"] = f"id_replication_{name}"
+        # The page's datalist of connection names, and none of the new-replication form's
+        # maxlength and autocomplete="off": the editor's boxes never had them.
+        for name in ("source", "target"):
+            self.fields[name].widget = forms.TextInput(attrs={"list": "connection-names"})
 
     def apply(self, config: ReplicationConfig, defaults: dict[str, Any]) -> ReplicationConfig:
         """`config` with these settings and `defaults`; call after is_valid()."""
