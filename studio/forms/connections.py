@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django import forms
+from django.urls import reverse
 
 from replication.connections import (
     FIELD_NAME,
@@ -33,6 +34,9 @@ class ConnectionForm(forms.Form):
     type = forms.ChoiceField(choices=[(t, t) for t in TYPES])
     url = forms.CharField(required=False, max_length=4000, help_text="instead of the fields below")
 
+    # Its page never gave the error and help paragraphs ids (studio/_field.html).
+    message_ids = False
+
     def __init__(
         self,
         data: Any = None,
@@ -48,6 +52,17 @@ class ConnectionForm(forms.Form):
             initial.update(name=connection.name, url=params.get("url", ""))
         super().__init__(data, initial=initial)
         self.conn_type = conn_type
+        # Changing the type posts the form back, which answers with that type's fields.
+        here = reverse("connection-edit", args=[connection.name]) if connection else reverse("connection-new")
+        self.fields["type"].widget.attrs.update(
+            {
+                "hx-post": here,
+                "hx-vals": '{"refresh": "1"}',
+                "hx-target": "#connection-fields",
+                "hx-swap": "outerHTML",
+                "hx-include": "closest form",
+            }
+        )
         stored = field_secrets(connection.secrets) if connection else {}
         for field in FORM_FIELDS.get(conn_type, []):
             if field == "url":
@@ -73,6 +88,9 @@ class ConnectionForm(forms.Form):
             help_text="any further field, as YAML (`key: value`); secret ones are stored apart",
         )
         self.secret_names = list(stored)
+        for name in self.secret_names:
+            if name in self.fields:
+                self.fields[name].secret_stored = True  # the label's badge (studio/_field.html)
         example = url_example(conn_type)
         self.fields["url"].help_text = (
             f"instead of the fields below, e.g. {example}" if example else "instead of the fields below"
