@@ -11,7 +11,11 @@ class DownstreamAssetForm(forms.Form):
     """A dbt model, report or job that reads the studio's tables. Keys are Dagster's
     user strings: parts joined by `/`, each of letters, digits, `_`, `-` or `.`."""
 
-    key = forms.CharField(max_length=500, help_text="e.g. analytics/customer_orders")
+    key = forms.CharField(
+        max_length=500,
+        help_text="e.g. analytics/customer_orders",
+        widget=forms.TextInput(attrs={"class": "mono", "autocomplete": "off"}),
+    )
     deps = forms.CharField(
         required=False,
         max_length=20_000,
@@ -21,6 +25,9 @@ class DownstreamAssetForm(forms.Form):
     description = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
     group = forms.CharField(required=False, max_length=200)
     tags = ListField(max_length=2000, help_text="comma-separated, e.g. finance, dbt")
+
+    # Its page never gave the error and help paragraphs ids (studio/_field.html).
+    message_ids = False
 
     @staticmethod
     def check_key(text: str) -> str:
