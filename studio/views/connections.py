@@ -47,7 +47,6 @@ def connection_edit(request: HttpRequest, name: str | None = None) -> HttpRespon
     context = {
         "form": form,
         "connection": connection,
-        "conn_type": conn_type,
         "version": version,
         "base": base,
     }
