@@ -110,6 +110,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Django's widget templates, for the form renderer that reads the project's templates.
+    "django.forms",
     "django_htmx",
     "template_partials",
     "django_tasks",
@@ -161,6 +163,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Every field drawn by the one field template, templates/studio/_field.html.
+FORM_RENDERER = "studio.forms.renderer.Renderer"
 
 WSGI_APPLICATION = "studio.wsgi.application"
 

@@ -10,8 +10,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from replication import sling
 from replication.problems import Problem
-from studio import forms, models
+from studio import models
 from studio.errors import Conflict, Refused
+from studio.forms.connections import ConnectionForm
 from studio.roles import role_required
 from studio.selectors.connections import add_streams_choices, connection_list
 from studio.selectors.replications import replications_using
@@ -39,14 +40,13 @@ def connection_edit(request: HttpRequest, name: str | None = None) -> HttpRespon
     refresh = request.POST.get("refresh") == "1"
     data = request.POST if request.method == "POST" and not refresh else None
     # A change of type shows that type's fields with what was typed, and no errors yet.
-    form = forms.ConnectionForm(
+    form = ConnectionForm(
         data, connection=connection, conn_type=conn_type, typed=request.POST if refresh else None
     )
     version, base = edit_base(request, connection)
     context = {
         "form": form,
         "connection": connection,
-        "conn_type": conn_type,
         "version": version,
         "base": base,
     }
@@ -105,7 +105,7 @@ def _test_form(request: HttpRequest, connection: models.Connection | None) -> tu
     # A name is not needed to test; sling gets the connection under this one until it has its own.
     if not data.get("name", "").strip():
         data["name"] = connection.name if connection else "NEW_CONNECTION"
-    form = forms.ConnectionForm(data, connection=connection, conn_type=data.get("type") or "postgres")
+    form = ConnectionForm(data, connection=connection, conn_type=data.get("type") or "postgres")
     if not form.is_valid():
         return False, " ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
     return service.connection_try(

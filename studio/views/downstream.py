@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from studio import forms, models
+from studio import models
 from studio.errors import Conflict, Refused
+from studio.forms.downstream import DownstreamAssetForm
 from studio.roles import role_required
 from studio.selectors.lineage import lineage_node
 from studio.services import downstream as service
@@ -25,7 +26,7 @@ CHANGED = "graphChanged"
 
 def _form_response(
     request: HttpRequest,
-    form: forms.DownstreamAssetForm,
+    form: DownstreamAssetForm,
     asset: models.DownstreamAsset | None,
     exc: Conflict | None = None,
 ) -> HttpResponse:
@@ -47,7 +48,7 @@ def _saved(request: HttpRequest, key: str) -> HttpResponse:
 
 def _downstream_submit(request: HttpRequest, asset: models.DownstreamAsset | None) -> HttpResponse:
     """Save the posted form (the edit of the version it names), then show the saved asset."""
-    form = forms.DownstreamAssetForm(request.POST)
+    form = DownstreamAssetForm(request.POST)
     if not form.is_valid():
         return _form_response(request, form, asset)
     try:
@@ -70,7 +71,7 @@ def _downstream_submit(request: HttpRequest, asset: models.DownstreamAsset | Non
 def downstream_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         initial = {"deps": request.GET.get("dep", "")[:500]}
-        return _form_response(request, forms.DownstreamAssetForm(initial=initial), None)
+        return _form_response(request, DownstreamAssetForm(initial=initial), None)
     return _downstream_submit(request, None)
 
 
@@ -86,7 +87,7 @@ def downstream_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "group": asset.group,
             "tags": asset.tags,
         }
-        return _form_response(request, forms.DownstreamAssetForm(initial=initial), asset)
+        return _form_response(request, DownstreamAssetForm(initial=initial), asset)
     return _downstream_submit(request, asset)
 
 

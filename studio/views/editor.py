@@ -16,8 +16,9 @@ from django_htmx.http import HttpResponseClientRedirect
 from replication import sling
 from replication.config import ReplicationConfig
 from replication.resolve import render_env
-from studio import forms, validation
+from studio import validation
 from studio.errors import Refused
+from studio.forms.editor import BULK_ACTIONS, BulkForm, KeysForm, NewStreamForm, SettingsForm, StreamForm
 from studio.roles import role_required
 from studio.selectors.connections import connection_names
 from studio.selectors.editing import Editor
@@ -47,7 +48,7 @@ SORT_CHOICES = [
 
 def _context(request: HttpRequest, editor: Editor, **extra: Any) -> dict[str, Any]:
     config = editor.config
-    settings = forms.SettingsForm(
+    settings = SettingsForm(
         initial={
             "name": editor.replication.name,
             "source": config.source,
@@ -61,15 +62,15 @@ def _context(request: HttpRequest, editor: Editor, **extra: Any) -> dict[str, An
         "editor": editor,
         "replication": editor.replication,
         "settings_form": settings,
-        "defaults_form": forms.KeysForm(config=config.defaults, prefix="defaults"),
+        "defaults_form": KeysForm(config=config.defaults, prefix="defaults"),
         "page": editor.rows(q, sort, page),
         "q": q,
         "sort": sort,
-        "bulk_actions": forms.BULK_ACTIONS,
+        "bulk_actions": BULK_ACTIONS,
         "sort_choices": SORT_CHOICES,
-        "stream_keys": forms.KeysForm.base_fields,
+        "stream_keys": KeysForm.base_fields,
         "connections": connection_names(),
-        "new_stream_form": forms.NewStreamForm(),
+        "new_stream_form": NewStreamForm(),
         **extra,
     }
 
@@ -106,15 +107,13 @@ def problems(request: HttpRequest, editor: Editor) -> HttpResponse:
     return render(request, "studio/_problems.html", {"problems": editor.problems, "editor": editor})
 
 
-def _settings_forms(request: HttpRequest, editor: Editor) -> tuple[forms.SettingsForm, forms.KeysForm]:
-    settings = forms.SettingsForm(request.POST)
-    defaults = forms.KeysForm(request.POST, config=editor.config.defaults, prefix="defaults")
+def _settings_forms(request: HttpRequest, editor: Editor) -> tuple[SettingsForm, KeysForm]:
+    settings = SettingsForm(request.POST)
+    defaults = KeysForm(request.POST, config=editor.config.defaults, prefix="defaults")
     return settings, defaults
 
 
-def _with_settings(
-    editor: Editor, settings: forms.SettingsForm, defaults: forms.KeysForm
-) -> ReplicationConfig:
+def _with_settings(editor: Editor, settings: SettingsForm, defaults: KeysForm) -> ReplicationConfig:
     return settings.apply(editor.config, defaults.apply())
 
 
@@ -157,7 +156,7 @@ def settings_check(request: HttpRequest, editor: Editor) -> HttpResponse:
 @role_required("edit")
 @with_editor
 def stream_add(request: HttpRequest, editor: Editor) -> HttpResponse:
-    form = forms.NewStreamForm(request.POST)
+    form = NewStreamForm(request.POST)
     if not form.is_valid():
         return notice(request, {"problems": form_problems(form), "refused": True})
     name = form.cleaned_data["name"].strip()
@@ -177,7 +176,7 @@ def stream_add(request: HttpRequest, editor: Editor) -> HttpResponse:
 @role_required("edit")
 @with_editor
 def streams_bulk(request: HttpRequest, editor: Editor) -> HttpResponse:
-    form = forms.BulkForm(request.POST, stream_ids=list(editor.ids.values()))
+    form = BulkForm(request.POST, stream_ids=list(editor.ids.values()))
     if not form.is_valid():
         return notice(request, {"problems": form_problems(form), "refused": True})
     data = form.cleaned_data
@@ -223,7 +222,7 @@ def _stream_panel(
     request: HttpRequest, editor: Editor, stream: str, form: Any = None, **extra: Any
 ) -> HttpResponse:
     if form is None:
-        form = forms.StreamForm(config=editor.config.streams[stream], name=stream)
+        form = StreamForm(config=editor.config.streams[stream], name=stream)
     form.set_inherited(editor.config.defaults)
     config = form.apply() if form.is_bound and form.is_valid() else editor.config.streams[stream]
     context = {
@@ -246,7 +245,7 @@ def stream_edit(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
     stream = _stream_name_or_404(editor, pk)
     if request.method == "GET":
         return _stream_panel(request, editor, stream)
-    form = forms.StreamForm(request.POST, config=editor.config.streams[stream], name=stream)
+    form = StreamForm(request.POST, config=editor.config.streams[stream], name=stream)
     if not form.is_valid():
         return _stream_panel(request, editor, stream, form)
     new_name = form.cleaned_data["name"].strip()
@@ -298,7 +297,7 @@ def stream_matches(request: HttpRequest, editor: Editor, pk: int) -> HttpRespons
 @with_editor
 def stream_check(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
     stream = _stream_name_or_404(editor, pk)
-    form = forms.StreamForm(request.POST, config=editor.config.streams[stream], name=stream)
+    form = StreamForm(request.POST, config=editor.config.streams[stream], name=stream)
     if form.is_valid():
         context = editor.preview(stream, form.cleaned_data["name"].strip(), form.apply())
     else:

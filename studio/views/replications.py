@@ -7,8 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from studio import forms, models
+from studio import models
 from studio.errors import Refused
+from studio.forms.replications import ReplicationForm
 from studio.roles import role_required
 from studio.selectors.connections import connection_names
 from studio.selectors.replications import replications_list
@@ -25,7 +26,7 @@ def replication_list(request: HttpRequest) -> HttpResponse:
     context = {
         "replications": replications_list(q),
         "q": q,
-        "form": forms.ReplicationForm(),
+        "form": ReplicationForm(),
         "connections": connection_names(),
     }
     template = "studio/replications.html#table" if request.htmx else "studio/replications.html"
@@ -35,7 +36,7 @@ def replication_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required("edit")
 def replication_create(request: HttpRequest) -> HttpResponse:
-    form = forms.ReplicationForm(request.POST)
+    form = ReplicationForm(request.POST)
     if form.is_valid():
         try:
             created = service.replication_create(**form.cleaned_data, user=request.user)

@@ -11,8 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from studio import forms, models
+from studio import models
 from studio.errors import Conflict, Refused
+from studio.forms.schedules import ChannelForm, PolicyForm, ScheduleForm
 from studio.roles import role_required
 from studio.selectors import schedules as selectors
 from studio.services import alerts as alert_service
@@ -39,20 +40,20 @@ def _page(
     *,
     status: int = 200,
     editing: models.Schedule | None = None,
-    schedule_form: forms.ScheduleForm | None = None,
-    policy_form: forms.PolicyForm | None = None,
-    channel_form: forms.ChannelForm | None = None,
+    schedule_form: ScheduleForm | None = None,
+    policy_form: PolicyForm | None = None,
+    channel_form: ChannelForm | None = None,
 ) -> HttpResponse:
     """The page, with the forms given (bound, with their errors) or fresh ones."""
     context = selectors.automation(replication)
     if schedule_form is None:
-        schedule_form = forms.ScheduleForm(initial=_initial(editing) if editing else None)
+        schedule_form = ScheduleForm(initial=_initial(editing) if editing else None)
     context.update(
         replication=replication,
         editing=editing,
         schedule_form=schedule_form,
-        policy_form=policy_form or forms.PolicyForm(initial=_policy(context["policy"])),
-        channel_form=channel_form or forms.ChannelForm(),
+        policy_form=policy_form or PolicyForm(initial=_policy(context["policy"])),
+        channel_form=channel_form or ChannelForm(),
     )
     return render(request, PAGE, context, status=status)
 
@@ -98,7 +99,7 @@ def schedule_save(request: HttpRequest, name: str, pk: int | None = None) -> Htt
     """Add a schedule, or (`pk`) change one as edited from the version the form names."""
     replication = _replication(name)
     editing = _schedule(name, pk) if pk is not None else None
-    form = forms.ScheduleForm(request.POST)
+    form = ScheduleForm(request.POST)
     if form.is_valid():
         fields = {
             "cron_expression": form.cleaned_data["cron"],
@@ -142,7 +143,7 @@ def schedule_state(request: HttpRequest, name: str, pk: int, action: str) -> Htt
 @role_required("run")
 def policy_save(request: HttpRequest, name: str) -> HttpResponse:
     replication = _replication(name)
-    form = forms.PolicyForm(request.POST)
+    form = PolicyForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -165,7 +166,7 @@ def policy_save(request: HttpRequest, name: str) -> HttpResponse:
 @role_required("run")
 def channel_add(request: HttpRequest, name: str) -> HttpResponse:
     replication = _replication(name)
-    form = forms.ChannelForm(request.POST)
+    form = ChannelForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:

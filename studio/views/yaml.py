@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from studio import forms
 from studio.errors import Refused
+from studio.forms.yaml import ImportForm
 from studio.roles import role_required
 from studio.selectors.editing import Editor
 from studio.selectors.replications import replication_yaml
@@ -40,10 +40,10 @@ def yaml_preview(request: HttpRequest, editor: Editor) -> HttpResponse:
 @with_editor
 def import_yaml(request: HttpRequest, editor: Editor) -> HttpResponse:
     replication = editor.replication
-    context: dict[str, Any] = {"replication": replication, "form": forms.ImportForm()}
+    context: dict[str, Any] = {"replication": replication, "form": ImportForm()}
     # A body over the studio's limit never gets here (ErrorPagesMiddleware says so).
     data, files = (request.POST, request.FILES) if request.method == "POST" else (None, None)
-    form = context["form"] = forms.ImportForm(data, files)
+    form = context["form"] = ImportForm(data, files)
     if not form.is_valid():
         return render(request, "studio/import.html", context, status=422 if form.is_bound else 200)
     text = form.cleaned_data["text"]
@@ -52,9 +52,7 @@ def import_yaml(request: HttpRequest, editor: Editor) -> HttpResponse:
     except Refused as exc:
         return render(request, "studio/import.html", {**context, "problems": exc.problems}, status=422)
     if request.POST.get("confirm") != "yes":
-        context.update(
-            problems=problems, diff=diff, confirm=True, exact=forms.ImportForm.carry(document.text)
-        )
+        context.update(problems=problems, diff=diff, confirm=True, exact=ImportForm.carry(document.text))
         return render(request, "studio/import.html", context)
     service.replication_commit(
         name=replication.name,
