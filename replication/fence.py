@@ -1,88 +1,107 @@
-"""The file fence: the local paths sling may read and write for the studio.
+"""The file fence: the folders sling may read and write for the studio.
 
 Sling reads and writes local files wherever it is told: `file://` streams (on any
 source: a database source reads `file://x.sql` as SQL), `file://` targets, plain paths
 on the local file connection, a `sql: file://...`, the database file of a sqlite or
 duckdb connection, the folder a `file` connection lists. An editor decides all of them,
-so each is checked against a `Fence`: inside one of its roots, and never inside what it
-always refuses (the studio's data folder, its database and key files, /proc, /sys,
-/dev), with symlinks resolved.
+so each (`replication.local_paths` finds them) is checked against a `Fence`: inside one of
+its roots, and never inside what it always refuses (the studio's data folder, its database
+and key files, /proc, /sys, /dev), with symlinks resolved.
 
-`replication_paths` and `connection_paths` find the paths; `Fence.refusal` judges one
-as written (validation); `Fence.expanded_refusal` judges what it stands for just before
-sling starts: its wildcard's matches and, for a folder, every symlink inside it.
-`Fence` itself is defined in `replication.context` (a context holds one, and finding the
-paths here needs names, which read the context) and is imported from here as well.
+`Fence.refusal` judges a path as written (validation); `Fence.expanded_refusal` judges what
+it stands for just before sling starts: its wildcard's matches and, for a folder, every
+symlink inside it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
-from urllib.parse import urlsplit
+import glob
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
-from replication.config import ReplicationConfig, effective_config
-from replication.context import Fence as Fence  # the judge of the paths found here: see above
-from replication.resolve import Names, render_env, resolve_object
-
-# The connection type of the local disk (sling's LOCAL, or a studio `file` connection).
-LOCAL_TYPE = "file"
-# Connection fields that are local paths when they are not URLs, by type.
-_PATH_FIELDS = {"sqlite": ("instance",), "duckdb": ("instance",), "ducklake": ("instance", "data_path")}
-# URL schemes that name a local file (`sqlite:///tmp/x.db`), by type.
-_PATH_SCHEMES = {"file": ("file",), "sqlite": ("sqlite", "file"), "duckdb": ("duckdb", "file")}
+# Where a path stops being literal: a glob, or a runtime variable of a target object.
+_WILD = re.compile(r"[*?\[{]")
 
 
-def local_path(value: Any) -> str | None:
-    """The local path of a `file://` URL (`file://demo/x.csv` is relative), else None."""
-    if isinstance(value, str) and value[:7].lower() == "file://":
-        return value[7:].split("?", 1)[0]
-    return None
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """`roots`: the folders sling may use. `refused`: (path, what it is) never used, unless a path
+    is inside one of `reopened` that is itself inside the refused one (the data folder's
+    `files/`). `base`: the folder relative paths are read from (sling's working directory).
+    `setting`: what to tell people to change."""
+
+    roots: tuple[Path, ...]
+    refused: tuple[tuple[Path, str], ...] = ()
+    reopened: tuple[Path, ...] = ()
+    base: Path = Path()
+    setting: str = "STUDIO_FILE_ROOTS"
+
+    def resolve(self, path: str | Path) -> Path:
+        """The absolute path, normalised, with the symlinks of its existing parts resolved."""
+        return (self.base / Path(os.path.normpath(path))).resolve()
+
+    def refusal(self, path: str, verb: str = "use") -> str | None:
+        """Why sling may not `verb` (read, write) `path` (a file, a folder, a glob or a
+        template), or None. Judged on what can be known before a run: the folder a wildcard
+        or variable starts in, and no `..` after it."""
+        literal, wild = _split_wild(path)
+        if wild and ".." in Path(wild).parts:
+            return f"sling may not {verb} `{path}`: `..` after a wildcard or variable leaves its folder"
+        why = self._why(self.resolve(literal or "."))
+        return f"sling may not {verb} `{path}`: {why}" if why else None
+
+    def expanded_refusal(self, path: str, verb: str = "use") -> str | None:
+        """`refusal`, then the same for what `path` stands for now: each file its wildcard
+        matches and, in a folder, every symlink (resolved: it may point anywhere)."""
+        refused = self.refusal(path, verb)
+        if refused or "{" in path:
+            return refused
+        full = str(self.base / path)
+        matches = glob.glob(full, recursive=True) if _WILD.search(path) else [full]
+        for match in matches:
+            for found in _with_symlinks(Path(match)):
+                resolved = found.resolve()
+                why = self._why(resolved)
+                if why:
+                    shown = f"`{found}`" if found == resolved else f"`{found}` (a link to {resolved})"
+                    return f"sling may not {verb} {shown}, found for `{path}`: {why}"
+        return None
+
+    def _why(self, resolved: Path) -> str | None:
+        for folder, what in self.refused:
+            if _inside(resolved, folder) and not any(
+                _inside(resolved, opened) and _inside(opened, folder) and opened != folder
+                for opened in self.reopened
+            ):
+                return f"it is {what}, never open to sling ({self.setting})"
+        if not any(_inside(resolved, root) for root in self.roots):
+            roots = ", ".join(str(root) for root in self.roots) or "none"
+            return f"it is outside the folders open to sling ({self.setting}: {roots})"
+        return None
 
 
-def replication_paths(config: ReplicationConfig, names: Names) -> Iterator[tuple[tuple[Any, ...], str, str]]:
-    """(where, verb, local path) of every local path a replication gives sling: its `file://`
-    streams (plain paths too when the source is the local disk), `sql: file://`, and its target
-    objects (`file://`, or any on a local disk target), named as sling names them (`names`)."""
-    defaults = config.defaults if isinstance(config.defaults, dict) else {}
-    streams = config.streams if isinstance(config.streams, dict) else {}
-    for name, own in streams.items():
-        if not isinstance(name, str) or not (own is None or isinstance(own, dict)):
-            continue
-        where: tuple[Any, ...] = ("streams", name)
-        stream = render_env(name, names.env)
-        path = local_path(stream) or (
-            stream if names.source_type == LOCAL_TYPE and "://" not in stream else None
-        )
-        if path is not None:
-            yield where, "read", path
-        effective = effective_config(defaults, own)
-        sql = local_path(effective.get("sql"))
-        if sql is not None:
-            yield (*where, "sql") if own and "sql" in own else ("defaults", "sql"), "read", sql
-        target = effective.get("object")
-        if isinstance(target, str) and (names.target_type == LOCAL_TYPE or target[:7].lower() == "file://"):
-            # As sling names it; a `file://` object on a database target as written (fail closed).
-            path = local_path(resolve_object(name, effective, names)) or local_path(
-                render_env(target, names.env)
-            )
-            if path is not None:
-                place = (*where, "object") if own and "object" in own else ("defaults", "object")
-                yield place, "write", path
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
-def connection_paths(conn_type: str, fields: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    """(field, local path) of every local path of a connection: a `file` connection's folder, the
-    database file of a sqlite or duckdb one."""
-    schemes = _PATH_SCHEMES.get(conn_type, ())
-    for field in ("url", *_PATH_FIELDS.get(conn_type, ())):
-        value = fields.get(field)
-        if not isinstance(value, str) or not value:
-            continue
-        if "://" not in value:
-            if field != "url" and not value.startswith(("md:", ":memory:")):  # MotherDuck, in memory
-                yield field, value
-            continue
-        parts = urlsplit(value)
-        if parts.scheme.lower() in schemes:
-            yield field, value.split("://", 1)[1].split("?", 1)[0]
+def _split_wild(path: str) -> tuple[str, str]:
+    """(the folder a path's wildcard or variable starts in, the rest); no wildcard: (path, "")."""
+    match = _WILD.search(path)
+    if match is None:
+        return path, ""
+    cut = path.rfind("/", 0, match.start()) + 1
+    return path[:cut], path[cut:]
+
+
+def _with_symlinks(path: Path) -> Iterator[Path]:
+    """`path`, and when it is a folder every symlink under it (walked without following them)."""
+    yield path
+    if path.is_dir() and not path.is_symlink():
+        for folder, dirs, files in os.walk(path):
+            for name in dirs + files:
+                entry = Path(folder) / name
+                if entry.is_symlink():
+                    yield entry

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from django.conf import settings
 from django.core.cache import caches
 
 if TYPE_CHECKING:
+    from replication.config import ReplicationConfig
     from replication.context import Context
     from replication.problems import Problem
     from replication.validate import Memo
     from studio import models
-    from studio.selectors.replications import Stored
 
 CACHE = "editor"
 # How long what a check found per stream is reused: a file a stream reads that appears or
@@ -30,6 +30,19 @@ CACHE = "editor"
 MEMO_SECONDS = 300
 
 T = TypeVar("T")
+
+
+class Stored(NamedTuple):
+    """A version's streams as stored: its config, stream name -> row id (in file order) and
+    stream name -> asset key; `keyed_by`: what the keys were computed with (None: not known,
+    read from the rows), so a save reuses those of the streams it did not change, as it does
+    their part of the revision's document (`fragments`, `Revision.document_of`)."""
+
+    config: ReplicationConfig
+    ids: dict[str, int]
+    keys: dict[str, str]
+    keyed_by: Any = None
+    fragments: dict[str, str] | None = None
 
 
 def version_key(replication: models.Replication) -> str:

@@ -1,6 +1,6 @@
 """What sling may reach, checked before it starts: every local path a run gives it inside the
 file fence as things are now, every host its connections name open to connections
-(`replication.fence`, `replication.reach`)."""
+(`replication.fence`, `replication.local_paths`, `replication.reach`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from replication.config import ReplicationConfig
-from replication.fence import Fence, connection_paths, replication_paths
+from replication.fence import Fence
+from replication.local_paths import connection_paths, replication_paths
 from replication.problems import format_path
 from replication.reach import Reach, connection_hosts
 from replication.resolve import Names

@@ -27,7 +27,7 @@ from replication.config import (
     references,
 )
 from replication.context import API, DATABASE, FILE, Context
-from replication.fence import replication_paths
+from replication.local_paths import replication_paths
 from replication.problems import WARNING, LineOf, Problem, Where
 from replication.resolve import (
     DATE_PARTS,

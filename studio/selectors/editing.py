@@ -24,7 +24,8 @@ from replication.translator import TranslationError, key_to_string, stream_defin
 from replication.validate import validate
 from replication.yamlio import emit_streams
 from studio import configured, editor_cache, models, validation
-from studio.selectors.replications import Stored, key_conflicts, stored_streams, with_keys_stamp
+from studio.editor_cache import Stored
+from studio.selectors.replications import key_conflicts, stored_streams, with_keys_stamp
 from studio.selectors.runs import last_stream_runs
 
 # A page of the streams table: a screen and a half at 1440 x 900. Each row costs the browser about

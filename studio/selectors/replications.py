@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any, NamedTuple
 
 from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Cast, Concat
 
-from replication.config import ReplicationConfig
 from replication.problems import WARNING, Problem
 from replication.yamlio import emit
 from studio import editor_cache, models
+from studio.editor_cache import Stored
 from studio.errors import NotFound
 
 
@@ -62,19 +61,6 @@ def current_text(replication: models.Replication) -> str:
     """The text of the replication's current version (`Revision.yaml`)."""
     revision = models.Revision.objects.filter(replication=replication, version=replication.version).first()
     return revision.yaml if revision else emit(replication.as_config())
-
-
-class Stored(NamedTuple):
-    """A version's streams as stored: its config, stream name -> row id (in file order) and
-    stream name -> asset key; `keyed_by`: what the keys were computed with (None: not known,
-    read from the rows), so a save reuses those of the streams it did not change, as it does
-    their part of the revision's document (`fragments`, `Revision.document_of`)."""
-
-    config: ReplicationConfig
-    ids: dict[str, int]
-    keys: dict[str, str]
-    keyed_by: Any = None
-    fragments: dict[str, str] | None = None
 
 
 def stored_streams(replication: models.Replication) -> Stored:

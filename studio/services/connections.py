@@ -11,7 +11,7 @@ from django.db import transaction
 from replication import sling
 from replication.config import references
 from replication.connections import TYPES, carry_secrets, connection_type, split_secrets
-from replication.fence import connection_paths, local_path
+from replication.local_paths import connection_paths, local_path
 from replication.problems import ERROR, Problem
 from replication.yamlio import YamlError, load_mapping
 from studio import configured, models

@@ -17,8 +17,9 @@ from replication.translator import asset_keys
 from replication.util import paused_gc
 from replication.yamlio import Document, YamlError, parse
 from studio import configured, editor_cache, models, validation
+from studio.editor_cache import Stored
 from studio.errors import Refused
-from studio.selectors.replications import Stored, current_text, revision_diff, text_diff
+from studio.selectors.replications import current_text, revision_diff, text_diff
 from studio.services.versions import versioned_update
 
 

@@ -21,7 +21,8 @@ from run_support import replication, sqlite_connection, write_csv
 
 from replication.config import ReplicationConfig
 from replication.context import ConnectionInfo, Context
-from replication.fence import Fence, connection_paths, replication_paths
+from replication.fence import Fence
+from replication.local_paths import connection_paths, replication_paths
 from replication.resolve import Names
 from studio import configured, models
 from studio.errors import Refused
