@@ -6,7 +6,7 @@ masked in what it prints. Every sling process the studio starts is started from 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,6 @@ from replication.fence import Fence
 from replication.reach import Reach
 from replication.resolve import Names
 from studio import configured, models, validation
-from studio.selectors.connections import secret_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +72,7 @@ class Launcher:
         )
         connections, secrets = _environment_of(config, stored)
         # Every studio secret is masked in the log, named by the run or not (a file may be named so).
-        secrets += secret_values(stored.values())
+        secrets += stored_secrets(stored.values())
         env = sling.environment(connections, home=self.home, text=prepared.config_path.read_text())
         return Launch(prepared, env, secrets, self.cwd)
 
@@ -117,3 +116,11 @@ def defined_outside(variable: str) -> bool:
     """Whether the worker's own environment defines a connection named `variable` for sling
     (the studio's secrets never count as one)."""
     return variable in os.environ and variable not in sling.STUDIO_SECRETS
+
+
+def stored_secrets(connections: Iterable[models.Connection] | None = None) -> list[str]:
+    """Every secret value the studio stores (of `connections`, when given: read already), to
+    mask wherever sling's output or an error is shown, whoever it belongs to."""
+    if connections is None:
+        connections = models.Connection.objects.all()
+    return [value for c in connections for value in c.secret_values()]

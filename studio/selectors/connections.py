@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -44,11 +43,3 @@ def add_streams_choices(connection: models.Connection) -> dict[str, Any]:
         ),
         "connection_names": sorted(types),
     }
-
-
-def secret_values(connections: Iterable[models.Connection] | None = None) -> list[str]:
-    """Every secret value the studio stores (of `connections`, when given: read already), to
-    mask wherever sling's output or an error is shown, whoever it belongs to."""
-    if connections is None:
-        connections = models.Connection.objects.all()
-    return [value for c in connections for value in c.secret_values()]

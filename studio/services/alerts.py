@@ -39,6 +39,7 @@ from django.utils import timezone
 from replication import sling
 from studio import models
 from studio.errors import Refused
+from studio.launcher import stored_secrets
 
 Event = models.AlertChannel.Event
 Kind = models.AlertChannel.Kind
@@ -135,8 +136,7 @@ def _channels(replication_id: int | None, event: str) -> list[models.AlertChanne
 
 
 def _secrets() -> list[str]:
-    values = [value for c in models.Connection.objects.all() for value in c.secret_values()]
-    return [*values, settings.EMAIL_HOST_PASSWORD]
+    return [*stored_secrets(), settings.EMAIL_HOST_PASSWORD]
 
 
 def _masked(value: Any, secrets: list[str]) -> Any:

@@ -30,8 +30,7 @@ from django.utils import timezone
 
 from replication import sling
 from studio import models
-from studio.launcher import Launcher
-from studio.selectors.connections import secret_values
+from studio.launcher import Launcher, stored_secrets
 
 Status = models.Run.Status
 StreamStatus = models.RunStream.Status
@@ -160,7 +159,7 @@ def run_execute(
             status, error = Status.FAILED, f"internal error: {type(exc).__name__}: {exc}"
         # Record what we can; if the database is gone too, the reaper will.
         with contextlib.suppress(Exception):
-            error = sling.mask(error, secret_values())
+            error = sling.mask(error, stored_secrets())
         with contextlib.suppress(Exception):
             end_run(run, status, error=error)
         raise
