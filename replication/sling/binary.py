@@ -7,7 +7,6 @@ binary at import time, which fails offline. Nothing here downloads anything.
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import json
 import os
@@ -80,20 +79,27 @@ def version(binary: str, *, timeout: float = 20) -> str:
     return match.group(1)
 
 
+# What each binary said (its path, modification time and size -> its version), in this process.
+_known: dict[tuple[str, int, int], str | None] = {}
+
+
 def known_version(binary: str, kept: Path) -> str | None:
     """The version of `binary`, asked once per binary (its path, modification time and size)
     and kept in the file `kept` too, so a command that starts a run does not start sling twice;
     None when it does not say."""
     stat = Path(binary).stat()
-    return _known_version(binary, stat.st_mtime_ns, stat.st_size, kept)
+    key = (binary, stat.st_mtime_ns, stat.st_size)
+    if key not in _known:
+        _known[key] = _kept_or_asked(key, kept)
+    return _known[key]
 
 
-@functools.cache
-def _known_version(binary: str, mtime_ns: int, size: int, kept: Path) -> str | None:
-    key = {"binary": binary, "mtime_ns": mtime_ns, "size": size}
+def _kept_or_asked(key: tuple[str, int, int], kept: Path) -> str | None:
+    binary, mtime_ns, size = key
+    stamp = {"binary": binary, "mtime_ns": mtime_ns, "size": size}
     try:
         known = json.loads(kept.read_text())
-        if isinstance(known, dict) and known.get("key") == key and isinstance(known.get("version"), str):
+        if isinstance(known, dict) and known.get("key") == stamp and isinstance(known.get("version"), str):
             return known["version"]
     except (OSError, ValueError):
         pass
@@ -103,7 +109,7 @@ def _known_version(binary: str, mtime_ns: int, size: int, kept: Path) -> str | N
         return None
     written = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
     try:
-        written.write_text(json.dumps({"key": key, "version": found}))
+        written.write_text(json.dumps({"key": stamp, "version": found}))
         os.replace(written, kept)  # whole or not at all, whoever reads it meanwhile
     except OSError:
         written.unlink(missing_ok=True)

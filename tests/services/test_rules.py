@@ -85,11 +85,11 @@ def test_a_binary_is_asked_its_version_once_across_processes(settings, tmp_path)
     settings.SLING_BINARY = str(binary)
 
     for _ in range(3):
-        sling_binary._known_version.cache_clear()
+        sling_binary._known.clear()
         assert configured.sling_version() == "1.5.10"
     assert asked.read_text().splitlines() == ["asked"]
 
     binary.write_text(f"#!/bin/sh\necho asked >> {asked}\necho 'Version: 1.5.11'\n")  # replaced
-    sling_binary._known_version.cache_clear()
+    sling_binary._known.clear()
     assert configured.sling_version() == "1.5.11"
     assert asked.read_text().splitlines() == ["asked", "asked"]
