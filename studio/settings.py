@@ -164,7 +164,7 @@ TEMPLATES = [
     },
 ]
 
-# Every field drawn by the one field template, templates/studio/_field.html.
+# Every field drawn with its label, error and help by one piece of code (studio/forms/renderer.py).
 FORM_RENDERER = "studio.forms.renderer.Renderer"
 
 WSGI_APPLICATION = "studio.wsgi.application"

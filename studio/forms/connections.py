@@ -22,6 +22,7 @@ from replication.connections import (
 )
 from replication.yamlio import dump
 from studio.forms.fields import YamlField
+from studio.forms.renderer import LongSelect
 
 
 class ConnectionForm(forms.Form):
@@ -31,10 +32,10 @@ class ConnectionForm(forms.Form):
     name = forms.RegexField(
         regex=r"^[A-Za-z_][A-Za-z0-9_]{0,199}$", error_messages={"invalid": "letters, digits and _"}
     )
-    type = forms.ChoiceField(choices=[(t, t) for t in TYPES])
+    type = forms.ChoiceField(choices=[(t, t) for t in TYPES], widget=LongSelect)
     url = forms.CharField(required=False, max_length=4000, help_text="instead of the fields below")
 
-    # Its page never gave the error and help paragraphs ids (studio/_field.html).
+    # Its page never gave the error and help paragraphs ids (studio/forms/renderer.py).
     message_ids = False
 
     def __init__(
@@ -90,7 +91,7 @@ class ConnectionForm(forms.Form):
         self.secret_names = list(stored)
         for name in self.secret_names:
             if name in self.fields:
-                self.fields[name].secret_stored = True  # the label's badge (studio/_field.html)
+                self.fields[name].secret_stored = True  # the label's badge (studio/forms/renderer.py)
         example = url_example(conn_type)
         self.fields["url"].help_text = (
             f"instead of the fields below, e.g. {example}" if example else "instead of the fields below"

@@ -26,7 +26,7 @@ class DownstreamAssetForm(forms.Form):
     group = forms.CharField(required=False, max_length=200)
     tags = ListField(max_length=2000, help_text="comma-separated, e.g. finance, dbt")
 
-    # Its page never gave the error and help paragraphs ids (studio/_field.html).
+    # Its page never gave the error and help paragraphs ids (studio/forms/renderer.py).
     message_ids = False
 
     @staticmethod

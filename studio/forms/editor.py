@@ -24,7 +24,7 @@ class KeysForm(forms.Form):
     `[id]` stays a list and unknown keys stay as they were.
     """
 
-    # Its code boxes (SQL, YAML) take the grid's whole width (studio/_field.html).
+    # Its code boxes (SQL, YAML) take the grid's whole width (studio/forms/renderer.py).
     wide_code = True
 
     id = forms.CharField(required=False, label="id")
