@@ -8,9 +8,12 @@ from django.db import connection
 from django.utils.text import slugify
 
 from replication.problems import problem_line
-from studio import configured, models
+from replication.upgrade import ALLOWED, READ_DIFFERENTLY, REFUSED
+from replication.versions import Sling, parse_version
+from studio import configured, models, validation
 from studio.errors import Refused
 from studio.management.output import fail
+from studio.selectors.upgrade import text_upgrade
 from studio.services.replications import replication_check_text, replications_import
 
 
@@ -34,8 +37,23 @@ class Command(BaseCommand):
             action="store_true",
             help="with --check: exit 1 too when a file cannot run on this server (outside its fence)",
         )
+        parser.add_argument(
+            "--sling-version",
+            metavar="X",
+            help="with --check: what upgrading to sling X would refuse, newly allow or read differently, "
+            "each with the release that changed it; exit 1 when X refuses a file",
+        )
 
-    def handle(self, *args: Any, file: str, name: str | None, check: bool, here: bool, **options: Any) -> str:
+    def handle(
+        self,
+        *args: Any,
+        file: str,
+        name: str | None,
+        check: bool,
+        here: bool,
+        sling_version: str | None,
+        **options: Any,
+    ) -> str:
         path = Path(file)
         paths = sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path]
         if path.is_dir() and name:
@@ -44,6 +62,10 @@ class Command(BaseCommand):
             fail(self, [f"{file}: error: no .yaml or .yml file in this folder"])
         files = {str(p): (name or slugify(p.stem), self.read(p)) for p in paths}
         checked = f"checked against sling {configured.rules().version}"
+        if sling_version and not check:
+            fail(self, ["error: --sling-version compares, it does not store: give --check too"])
+        if sling_version:
+            return self.upgrade(files, sling_version)
         if check:
             return self.validate_only(files, checked, here)
         try:
@@ -65,12 +87,50 @@ class Command(BaseCommand):
             fail(self, [f"{path}: error: cannot read file: {exc.strerror}"])
             raise  # unreachable: fail exits
 
-    def validate_only(self, files: dict[str, tuple[str, bytes]], checked: str, here: bool) -> str:
-        # A CI job may lint files where no studio database was ever made: check them then
-        # without the studio's connections (sling's environment ones still count), and say so.
+    def upgrade(self, files: dict[str, tuple[str, bytes]], version: str) -> str:
+        now = configured.rules()
+        try:
+            then = Sling(".".join(str(n) for n in parse_version(version)))
+        except ValueError:
+            fail(self, [f"error: --sling-version: not a sling version: {version!r}"])
+        if then.number <= now.number:
+            fail(
+                self,
+                [f"error: --sling-version: {then.version} is not newer than the sling here ({now.version})"],
+            )
+        if then.unknown:
+            self.stderr.write(f"note: {then.unknown}")
+        context = validation.context(self.stored())
+        counts = {REFUSED: 0, ALLOWED: 0, READ_DIFFERENTLY: 0}
+        refusing = 0
+        for shown, (_, text) in files.items():
+            found = text_upgrade(text, then, context=context)
+            for change in found.changes:
+                line = f":{change.problem.line}" if change.problem.line else ""
+                self.stderr.write(f"{shown}{line}: {change}")
+                counts[change.kind] += 1
+            refusing += bool(found.refused)
+        said = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        summary = (
+            f"{len(files)} file{'s' * (len(files) != 1)} from sling {now.version} to {then.version}: {said}; "
+            f"{refusing} file(s) {then.version} refuses"
+        )
+        if refusing:
+            self.stderr.write(summary)
+            raise SystemExit(1)
+        return summary
+
+    def stored(self) -> bool:
+        """Whether the studio's connections can be known. A CI job may check files where no
+        studio database was ever made: then without them (sling's environment ones still
+        count), and it says so."""
         stored = models.Connection._meta.db_table in connection.introspection.table_names()
         if not stored:
             self.stderr.write("note: no studio database here: the studio's connections are not known")
+        return stored
+
+    def validate_only(self, files: dict[str, tuple[str, bytes]], checked: str, here: bool) -> str:
+        stored = self.stored()
         errors = 0
         for shown, (_, text) in files.items():
             for problem in replication_check_text(text, stored):
