@@ -175,6 +175,36 @@ def test_the_version_compared_must_be_newer_and_only_compared(tmp_path):
     assert garbage == (1, "", "error: --sling-version: not a sling version: 'latest'\n")
 
 
+def test_check_against_a_base_folder_lists_what_the_change_does_and_exits_3_when_it_drops(tmp_path):
+    # A CI job: the pull request's folder against main's.
+    main = folder(tmp_path / "main", orders=ORDERS, users=USERS)
+    pr = folder(
+        tmp_path / "pr",
+        orders=ORDERS.replace("raw.orders", "raw.orders_v2"),
+        fresh=USERS.replace("users", "items"),
+    )
+    calm = folder(tmp_path / "calm", orders=ORDERS, users=USERS, fresh=USERS.replace("users", "items"))
+
+    code, _, err = run("import_replication", str(pr), "--check", "--base", str(main))
+    fine, out, _ = run("import_replication", str(calm), "--check", "--base", str(main))
+
+    assert code == 3
+    assert err.splitlines() == [
+        f"{pr / 'fresh.yaml'}: adds `RAW.ITEMS` (stream `public.items`)",
+        f"{pr / 'fresh.yaml'}: asset key of `public.items`: none -> target/raw/items",
+        f"{pr / 'orders.yaml'}: renames `RAW.ORDERS` to `RAW.ORDERS_V2` (stream `public.orders`)",
+        f"{pr / 'orders.yaml'}: asset key of `public.orders`: target/raw/orders -> target/raw/orders_v2",
+        f"{main / 'users.yaml'}: stops writing `RAW.USERS` (stream `public.users`)",
+        f"{main / 'users.yaml'}: asset key of `public.users`: target/raw/users -> none",
+        f"against {main}: a target is renamed, dropped or reloaded in full",
+    ]
+    assert fine == 0
+    assert out.splitlines()[:2] == [
+        f"{calm / 'fresh.yaml'}: adds `RAW.ITEMS` (stream `public.items`)",
+        f"{calm / 'fresh.yaml'}: asset key of `public.items`: none -> target/raw/items",
+    ]
+
+
 def test_export_all_wants_a_folder(tmp_path):
     code, _, err = run("export_replication", "--all")
 
