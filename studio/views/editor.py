@@ -218,20 +218,29 @@ def _stream_name_or_404(editor: Editor, pk: int) -> str:
     return name
 
 
-def _stream_panel(
-    request: HttpRequest, editor: Editor, stream: str, form: Any = None, **extra: Any
-) -> HttpResponse:
-    if form is None:
-        form = StreamForm(config=editor.config.streams[stream], name=stream)
+def _panel_context(editor: Editor, stream: str, form: StreamForm) -> dict[str, Any]:
+    """What the stream's panel draws, and so its live check (`#preview`, a part of the panel): one
+    context for both, so the part never misses what the whole panel has."""
     form.set_inherited(editor.config.defaults)
-    config = form.apply() if form.is_bound and form.is_valid() else editor.config.streams[stream]
-    context = {
+    edited = form.is_bound and form.is_valid()
+    config = form.apply() if edited else editor.config.streams[stream]
+    return {
         "editor": editor,
         "replication": editor.replication,
         "stream": {"name": stream, "pk": editor.ids[stream]},
-        "stream_runs": stream_runs(editor.replication.name, stream),
         "form": form,
-        **editor.preview(stream, form.cleaned_data.get("name", stream) if form.is_bound else stream, config),
+        **editor.preview(stream, form.cleaned_data["name"].strip() if edited else stream, config),
+    }
+
+
+def _stream_panel(
+    request: HttpRequest, editor: Editor, stream: str, form: StreamForm | None = None, **extra: Any
+) -> HttpResponse:
+    if form is None:
+        form = StreamForm(config=editor.config.streams[stream], name=stream)
+    context = {
+        **_panel_context(editor, stream, form),
+        "stream_runs": stream_runs(editor.replication.name, stream),
         **extra,
     }
     template = "studio/_stream_panel.html" if request.htmx else "studio/stream.html"
@@ -298,8 +307,7 @@ def stream_matches(request: HttpRequest, editor: Editor, pk: int) -> HttpRespons
 def stream_check(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
     stream = _stream_name_or_404(editor, pk)
     form = StreamForm(request.POST, config=editor.config.streams[stream], name=stream)
-    if form.is_valid():
-        context = editor.preview(stream, form.cleaned_data["name"].strip(), form.apply())
-    else:
-        context = {"preview_problems": form_problems(form), "form_invalid": True}
+    context = _panel_context(editor, stream, form)
+    if form.errors:
+        context.update(preview_problems=form_problems(form), form_invalid=True)
     return render(request, "studio/_stream_panel.html#preview", context)

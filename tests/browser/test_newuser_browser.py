@@ -1,0 +1,38 @@
+"""What a new user hit in a day's work (issue 21), each driven in Chromium as that user would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from studio import models
+from studio.services.replications import replication_import
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def stream_pk(replication: str, name: str) -> int:
+    return models.Stream.objects.get(replication__name=replication, name=name).pk
+
+
+# The editor
+
+
+def test_typing_in_a_wildcard_stream_checks_it_live_and_keeps_the_edit(page: Any, tmp_path: Path) -> None:
+    replication_import(
+        name="wild",
+        text="source: LOCAL\ntarget: DEMO_SQLITE\nstreams:\n"
+        f"  file://{tmp_path}/in/events_*.csv: {{object: 'main.wc_{{stream_file_name}}'}}\n",
+    )
+    page.goto(f"{page.base}/r/wild/")
+    page.click("#streams a:has-text('Edit')")
+    page.locator("#stream-form").wait_for()
+
+    # The live check answers with the preview: the wildcard's matches button in it, no error page.
+    with page.expect_response(lambda r: r.url.endswith("/check/")) as checked:
+        page.fill("#id_description", "all the events")
+    assert checked.value.status == 200
+    page.locator("#stream-preview button:has-text('List the matches')").wait_for()
+    assert page.input_value("#id_description") == "all the events"
