@@ -27,7 +27,9 @@ def sling_version() -> str | None:
     """The version of the sling binary the studio runs (asked once per binary, and kept in the
     data folder), None without one."""
     try:
-        return sling_binary.known_version(binary(), settings.DATA_DIR / "sling-version.json")
+        return sling_binary.known_version(
+            binary(), settings.DATA_DIR / "sling-version.json", home=settings.SLING_HOME_DIR
+        )
     except (sling_binary.RunError, OSError):
         return None
 
