@@ -508,12 +508,22 @@ class AlertChannel(models.Model):
     events = models.JSONField(default=list)
     enabled = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
+    # The studio's address as the browser that added the channel had it (`https://host:port`):
+    # its alerts link there unless STUDIO_BASE_URL says where the studio is. Empty: added by
+    # the command line.
+    base_url = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
         ordering = ["replication", "id"]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.label}"
+
+    @property
+    def link_base(self) -> str:
+        """Where the links of its alerts point: STUDIO_BASE_URL when set (the operator said where
+        the studio is), else the address it was added from, else `make run`'s."""
+        return settings.STUDIO_BASE_URL or self.base_url or "http://127.0.0.1:8000"
 
     @property
     def label(self) -> str:
