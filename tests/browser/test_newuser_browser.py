@@ -36,3 +36,38 @@ def test_typing_in_a_wildcard_stream_checks_it_live_and_keeps_the_edit(page: Any
     assert checked.value.status == 200
     page.locator("#stream-preview button:has-text('List the matches')").wait_for()
     assert page.input_value("#id_description") == "all the events"
+
+
+# Connections
+
+
+def test_a_typed_password_survives_changes_of_type_and_is_stored(page: Any) -> None:
+    page.goto(f"{page.base}/connections/new/")
+    page.fill("#id_name", "WAREHOUSE")
+    page.fill("#id_host", "db.internal")
+    page.fill("#id_user", "loader")
+    page.fill("#id_password", "s3cret-typed")
+    page.select_option("#id_type", "mysql")
+    page.locator("#id_sslmode").wait_for(state="detached")
+    page.select_option("#id_type", "postgres")
+    page.locator("#id_sslmode").wait_for()
+    assert page.input_value("#id_host") == "db.internal"
+    assert page.input_value("#id_password") == "s3cret-typed"
+    # Through a type without a password box too.
+    page.select_option("#id_type", "sqlite")
+    page.locator("#id_password").wait_for(state="detached")
+    page.select_option("#id_type", "postgres")
+    page.locator("#id_password").wait_for()
+    assert page.input_value("#id_password") == "s3cret-typed"
+    page.fill("#id_host", "db.internal")
+    # Never written into the page by the server.
+    assert "s3cret-typed" not in page.content()
+
+    page.click("button:has-text('Save connection')")
+    page.wait_for_url(f"{page.base}/connections/")
+    saved = models.Connection.objects.get(name="WAREHOUSE")
+    assert saved.secrets == {"password": "s3cret-typed"}
+    # The edit page says which secrets it keeps, never their values.
+    page.goto(f"{page.base}/connections/WAREHOUSE/")
+    assert page.inner_text("#stored-secrets").startswith("Stored secrets (never shown): password.")
+    assert page.input_value("#id_password") == ""
