@@ -71,3 +71,27 @@ def test_a_typed_password_survives_changes_of_type_and_is_stored(page: Any) -> N
     page.goto(f"{page.base}/connections/WAREHOUSE/")
     assert page.inner_text("#stored-secrets").startswith("Stored secrets (never shown): password.")
     assert page.input_value("#id_password") == ""
+
+
+@pytest.mark.sling
+def test_a_second_test_hides_the_first_answer_while_it_works(page: Any, tmp_path: Path) -> None:
+    page.goto(f"{page.base}/connections/new/")
+    page.select_option("#id_type", "file")
+    page.locator("#id_host").wait_for(state="detached")
+    page.fill("#id_url", f"file://{tmp_path}/not-yet/")
+    page.click("#connection-form button:has-text('Test')")
+    page.locator("#test-result .error", has_text="does not exist").wait_for()
+
+    # The second Test is held until the page has been looked at mid-way.
+    held: list[Any] = []
+    page.route("**/connections/new/test/", lambda route: held.append(route))
+    (tmp_path / "not-yet").mkdir()
+    page.click("#connection-form button:has-text('Test')")
+    page.wait_for_function("document.querySelector('#test-result').classList.contains('htmx-request')")
+    assert page.locator("#test-result .error").is_hidden()
+    shown = "getComputedStyle(document.querySelector('#test-result'), '::after').content"
+    assert page.evaluate(shown) == '"working…"'
+    page.wait_for_function("() => true")  # the route handler takes the request meanwhile
+    (route,) = held
+    route.continue_()
+    page.locator("#test-result .ok", has_text="connection works").wait_for()

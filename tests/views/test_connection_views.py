@@ -283,6 +283,24 @@ def test_testing_the_demo_connection_succeeds(client, user, demo):
 
 
 @pytest.mark.sling
+def test_a_file_connection_whose_folder_is_missing_does_not_work(client, user, data_dir, tmp_path):
+    # sling 1.4.11 answers "success" for any folder: the studio looks whether it is there.
+    (tmp_path / "drop").mkdir()
+    connection_save(name="DROP", fields={"type": "file", "url": f"file://{tmp_path}/drop/"})
+    connection_save(name="GONE", fields={"type": "file", "url": f"file://{tmp_path}/gone/"})
+
+    works = client.post("/connections/DROP/test/", headers=HTMX).text
+    gone = client.post("/connections/GONE/test/", headers=HTMX).text
+    unsaved = client.post(
+        "/connections/new/test/", {"type": "file", "url": f"file://{tmp_path}/gone/"}, headers=HTMX
+    ).text
+
+    assert works.strip() == '<span class="ok">✓ DROP: connection works</span>'
+    assert gone.strip() == f'<span class="error">✗ GONE: the folder {tmp_path}/gone/ does not exist</span>'
+    assert "does not exist" in unsaved
+
+
+@pytest.mark.sling
 @pytest.mark.parametrize("port", ["1", "not-a-port"])
 def test_a_failing_test_says_only_that_it_could_not_connect(client, user, data_dir, port):
     # With a bad port sling echoes the whole URL, password included, in its error; and what it
