@@ -91,3 +91,11 @@ document.addEventListener("htmx:afterSwap", (event) => {
   const typed = fields.closest("form")?.typedSecrets ?? {};
   fields.querySelectorAll("input[type=password]").forEach((box) => { if (typed[box.name]) box.value = typed[box.name]; });
 });
+
+// A stream's panel opened under the streams table (a narrow window) is brought into view.
+document.addEventListener("htmx:afterSwap", (event) => {
+  const panel = event.detail.target;
+  if (panel.id !== "stream-panel" || getComputedStyle(panel).position === "sticky") return;
+  const top = panel.getBoundingClientRect().top;
+  if (top > window.innerHeight || top < 0) panel.scrollIntoView({ block: "start" });
+});

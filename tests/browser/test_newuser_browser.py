@@ -38,6 +38,39 @@ def test_typing_in_a_wildcard_stream_checks_it_live_and_keeps_the_edit(page: Any
     assert page.input_value("#id_description") == "all the events"
 
 
+# Every button of the table is the element at its own centre: nothing covers it.
+UNCOVERED = """(selector) => [...document.querySelectorAll(selector)].map((el) => {
+  el.scrollIntoView({ block: "center", inline: "center" });
+  const r = el.getBoundingClientRect();
+  const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return el === top || el.contains(top);
+})"""
+OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def test_at_1024_px_every_streams_edit_and_run_button_can_be_clicked(page: Any) -> None:
+    page.set_viewport_size({"width": 1024, "height": 600})
+    page.goto(f"{page.base}/r/demo/")
+
+    assert page.evaluate(UNCOVERED, "#streams td.actions a, #streams td.actions button") == [True] * 6
+    # The stream's panel is under the table at this width: opening it brings it into view.
+    page.evaluate("window.scrollTo(0, 0)")
+    page.click("#streams tr:nth-child(1) td.actions a:has-text('Edit')")
+    page.locator("#stream-form").wait_for()
+    page.wait_for_function("document.querySelector('#stream-panel').getBoundingClientRect().top < innerHeight")
+    page.click("#streams tr:nth-child(3) td.actions button:has-text('Run')")
+    page.wait_for_url("**/runs/*/")
+
+
+def test_at_390_px_the_pages_fit_the_phone_and_the_navigation_is_reachable(page: Any) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/r/demo/", "/runs/", "/connections/", "/replications/", "/lineage/"):
+        page.goto(f"{page.base}{path}")
+        assert page.evaluate(OVERFLOW) == 0, path
+    page.locator(".topbar nav a:has-text('Lineage')").click()
+    page.wait_for_url("**/lineage/")
+
+
 # Connections
 
 
