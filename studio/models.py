@@ -276,6 +276,8 @@ class Run(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created = models.DateTimeField(auto_now_add=True)
+    # Queued to start no sooner than this (a retry waits out its backoff); NULL: at once.
+    not_before = models.DateTimeField(null=True, blank=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
     exit_code = models.IntegerField(null=True, blank=True)
@@ -321,6 +323,11 @@ class Run(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def refused(self) -> bool:
+        """Failed before sling started: refused (a connection missing, a stream busy...)."""
+        return self.status == self.Status.FAILED and self.started is None
 
     @property
     def duration(self) -> float | None:

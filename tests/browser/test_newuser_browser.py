@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from studio import models
 from studio.services.replications import replication_import
@@ -57,7 +58,9 @@ def test_at_1024_px_every_streams_edit_and_run_button_can_be_clicked(page: Any) 
     page.evaluate("window.scrollTo(0, 0)")
     page.click("#streams tr:nth-child(1) td.actions a:has-text('Edit')")
     page.locator("#stream-form").wait_for()
-    page.wait_for_function("document.querySelector('#stream-panel').getBoundingClientRect().top < innerHeight")
+    page.wait_for_function(
+        "document.querySelector('#stream-panel').getBoundingClientRect().top < innerHeight"
+    )
     page.click("#streams tr:nth-child(3) td.actions button:has-text('Run')")
     page.wait_for_url("**/runs/*/")
 
@@ -128,3 +131,38 @@ def test_a_second_test_hides_the_first_answer_while_it_works(page: Any, tmp_path
     (route,) = held
     route.continue_()
     page.locator("#test-result .ok", has_text="connection works").wait_for()
+
+
+# Runs
+
+
+def test_a_long_runs_page_counts_its_streams_and_lists_its_failures_alone(page: Any) -> None:
+    # Recorded as sling would have ended it: 130 real streams would take a minute to run.
+    demo = models.Replication.objects.get(name="demo")
+    run = models.Run.objects.create(
+        replication=demo,
+        replication_name="demo",
+        status="failed",
+        started=timezone.now(),
+        finished=timezone.now(),
+    )
+    for i in range(130):
+        failed = i in (41, 117)
+        models.RunStream.objects.create(
+            run=run,
+            position=i,
+            name=f"file://demo/data/part_{i:03}.csv",
+            status="failed" if failed else "succeeded",
+            error="~ could not read the file" if failed else "",
+        )
+
+    page.goto(f"{page.base}/runs/{run.pk}/")
+    assert page.inner_text("#run-counts").startswith("130 streams: 128 succeeded 2 failed")
+    # The failures lead the table.
+    assert page.inner_text("#run-status tbody tr:first-child td.mono") == "file://demo/data/part_041.csv"
+    page.click("#run-counts a:has-text('Show only the 2 failed')")
+    page.wait_for_url(f"**/runs/{run.pk}/?show=failed")
+    assert page.locator("#run-status tbody tr").count() == 2
+    page.click("#run-counts a:has-text('Show all of them')")
+    page.wait_for_url(f"**/runs/{run.pk}/")
+    assert page.locator("#run-status tbody tr").count() == 130
