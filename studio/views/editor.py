@@ -291,12 +291,12 @@ def stream_edit(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
 def stream_matches(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
     """What a wildcard stream expands into, found as sling finds it, with each object."""
     stream = _stream_name_or_404(editor, pk)
-    context: dict[str, Any] = {"stream": stream}
+    context: dict[str, Any] = {"stream": stream, "error": "", "matches": [], "taken": []}
     try:
         found = stream_matches_service(
             source=editor.names.source, pattern=render_env(stream, editor.names.env)
         )
-        context["matches"] = editor.matched(stream, found)
+        context["matches"], context["taken"] = editor.matched(stream, found)
     except sling.RunError as exc:
         context["error"] = str(exc)
     return render(request, "studio/_stream_matches.html", context)

@@ -39,6 +39,55 @@ def test_typing_in_a_wildcard_stream_checks_it_live_and_keeps_the_edit(page: Any
     assert page.input_value("#id_description") == "all the events"
 
 
+# The words of the element `selector`'s own text that are split over two lines.
+SPLIT_WORDS = """(selector) => {
+  const el = document.querySelector(selector);
+  const split = [];
+  for (const node of el.childNodes) {
+    if (node.nodeType !== Node.TEXT_NODE) continue;
+    for (const match of node.textContent.matchAll(/[A-Za-z]+/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      if (new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1) split.push(match[0]);
+    }
+  }
+  return split;
+}"""
+
+
+@pytest.mark.sling
+def test_a_wildcard_whose_matches_are_all_streams_says_why_it_adds_nothing(page: Any, tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / "in" / name).write_text("id\n1\n")
+    replication_import(
+        name="wild",
+        text="source: LOCAL\ntarget: DEMO_SQLITE\nstreams:\n"
+        f"  file://{tmp_path}/in/*.csv: {{object: 'main.{{stream_file_name}}'}}\n"
+        f"  file://{tmp_path}/in/a.csv: {{object: main.a}}\n"
+        f"  file://{tmp_path}/in/b.csv: {{object: main.b}}\n"
+        f"  file://{tmp_path}/in/*.txt: {{object: main.all_text, single: true}}\n",
+    )
+    page.goto(f"{page.base}/r/wild/")
+    page.click("#streams tr:nth-child(1) a:has-text('Edit')")
+    page.click("#stream-preview button:has-text('List the matches')")
+    said = page.locator("#stream-matches p").inner_text()
+    assert said.endswith(
+        "adds nothing now: each of the 2 streams it matches is a stream of its own here "
+        f"({tmp_path}/in/a.csv, {tmp_path}/in/b.csv), and sling runs them as such, not as this wildcard's."
+    )
+    assert "Did not match" not in said
+
+    # A wildcard read as one stream: its prose wraps between words, never inside one.
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.click("#streams tr:nth-child(4) a:has-text('Edit')")
+    said = page.locator("#stream-preview dd", has_text="every match goes")
+    said.wait_for()
+    assert said.evaluate("(dd) => dd.getClientRects().length && dd.offsetHeight > 30")  # it wraps
+    assert page.evaluate(SPLIT_WORDS, "#stream-preview dd.muted") == []
+
+
 # Every button of the table is the element at its own centre: nothing covers it.
 UNCOVERED = """(selector) => [...document.querySelectorAll(selector)].map((el) => {
   el.scrollIntoView({ block: "center", inline: "center" });
