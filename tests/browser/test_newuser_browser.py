@@ -88,6 +88,22 @@ def test_a_wildcard_whose_matches_are_all_streams_says_why_it_adds_nothing(page:
     assert page.evaluate(SPLIT_WORDS, "#stream-preview dd.muted") == []
 
 
+def test_a_long_select_line_is_all_in_sight_in_the_streams_yaml(page: Any) -> None:
+    columns = ", ".join(f"column_number_{i}" for i in range(30))
+    replication_import(
+        name="wide",
+        text="source: LOCAL\ntarget: DEMO_SQLITE\nstreams:\n"
+        f"  file://demo/data/orders.csv:\n    object: main.o\n    select: [{columns}]\n",
+    )
+    page.goto(f"{page.base}/r/wide/")
+    page.click("#streams a:has-text('Edit')")
+    yaml = page.locator("#stream-preview pre.yaml")
+    yaml.wait_for()
+
+    assert yaml.evaluate("(pre) => pre.scrollWidth <= pre.clientWidth")
+    assert "column_number_29]" in yaml.inner_text()
+
+
 # Every button of the table is the element at its own centre: nothing covers it.
 UNCOVERED = """(selector) => [...document.querySelectorAll(selector)].map((el) => {
   el.scrollIntoView({ block: "center", inline: "center" });
