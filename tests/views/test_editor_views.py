@@ -85,6 +85,19 @@ def test_the_editor_lists_the_problems_of_the_replication(client, user, make_rep
     assert 'class=" has-problem"' in html
 
 
+def test_the_editor_warns_of_threads_sling_runs_without(client, user, known_connections, monkeypatch):
+    monkeypatch.delenv("SLING_CLI_TOKEN", raising=False)
+    replication_import(
+        name="fast",
+        text="source: PG\ntarget: SNOW\nenv:\n  SLING_THREADS: 2\nstreams:\n  public.a: {object: raw.a}\n",
+    )
+
+    page = client.get("/r/fast/").text
+
+    assert "<code>env.SLING_THREADS</code>" in page
+    assert "needs a sling CLI Pro token" in page
+
+
 def test_the_problems_fragment_lists_only_the_problems(client, user, make_replication):
     make_replication("broken", streams={"public.users": None})
 
