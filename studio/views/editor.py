@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, replace_url
 
 from replication import sling
 from replication.config import ReplicationConfig
@@ -98,7 +98,19 @@ def editor(request: HttpRequest, editor: Editor) -> HttpResponse:
 @require_GET
 @with_editor
 def streams_table(request: HttpRequest, editor: Editor) -> HttpResponse:
-    return _part(request, editor, "streams")
+    """The table at the filter, order and page asked for; the address bar shows the editor at
+    them (replaced, not pushed: typing a filter is not a page of history), so that a reload or a
+    shared link opens the table as it is seen."""
+    response = _part(request, editor, "streams")
+    if request.htmx:
+        q, sort, page = _table(request)
+        shown = QueryDict(mutable=True)
+        for key, value, default in (("q", q, ""), ("sort", sort, "position"), ("page", page, "1")):
+            if value != default:
+                shown[key] = value
+        address = reverse("editor", args=[editor.replication.name])
+        replace_url(response, f"{address}?{shown.urlencode()}" if shown else address)
+    return response
 
 
 @require_GET
@@ -198,7 +210,9 @@ def streams_bulk(request: HttpRequest, editor: Editor) -> HttpResponse:
     done = _bulk_done(data["action"], len(names), data.get("key"), data.get("value"))
     # The table, with the problems out of band: the page fetches neither again.
     return shown_in_place(
-        _part(request, editor_of(saved), "streams", saved=True, done=done, with_problems=True)
+        _part(
+            request, editor_of(saved), "streams", saved=True, done=done, with_problems=True, bulk=request.POST
+        )
     )
 
 

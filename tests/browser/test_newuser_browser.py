@@ -231,3 +231,28 @@ def test_a_long_runs_page_counts_its_streams_and_lists_its_failures_alone(page: 
     page.click("#run-counts a:has-text('Show all of them')")
     page.wait_for_url(f"**/runs/{run.pk}/")
     assert page.locator("#run-status tbody tr").count() == 130
+
+
+# Rough edges
+
+
+def test_the_editors_filter_order_and_page_are_in_the_address(page: Any) -> None:
+    replication_import(
+        name="many",
+        text="source: DEMO_SQLITE\ntarget: DEMO_SQLITE\nstreams:\n"
+        + "".join(f"  main.t{i:03}: {{object: 'main.copy_{i:03}'}}\n" for i in range(120)),
+    )
+    page.goto(f"{page.base}/r/many/")
+    page.fill("#stream-filters input[name=q]", "t0")
+    page.wait_for_url("**/r/many/?q=t0")
+    page.select_option("#stream-filters select[name=sort]", "-name")
+    page.wait_for_url("**/r/many/?q=t0&sort=-name")
+    page.click(".pager a:has-text('Next')")
+    page.wait_for_url("**/r/many/?q=t0&sort=-name&page=2")
+
+    # A reload (or the link sent to someone) shows the same table: filter, order and page.
+    page.reload()
+    assert page.input_value("#stream-filters input[name=q]") == "t0"
+    assert page.input_value("#stream-filters select[name=sort]") == "-name"
+    assert "Page 2 of 2" in page.inner_text(".pager")
+    assert page.inner_text("#streams tbody tr:first-child td.stream-name a") == "main.t049"
