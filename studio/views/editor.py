@@ -67,6 +67,8 @@ def _context(request: HttpRequest, editor: Editor, **extra: Any) -> dict[str, An
         "q": q,
         "sort": sort,
         "bulk_actions": BULK_ACTIONS,
+        # The bulk bar's choice, kept after Apply so that the next streams take the same edit.
+        "bulk": {field: request.POST.get(field, "") for field in ("action", "key", "value")},
         "sort_choices": SORT_CHOICES,
         "stream_keys": KeysForm.base_fields,
         "connections": connection_names(),
@@ -210,9 +212,7 @@ def streams_bulk(request: HttpRequest, editor: Editor) -> HttpResponse:
     done = _bulk_done(data["action"], len(names), data.get("key"), data.get("value"))
     # The table, with the problems out of band: the page fetches neither again.
     return shown_in_place(
-        _part(
-            request, editor_of(saved), "streams", saved=True, done=done, with_problems=True, bulk=request.POST
-        )
+        _part(request, editor_of(saved), "streams", saved=True, done=done, with_problems=True)
     )
 
 

@@ -256,3 +256,25 @@ def test_the_editors_filter_order_and_page_are_in_the_address(page: Any) -> None
     assert page.input_value("#stream-filters select[name=sort]") == "-name"
     assert "Page 2 of 2" in page.inner_text(".pager")
     assert page.inner_text("#streams tbody tr:first-child td.stream-name a") == "main.t049"
+
+
+def test_the_bulk_bar_asks_for_an_action_shows_the_key_only_to_set_one_and_keeps_it(page: Any) -> None:
+    page.goto(f"{page.base}/r/demo/")
+    action, key = page.locator("#bulk select[name=action]"), page.locator("#bulk select[name=key]")
+    # Nothing chosen yet, and no key list beside an action that takes none.
+    assert action.input_value() == ""
+    assert not key.is_visible()
+    action.select_option("disable")
+    assert not key.is_visible()
+    action.select_option("set")
+    key.wait_for()
+
+    key.select_option("description")
+    page.fill("#bulk input[name=value]", "from the shop")
+    page.check("#streams input[aria-label='Select file://demo/data/orders.csv']")
+    page.click("button:has-text('Apply to selected')")
+    page.locator("#streams p.ok", has_text="Set `description` on 1 stream.").wait_for()
+    # The next streams take the same edit without choosing it again.
+    assert action.input_value() == "set"
+    assert key.input_value() == "description"
+    assert page.input_value("#bulk input[name=value]") == "from the shop"
