@@ -94,6 +94,7 @@ def _form_test(page: Any) -> None:
 PAGES: list[tuple[str, str, Callable[[Any], None] | None]] = [
     ("dashboard", "/", None),
     ("replications", "/replications/", None),
+    ("new replication from YAML", "/new/yaml/", None),
     ("editor", "/r/demo/", None),
     ("editor, stream panel", "/r/demo/", _stream_panel),
     ("editor, wildcard panel", "/r/demo/", _wildcard_panel),
@@ -191,7 +192,15 @@ def test_no_page_has_a_serious_accessibility_problem_for_a_viewer(chromium, live
     page.wait_for_url(f"{live_server.url}/")
     page.base = live_server.url
     # What a viewer may open: not the forms that need the editor role, nor a diff (one version).
-    editing = ("history, diff", "import", "delete", "connection new", "connection edit", "editor, wildcard")
+    editing = (
+        "history, diff",
+        "import",
+        "delete",
+        "connection new",
+        "connection edit",
+        "editor, wildcard",
+        "new replication",
+    )
     viewer_pages = [p for p in PAGES if not p[0].startswith(editing) and "delete" not in p[0]]
     try:
         assert _visit_all(page, shots, viewer_pages, "viewer-") == {}

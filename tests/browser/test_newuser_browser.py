@@ -278,3 +278,19 @@ def test_the_bulk_bar_asks_for_an_action_shows_the_key_only_to_set_one_and_keeps
     assert action.input_value() == "set"
     assert key.input_value() == "description"
     assert page.input_value("#bulk input[name=value]") == "from the shop"
+
+
+def test_a_new_replication_starts_from_an_uploaded_replication_yaml(page: Any, tmp_path: Path) -> None:
+    document = tmp_path / "replication.yaml"
+    document.write_text(
+        "source: DEMO_SQLITE\ntarget: DEMO_SQLITE\nstreams:\n  main.orders: {object: main.copy_orders}\n"
+    )
+    page.goto(f"{page.base}/replications/")
+    page.click("text=start from a replication.yaml")
+    page.fill("#id_name", "from_file")
+    page.set_input_files("#id_file", str(document))
+    page.click("button:has-text('Create from this YAML')")
+
+    page.wait_for_url("**/r/from_file/")
+    assert "Imported `from_file`: 1 stream(s)." in page.inner_text("body")
+    assert page.inner_text("#streams tbody td.stream-name a") == "main.orders"
