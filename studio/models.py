@@ -386,6 +386,9 @@ class RunStream(models.Model):
     progress = models.JSONField(default=dict, blank=True)
     # The wildcard stream (`main.*`) this one is a match of, as sling expanded it.
     expanded_from = models.TextField(blank=True)
+    # The target object the stream was queued to write, as the editor resolves it: its "Last run"
+    # is shown only while the stream still writes there (a restore or an edit may move it).
+    object = models.TextField(blank=True)
 
     class Meta:
         ordering = ["run", "position"]

@@ -146,13 +146,18 @@ class Editor:
     def row(self, name: str, last_run: models.RunStream | None = None) -> StreamRow:
         config = self.config.streams[name]
         effective = self.effective(config)
+        target = resolve_object(name, effective, self.names)
+        if last_run is not None and last_run.object and last_run.object != (target or ""):
+            # It wrote another object (a restore or an edit moved the stream's target since):
+            # not this stream's last run. Runs recorded without their object are kept.
+            last_run = None
         return StreamRow(
             pk=self.ids[name],
             position=self.positions[name],
             name=name,
             config=config,
             effective=effective,
-            object=resolve_object(name, effective, self.names),
+            object=target,
             problems=self.problems_by_stream.get(name, []),
             last_run=last_run,
         )

@@ -10,7 +10,8 @@ from typing import Any
 from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
 
 from replication import sling
-from replication.config import ReplicationConfig, needed_connections
+from replication.config import ReplicationConfig, effective_config, needed_connections
+from replication.resolve import Names, resolve_object
 from replication.versions import MODES
 from studio import configured, models, validation
 from studio.launcher import defined_outside
@@ -163,6 +164,19 @@ def run_log_pieces(*, run: models.Run) -> Iterator[str]:
     """The whole log, chunk by chunk (for a download)."""
     chunks = models.RunLogChunk.objects.filter(run=run).order_by("seq").values_list("text", flat=True)
     yield from chunks.iterator(chunk_size=16)
+
+
+def stream_objects(config: ReplicationConfig, streams: Iterable[str]) -> dict[str, str]:
+    """The target object of each of `streams`, resolved as the editor's table shows it."""
+    context = validation.context()
+    names = Names.of(config, context)
+    return {
+        stream: resolve_object(
+            stream, effective_config(config.defaults, config.streams[stream], context.sling), names
+        )
+        or ""
+        for stream in streams
+    }
 
 
 def run_check(config: ReplicationConfig, streams: list[str], mode: str) -> ReplicationConfig:

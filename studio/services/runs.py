@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 
 from replication import sling
 from studio import models
-from studio.selectors.runs import run_check
+from studio.selectors.runs import run_check, stream_objects
 from studio.services.executor import end_run, run_reap
 
 Status = models.Run.Status
@@ -84,8 +84,10 @@ def run_create(
         # A whole run skips disabled streams, as sling does; chosen ones are never disabled.
         if chosen_names or chosen.effective(s).get("disabled") is not True
     ]
+    objects = stream_objects(config, listed)
     models.RunStream.objects.bulk_create(
-        models.RunStream(run=run, position=i, name=stream) for i, stream in enumerate(listed)
+        models.RunStream(run=run, position=i, name=stream, object=objects[stream])
+        for i, stream in enumerate(listed)
     )
     return run
 

@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from studio import models
-from studio.services.replications import replication_import
+from studio.services.replications import replication_import, stream_update
+from studio.services.runs import run_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -294,3 +295,30 @@ def test_a_new_replication_starts_from_an_uploaded_replication_yaml(page: Any, t
     page.wait_for_url("**/r/from_file/")
     assert "Imported `from_file`: 1 stream(s)." in page.inner_text("body")
     assert page.inner_text("#streams tbody td.stream-name a") == "main.orders"
+
+
+def test_last_run_leaves_a_row_once_a_restore_moves_its_target(page: Any) -> None:
+    page.on("dialog", lambda dialog: dialog.accept())
+    orders = "file://demo/data/orders.csv"
+    demo = models.Replication.objects.get(name="demo")
+    # Version 2 writes orders elsewhere, and a run of it ends (recorded as sling would end it).
+    stream_update(
+        replication=demo,
+        config=demo.as_config(),
+        old=orders,
+        new=orders,
+        own={"object": "main.orders_v2"},
+        base_version=1,
+    )
+    run = run_create(replication="demo", streams=[orders])
+    run.run_streams.update(status="succeeded", rows=3)
+    models.Run.objects.filter(pk=run.pk).update(status="succeeded", finished=timezone.now())
+    row = f"#stream-row-{stream_pk('demo', orders)} td:nth-child(7)"
+    page.goto(f"{page.base}/r/demo/")
+    assert page.inner_text(row).startswith("succeeded")
+
+    # Back to version 1: the stream writes main.orders again, which that run never wrote.
+    page.goto(f"{page.base}/r/demo/history/")
+    page.click("button[form=restore-1]")
+    page.wait_for_url("**/r/demo/")
+    assert page.inner_text(row) == "never"
