@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from test_lineage_browser import until
 
 from studio import models
 from studio.services.replications import replication_import, stream_update
@@ -322,3 +323,86 @@ def test_last_run_leaves_a_row_once_a_restore_moves_its_target(page: Any) -> Non
     page.click("button[form=restore-1]")
     page.wait_for_url("**/r/demo/")
     assert page.inner_text(row) == "never"
+
+
+# Lineage over 300 assets: the view folds them into groups.
+
+ON_PATH = "() => window.lineageGraph.nodes('.on-path').map((n) => n.data('kind')).sort()"
+IN_SIGHT = """(key) => {
+  const cy = window.lineageGraph;
+  const n = cy.nodes().filter((n) => n.data("key") === key)[0];
+  if (!n) return false;
+  const p = n.renderedPosition();
+  return p.x >= 0 && p.y >= 0 && p.x <= cy.width() && p.y <= cy.height();
+}"""
+
+
+LAST = "target/main/table_159"
+
+
+def click_at(page: Any, node: str, arg: str) -> None:
+    """A click on the canvas where the node `node(arg)` is drawn."""
+    at = page.evaluate(f"(a) => ({node})(a).renderedPosition()", arg)
+    canvas = page.locator("#cy").bounding_box()
+    page.mouse.click(canvas["x"] + at["x"], canvas["y"] + at["y"])
+
+
+@pytest.fixture
+def folded(page: Any) -> Any:
+    streams = "".join(f"  main.table_{i:03}:\n" for i in range(160))
+    replication_import(
+        name="big",
+        text=f"source: SRC\ntarget: DST\ndefaults:\n  object: raw.{{stream_table}}\nstreams:\n{streams}",
+    )
+    page.goto(f"{page.base}/lineage/?replication=big")
+    page.wait_for_selector("body[data-lineage-rendered]")
+    assert page.evaluate("() => window.lineageGraph.nodes(\"[kind = 'group']\").length") > 0
+    return page
+
+
+def test_a_path_through_a_folded_view_lights_up_the_groups_it_runs_through(folded: Any) -> None:
+    page = folded
+    page.fill("input[name=from]", "main/table_007")
+    page.fill("input[name=to]", "target/main/table_007")
+    page.click("#lineage-path-form button")
+    page.locator("#lineage-path", has_text="Path:").wait_for()
+
+    until(page, ON_PATH, ["group", "group"])
+    # The rest is dimmed, not all of it.
+    assert page.evaluate("() => window.lineageGraph.nodes('.faded').length") < page.evaluate(
+        "() => window.lineageGraph.nodes().length"
+    )
+
+
+def test_find_in_a_folded_view_opens_the_assets_panel(folded: Any) -> None:
+    page = folded
+    page.fill("#lineage-search input[name=q]", "target/main/table_042")
+    page.press("#lineage-search input[name=q]", "Enter")
+
+    page.locator("#lineage-panel .lineage-node[data-key='target/main/table_042']").wait_for()
+    until(
+        page,
+        "() => window.lineageGraph.$('node:selected').map((n) => n.data('key'))",
+        ["target/main/table_042"],
+    )
+
+
+def test_a_downstream_asset_just_added_is_in_sight(folded: Any) -> None:
+    page = folded
+    # Open the group of the targets, then the panel of the last one, as a user clicks them.
+    click_at(page, "(u) => window.lineageGraph.nodes().filter((n) => n.data('unit') === u)[0]", "DST")
+    page.click("#lineage-panel [data-expand]")
+    page.wait_for_function("() => window.lineageGraph.nodes(\"[kind = 'box']\").length === 1")
+    page.evaluate(
+        "(k) => window.lineageGraph.center(window.lineageGraph.nodes().filter((n) => n.data('key') === k))",
+        LAST,
+    )
+    click_at(page, "(k) => window.lineageGraph.nodes().filter((n) => n.data('key') === k)[0]", LAST)
+    page.locator(f"#lineage-panel .lineage-node[data-key='{LAST}']").wait_for()
+
+    page.click("#lineage-panel >> text=Add an asset reading this")
+    page.fill("#id_key", "marts/table_159_daily")
+    page.click("#lineage-panel button.primary")
+    page.locator("#lineage-panel .lineage-node[data-key='marts/table_159_daily']").wait_for()
+    # Drawn as itself (not a group of one), where the canvas shows it.
+    until(page, IN_SIGHT, True, "marts/table_159_daily")
