@@ -1,17 +1,8 @@
-"""How commands report problems: `FILE:LINE: severity: path: message`, one per line."""
+"""How commands report: refusals on stderr with exit 1, tables (problems: `problem_line`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from replication.problems import Problem
-
-
-def problem_line(filename: str, problem: Problem) -> str:
-    line = f":{problem.line}" if problem.line else ""
-    where = f"{problem.where}: " if problem.path else ""
-    return f"{filename}{line}: {problem.severity}: {where}{problem.message}"
+from typing import Any
 
 
 def fail(command: Any, lines: list[str]) -> None:

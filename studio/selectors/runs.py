@@ -196,6 +196,9 @@ def run_check(config: ReplicationConfig, streams: list[str], mode: str) -> Repli
             f"or set the environment variable {missing[0]}"
         )
     configured.binary()  # RunError without one
+    problem = configured.sandbox_problem()
+    if problem:
+        raise sling.RunError(problem)
     return chosen
 
 
