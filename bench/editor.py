@@ -15,6 +15,10 @@ Then the same requests through Django's test client in this process: the server'
 Prints p50 and p95 (ms) per action and size. Timings are printed, never asserted.
 
     .venv/bin/python bench/editor.py [--sizes 100,10000,50000] [--repeat 5] [--port 8016] [--server-only]
+                                     [--beside 10000]
+
+`--beside N`: another replication of N streams (writing the same objects) is in the studio too,
+as when a day's work goes from one replication to another.
 """
 
 from __future__ import annotations
@@ -125,7 +129,7 @@ def environment(data_dir: str) -> dict[str, str]:
     return env
 
 
-def one_size(streams: int, repeat: int, port: int, browser: bool) -> dict[str, Any]:
+def one_size(streams: int, repeat: int, port: int, browser: bool, beside: int = 0) -> dict[str, Any]:
     data_dir = tempfile.mkdtemp(prefix="bench-editor-")
     os.environ.update(environment(data_dir))
     os.environ.pop("DATABASE_URL", None)
@@ -142,6 +146,8 @@ def one_size(streams: int, repeat: int, port: int, browser: bool) -> dict[str, A
     started = time.perf_counter()
     replication_import(name="bench", text=replication_yaml(streams))
     imported = time.perf_counter() - started
+    if beside:
+        replication_import(name="beside", text=replication_yaml(beside))
     get_user_model().objects.create_superuser("bench", password=PASSWORD)
     result: dict[str, Any] = {"streams": streams, "import_s": imported, "browser": {}, "server": {}}
     try:
@@ -364,14 +370,24 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8016, help="the live server's port")
     parser.add_argument("--server-only", action="store_true", help="no browser: the server's times only")
     parser.add_argument("--json", help="also write the samples to this file")
+    parser.add_argument("--beside", type=int, default=0, help="streams of another replication beside it")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child: one size, JSON out
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one_size(args.one, args.repeat, args.port, not args.server_only)))
+        print(json.dumps(one_size(args.one, args.repeat, args.port, not args.server_only, args.beside)))
         return
     results = []
     for size in [int(s) for s in args.sizes.split(",")]:
-        argv = [sys.executable, __file__, "--one", str(size), "--repeat", str(args.repeat)]
+        argv = [
+            sys.executable,
+            __file__,
+            "--one",
+            str(size),
+            "--repeat",
+            str(args.repeat),
+            "--beside",
+            str(args.beside),
+        ]
         argv += ["--port", str(args.port)] + (["--server-only"] if args.server_only else [])
         print(f"{size:,} streams ...", file=sys.stderr, flush=True)
         done = subprocess.run(argv, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True)

@@ -143,8 +143,10 @@ def compare(tmp: Path, name: str, rows: int, repeat: int) -> tuple[dict[str, lis
     ):
         subprocess.run([*manage, *args], env=studio_env, cwd=ROOT, check=True, capture_output=True)
 
-    # Bare sling as a user would run it: the connection in the environment, the studio's Sling home.
-    bare_env = dict(os.environ, SLING_HOME_DIR=str(tmp / "data" / "sling"))
+    # Bare sling as a user would run it: the connection in the environment, the studio's Sling home
+    # (HOME too, as the studio gives it: the Snowflake driver's cache goes there, not in ~).
+    home = str(tmp / "data" / "sling")
+    bare_env = dict(os.environ, SLING_HOME_DIR=home, HOME=home)
     bare_env[CONNECTION] = json.dumps(connection)
     commands = {
         BARE: ([find_binary(os.environ.get("SLING_BINARY")), "run", "-r", str(config)], bare_env),

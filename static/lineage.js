@@ -64,7 +64,9 @@
   let cy = null;
   let rendered = "";
   let opening = null;
-  let onPath = [];
+  let onPath = { keys: [], units: [] };
+  // An asset Find chose that the view drew inside a group: its panel opens once it is drawn.
+  let toOpen = null;
   const byKey = new Map();
   const controls = () => document.getElementById("lineage-controls");
 
@@ -95,7 +97,7 @@
     if (cy.zoom() < READABLE) focusOn(anchor() || cy.elements());
     opening = null;
     // A highlighted path stays highlighted across redraws, until cleared.
-    if (onPath.length) highlight(onPath);
+    if (onPath.keys.length) highlight(onPath);
     cy.on("tap", "node", (event) => openPanel(event.target));
     cy.on("dbltap", "node[kind = 'group']", (event) => expand(event.target.data("unit")));
     // Which selection the canvas shows, for tests waiting on a redraw.
@@ -105,7 +107,26 @@
       document.body.dataset.lineageRendered = String(Math.round(performance.now()));
     });
     const selected = document.querySelector("#lineage-panel [data-key]");
-    if (selected) mark(selected.dataset.key);
+    if (selected) reveal(selected.dataset.key);
+    const found = toOpen && byKey.get(toOpen);
+    toOpen = null;
+    if (found) {
+      openPanel(found);
+      mark(found.data("key"));
+    }
+  }
+
+  // The panel's asset selected and, when the redraw put it out of sight (an asset just added
+  // lands where the layout puts it), brought to the middle of the canvas.
+  function reveal(key) {
+    mark(key);
+    const node = byKey.get(key);
+    if (!node) return;
+    const at = node.renderedPosition();
+    if (at.x < 0 || at.y < 0 || at.x > cy.width() || at.y > cy.height()) {
+      cy.zoom(Math.max(cy.zoom(), READABLE));
+      cy.center(node);
+    }
   }
 
   function anchor() {
@@ -200,6 +221,7 @@
       openPanel(node);
       mark(key);
     } else if (key) {
+      toOpen = key;
       setSelector(`1+${key}+1`);
     }
   }
@@ -211,13 +233,17 @@
     find(button.dataset.lineageFind);
   }
 
-  function highlight(keys) {
-    onPath = keys || [];
+  // The path's assets, and the closed groups (`units`) the folded view draws some of them in.
+  function highlight({ keys = [], units = [] } = {}) {
+    onPath = { keys, units };
     if (!cy) return;
     cy.elements().removeClass("on-path faded");
-    if (!keys || !keys.length) return;
+    if (!keys.length) return;
     const on = new Set(keys);
-    const nodes = cy.nodes().filter((n) => on.has(n.data("key")));
+    const folded = new Set(units);
+    const nodes = cy.nodes().filter(
+      (n) => on.has(n.data("key")) || (n.data("kind") === "group" && folded.has(n.data("unit"))),
+    );
     const edges = nodes.edgesWith(nodes);
     nodes.addClass("on-path");
     edges.addClass("on-path");
@@ -305,7 +331,7 @@
     fit: () => cy && cy.fit(undefined, 30),
     png: () => cy && download(fileName("png"), cy.png({ output: "blob", full: true, scale: 2, bg: "#ffffff", maxWidth: 8000, maxHeight: 8000 })),
     svg: () => cy && download(fileName("svg"), new Blob([toSvg()], { type: "image/svg+xml" })),
-    "clear-path": () => { highlight([]); document.getElementById("lineage-path").replaceChildren(); },
+    "clear-path": () => { highlight(); document.getElementById("lineage-path").replaceChildren(); },
     "clear-found": () => document.getElementById("lineage-found").replaceChildren(),
   };
 
@@ -341,7 +367,7 @@
     }
   });
 
-  document.body.addEventListener("lineagePath", (event) => highlight(event.detail.keys));
+  document.body.addEventListener("lineagePath", (event) => highlight(event.detail));
   document.body.addEventListener("htmx:afterSettle", (event) => {
     render();
     const panel = event.detail.target;

@@ -74,3 +74,28 @@ document.addEventListener("submit", (event) => {
     event.stopImmediatePropagation();
   }
 }, true);
+
+// A connection's type is changed by swapping in that type's fields from the server, which never
+// sends a secret back: the secrets typed so far are kept here and put back in the box of the
+// same name (also after a type without that box: postgres, sqlite, postgres).
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const fields = event.detail.target;
+  if (fields.id !== "connection-fields") return;
+  const form = fields.closest("form");
+  form.typedSecrets ??= {};
+  fields.querySelectorAll("input[type=password]").forEach((box) => { form.typedSecrets[box.name] = box.value; });
+});
+document.addEventListener("htmx:afterSwap", (event) => {
+  const fields = event.target;  // each element swapped in
+  if (fields.id !== "connection-fields") return;
+  const typed = fields.closest("form")?.typedSecrets ?? {};
+  fields.querySelectorAll("input[type=password]").forEach((box) => { if (typed[box.name]) box.value = typed[box.name]; });
+});
+
+// A stream's panel opened under the streams table (a narrow window) is brought into view.
+document.addEventListener("htmx:afterSwap", (event) => {
+  const panel = event.detail.target;
+  if (panel.id !== "stream-panel" || getComputedStyle(panel).position === "sticky") return;
+  const top = panel.getBoundingClientRect().top;
+  if (top > window.innerHeight || top < 0) panel.scrollIntoView({ block: "start" });
+});

@@ -30,7 +30,9 @@ def sling_version() -> str | None:
     data folder), None without one. (`sling --version` is the one sling process not confined:
     the binary the operator names, with fixed arguments; nothing an editor writes reaches it.)"""
     try:
-        return sling_binary.known_version(binary(), settings.DATA_DIR / "sling-version.json")
+        return sling_binary.known_version(
+            binary(), settings.DATA_DIR / "sling-version.json", home=settings.SLING_HOME_DIR
+        )
     except (sling_binary.RunError, OSError):
         return None
 

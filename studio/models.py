@@ -276,6 +276,8 @@ class Run(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created = models.DateTimeField(auto_now_add=True)
+    # Queued to start no sooner than this (a retry waits out its backoff); NULL: at once.
+    not_before = models.DateTimeField(null=True, blank=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
     exit_code = models.IntegerField(null=True, blank=True)
@@ -321,6 +323,11 @@ class Run(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def refused(self) -> bool:
+        """Failed before sling started: refused (a connection missing, a stream busy...)."""
+        return self.status == self.Status.FAILED and self.started is None
 
     @property
     def duration(self) -> float | None:
@@ -379,6 +386,9 @@ class RunStream(models.Model):
     progress = models.JSONField(default=dict, blank=True)
     # The wildcard stream (`main.*`) this one is a match of, as sling expanded it.
     expanded_from = models.TextField(blank=True)
+    # The target object the stream was queued to write, as the editor resolves it: its "Last run"
+    # is shown only while the stream still writes there (a restore or an edit may move it).
+    object = models.TextField(blank=True)
 
     class Meta:
         ordering = ["run", "position"]
@@ -508,12 +518,22 @@ class AlertChannel(models.Model):
     events = models.JSONField(default=list)
     enabled = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
+    # The studio's address as the browser that added the channel had it (`https://host:port`):
+    # its alerts link there unless STUDIO_BASE_URL says where the studio is. Empty: added by
+    # the command line.
+    base_url = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
         ordering = ["replication", "id"]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.label}"
+
+    @property
+    def link_base(self) -> str:
+        """Where the links of its alerts point: STUDIO_BASE_URL when set (the operator said where
+        the studio is), else the address it was added from, else `make run`'s."""
+        return settings.STUDIO_BASE_URL or self.base_url or "http://127.0.0.1:8000"
 
     @property
     def label(self) -> str:

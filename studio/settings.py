@@ -98,8 +98,9 @@ SLING_BINARY = os.getenv("SLING_BINARY", "")
 SLING_STUDIO_TRANSLATOR = os.getenv("SLING_STUDIO_TRANSLATOR", "")
 
 # Schedules, monitoring and alerts (README: Schedules and alerts).
-# Where people open the studio: the links in alerts are absolute.
-STUDIO_BASE_URL = os.getenv("STUDIO_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where people open the studio: the links in alerts are absolute. Unset, a channel's alerts link
+# to the address it was added from in the browser (README: Schedules, retries and alerts).
+STUDIO_BASE_URL = os.getenv("STUDIO_BASE_URL", "").rstrip("/")
 # A due time a worker finds later than this is recorded as missed, not run.
 STUDIO_SCHEDULE_GRACE_MINUTES = envnumber("STUDIO_SCHEDULE_GRACE_MINUTES", "5")
 # A stream without a freshness policy of its own (meta.dagster.freshness_policy, or its

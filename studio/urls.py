@@ -102,6 +102,7 @@ urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("replications/", replications.replication_list, name="replications"),
     path("new/", replications.replication_create, name="replication-create"),
+    path("new/yaml/", replications.replication_import_new, name="replication-import-new"),
     path("r/<str:name>/", include(replication_urls)),
     path("connections/", include(connection_urls)),
     path("runs/", include(run_urls)),

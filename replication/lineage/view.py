@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -71,6 +71,8 @@ class View:
     notices: list[str]
     # Key -> who defines it, for keys several assets of the graph define (Dagster refuses them).
     conflicts: dict[str, list[str]]
+    # Key -> the unit of the closed group node it is drawn in (assets drawn as themselves: absent).
+    folded_into: dict[str, str] = field(default_factory=dict)
 
     @property
     def grouping(self) -> str | None:
@@ -146,16 +148,20 @@ def _build_view(
     by = ",".join(levels)
     unit_of: dict[str, str] = {}
     parent_of: dict[str, str] = {}
+    folded_into: dict[str, str] = {}
     nodes: list[dict[str, Any]] = []
     for index, (unit, members) in enumerate(sorted(units.items())):
         gid = f"g{index}"
         is_open = unit in opened
+        if len(members) == 1 and not is_open:
+            continue  # a group of one asset is drawn as that asset (a downstream asset just added)
         nodes.append(_group_data(graph, gid, unit, members, by, is_open))
         for member in members:
             if is_open:
                 parent_of[member] = gid
             else:
                 unit_of[member] = gid
+                folded_into[member] = unit
     for index, node in enumerate(sorted(graph.nodes)):
         if node not in unit_of:
             unit_of[node] = f"n{index}"
@@ -190,6 +196,7 @@ def _build_view(
         opened,
         notices,
         conflict_owners(graph),
+        folded_into,
     )
 
 

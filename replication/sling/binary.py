@@ -65,11 +65,15 @@ def find_binary(override: str | None = None) -> str:
     return str(path)
 
 
-def version(binary: str, *, timeout: float = 20) -> str:
-    """The version the binary says it is (`sling --version`: `Version: 1.4.11`)."""
+def version(binary: str, *, home: Path, timeout: float = 20) -> str:
+    """The version the binary says it is (`sling --version`: `Version: 1.4.11`). Even so sling
+    makes its home (`.sling/`, and the Snowflake driver's `.cache/`): in `home`, where it also
+    runs, never in the folder it was started from (without HOME it writes them there)."""
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**process_environment(), "HOME": str(home), "SLING_HOME_DIR": str(home)}
     try:
         done = subprocess.run(
-            [binary, "--version"], capture_output=True, text=True, timeout=timeout, env=process_environment()
+            [binary, "--version"], capture_output=True, text=True, timeout=timeout, env=env, cwd=home
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise RunError(f"cannot ask sling its version ({binary}): {exc}") from None
@@ -83,18 +87,18 @@ def version(binary: str, *, timeout: float = 20) -> str:
 _known: dict[tuple[str, int, int], str | None] = {}
 
 
-def known_version(binary: str, kept: Path) -> str | None:
+def known_version(binary: str, kept: Path, *, home: Path) -> str | None:
     """The version of `binary`, asked once per binary (its path, modification time and size)
     and kept in the file `kept` too, so a command that starts a run does not start sling twice;
-    None when it does not say."""
+    None when it does not say. `home`: Sling's home, should it be asked."""
     stat = Path(binary).stat()
     key = (binary, stat.st_mtime_ns, stat.st_size)
     if key not in _known:
-        _known[key] = _kept_or_asked(key, kept)
+        _known[key] = _kept_or_asked(key, kept, home)
     return _known[key]
 
 
-def _kept_or_asked(key: tuple[str, int, int], kept: Path) -> str | None:
+def _kept_or_asked(key: tuple[str, int, int], kept: Path, home: Path) -> str | None:
     binary, mtime_ns, size = key
     stamp = {"binary": binary, "mtime_ns": mtime_ns, "size": size}
     try:
@@ -104,7 +108,7 @@ def _kept_or_asked(key: tuple[str, int, int], kept: Path) -> str | None:
     except (OSError, ValueError):
         pass
     try:
-        found = version(binary)
+        found = version(binary, home=home)
     except RunError:
         return None
     written = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")

@@ -55,6 +55,9 @@ from replication.versions import (
 
 _SLING_STATE = "SLING_STATE"
 _TOKEN = "SLING_CLI_TOKEN"  # noqa: S105 - the name of the variable, not a token
+# Settings sling takes only with a CLI Pro token, and the value above which it says so (the binary,
+# 1.4.11: SLING_THREADS 2, SLING_RETRIES 1 warn; 1 and 0 do not).
+_PRO_SETTINGS = {"SLING_THREADS": 1, "SLING_RETRIES": 0}
 _LOADED_AT = {"_sling_loaded_at": None, "_sling_synced_at": "synced_at_waiver"}
 _PART = re.compile(r"\{part_[a-z_]+\}|\{(?:" + "|".join(DATE_PARTS) + r")\}")
 
@@ -229,6 +232,8 @@ class Rules(KeyRules):
                         "replaced: give the variable another name",
                         WARNING,
                     )
+                elif key in _PRO_SETTINGS and _count(rep.env[key]) > _PRO_SETTINGS[key]:
+                    self.pro_setting(key)
         self.names = Names.of(rep, self.context) if isinstance(rep.env, dict) else Names(sling=self.sling)
         self.connections(rep)
         self.hooks(("hooks",), rep.hooks, REPLICATION_HOOK_POINTS, top=True)
@@ -247,6 +252,18 @@ class Rules(KeyRules):
         for name, config in rep.streams.items():
             self.stream(name, config, defaults)
         self.problems += self.hook_token(self.hooked)
+
+    def pro_setting(self, key: str) -> None:
+        """`env: {SLING_THREADS: 2}` (or SLING_RETRIES): sling warns on every run that threads
+        and retries need a CLI Pro token, and goes on with one thread and no retry."""
+        if self.context.process_env.get(_TOKEN):
+            return
+        self.add(
+            ("env", key),
+            f"`{key}` needs a sling CLI Pro token: without {_TOKEN} in the studio's environment, sling "
+            f'{self.sling.version} warns "invalid or missing token" and runs with one thread and no retry',
+            WARNING,
+        )
 
     def connections(self, rep: ReplicationConfig) -> None:
         for key in ("source", "target"):
@@ -488,3 +505,11 @@ class Rules(KeyRules):
             else:
                 seen[key] = name
         return last
+
+
+def _count(value: Any) -> int:
+    """A number setting as sling reads it (`cast.ToInt`: what is not a whole number is 0)."""
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return 0

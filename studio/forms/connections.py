@@ -19,6 +19,7 @@ from replication.connections import (
     is_secret,
     type_of_url,
     url_example,
+    url_fields,
 )
 from replication.yamlio import dump
 from studio.forms.fields import YamlField
@@ -92,13 +93,30 @@ class ConnectionForm(forms.Form):
         for name in self.secret_names:
             if name in self.fields:
                 self.fields[name].secret_stored = True  # the label's badge (studio/forms/renderer.py)
+        # What the page says is stored: the names of the secret fields and of the URLs with a
+        # password, never a value.
+        self.stored_secrets = self.secret_names + url_fields(connection.secrets if connection else {})
+        self.url_secrets = set(self.stored_secrets) - set(self.secret_names)
         example = url_example(conn_type)
-        self.fields["url"].help_text = (
-            f"instead of the fields below, e.g. {example}" if example else "instead of the fields below"
-        )
+        instead = "instead of the fields below" if FORM_FIELDS.get(conn_type) else ""
+        self.fields["url"].help_text = ", e.g. ".join(part for part in (instead, example) if part)
         for field, value in (typed or {}).items():
             if field in self.fields and not isinstance(self.fields[field].widget, forms.PasswordInput):
                 self.initial[field] = value
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if not self.is_bound or not self._errors:
+            return
+        # The page drawn again never holds a secret: a secret typed in a form that is refused is
+        # asked for again, so a second Save cannot store the connection without it unseen.
+        for name, field in self.fields.items():
+            if (
+                isinstance(field.widget, forms.PasswordInput)
+                and self.data.get(name)
+                and name not in self._errors
+            ):
+                self.add_error(name, "type it again: a secret is never sent back to the page")
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"].strip()

@@ -159,7 +159,7 @@ class _StreamIds(forms.TypedMultipleChoiceField):
 
 
 class BulkForm(forms.Form):
-    action = forms.ChoiceField(choices=BULK_ACTIONS)
+    action = forms.ChoiceField(choices=BULK_ACTIONS, error_messages={"required": "choose an action"})
     streams = _StreamIds(coerce=int, error_messages={"required": "tick streams"})
     key = forms.ChoiceField(required=False, choices=[("", "—")] + [(k, k) for k in STREAM_KEYS])
     value = YamlField(help_text="YAML value; empty removes the key")

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from replication.config import NAME
 from replication.yamlio import MAX_BYTES
 
 
@@ -40,3 +41,14 @@ class ImportForm(forms.Form):
     def carry(text: str) -> str:
         """The value of `exact` that brings `text` back unchanged."""
         return base64.b64encode(text.encode()).decode()
+
+
+class NewFromYamlForm(ImportForm):
+    """A new replication from a document: its name, and the document pasted or uploaded."""
+
+    name = forms.RegexField(
+        regex=rf"^{NAME.pattern}$",
+        max_length=200,
+        error_messages={"invalid": "letters, digits, - and _ only"},
+    )
+    field_order = ["name", "text", "file"]

@@ -146,13 +146,18 @@ class Editor:
     def row(self, name: str, last_run: models.RunStream | None = None) -> StreamRow:
         config = self.config.streams[name]
         effective = self.effective(config)
+        target = resolve_object(name, effective, self.names)
+        if last_run is not None and last_run.object and last_run.object != (target or ""):
+            # It wrote another object (a restore or an edit moved the stream's target since):
+            # not this stream's last run. Runs recorded without their object are kept.
+            last_run = None
         return StreamRow(
             pk=self.ids[name],
             position=self.positions[name],
             name=name,
             config=config,
             effective=effective,
-            object=resolve_object(name, effective, self.names),
+            object=target,
             problems=self.problems_by_stream.get(name, []),
             last_run=last_run,
         )
@@ -249,16 +254,14 @@ class Editor:
             return None
         return "single" if read_as_one(self.effective(config)) else "expands"
 
-    def matched(self, name: str, matches: list[str]) -> list[tuple[str, str | None]]:
-        """The streams a wildcard expands into, each with the object sling writes for it; a
-        match that is a stream of its own is not the wildcard's (sling leaves it out)."""
+    def matched(self, name: str, matches: list[str]) -> tuple[list[tuple[str, str | None]], list[str]]:
+        """The streams a wildcard expands into, each with the object sling writes for it; and the
+        matches that are streams of their own, which are not the wildcard's (sling leaves them
+        out of it and runs them as those streams)."""
         effective = self.effective(self.config.streams[name])
         taken = {_bare(stream) for stream in self.config.streams}
-        return [
-            (match, resolve_object(match, effective, self.names))
-            for match in matches
-            if _bare(match) not in taken
-        ]
+        own = [match for match in matches if _bare(match) in taken]
+        return [(m, resolve_object(m, effective, self.names)) for m in matches if m not in own], own
 
     def asset_key(self, name: str, config: dict[str, Any] | None) -> str:
         """The dagster asset key `config` gives stream `name` (disabled or not)."""

@@ -194,6 +194,21 @@ def lineage_unit(
     return unit_members(graph, levels, unit)
 
 
+def lineage_folded_units(
+    keys: Iterable[str],
+    *,
+    replication: str | None = None,
+    selector: str | None = None,
+    group_by: str | None = None,
+    expand: Iterable[str] = (),
+) -> list[str]:
+    """The closed group nodes of the page's view (its selection, grouping and open groups) that
+    `keys` are drawn in: a path through a folded view is highlighted on them."""
+    graph = lineage_selection(replication=replication, selector=selector)
+    folded = build_view(graph, group_by=group_by, expand=list(expand)[:EXPAND_MAX]).folded_into
+    return sorted({folded[key] for key in keys if key in folded})
+
+
 def lineage_path(*, a: str, b: str, replication: str | None = None) -> tuple[list[str], set[str]]:
     """The shortest path between two assets and every asset on a path between them."""
     return path_between(lineage_joined(replication), a, b)

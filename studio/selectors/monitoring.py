@@ -149,6 +149,11 @@ def next_fires(*, limit: int = 8) -> list[models.Schedule]:
     )
 
 
+def paused_schedules() -> list[models.Schedule]:
+    """The paused schedules: the dashboard names them, or it would say there are none."""
+    return list(models.Schedule.objects.filter(enabled=False).select_related("replication").order_by("pk"))
+
+
 # --- history ------------------------------------------------------------------------------
 
 
@@ -233,6 +238,7 @@ def dashboard(*, now: datetime | None = None) -> dict[str, Any]:
         "day": day_summary(now=now),
         "recent": recent_runs(now=now),
         "upcoming": next_fires(),
+        "paused": paused_schedules(),
         "stale": stale_streams(now=now),
         "now": now,
     }

@@ -1,12 +1,20 @@
-"""Reads of runs: the last run of streams, a stream's history, the run list and logs."""
+"""Reads of runs: whether one may start, the last run of streams, a stream's history, the run list
+and logs."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
 
-from studio import models
+from replication import sling
+from replication.config import ReplicationConfig, effective_config, needed_connections
+from replication.resolve import Names, resolve_object
+from replication.versions import MODES
+from studio import configured, models, validation
+from studio.launcher import defined_outside
 
 StreamStatus = models.RunStream.Status
 # Statuses that say nothing about how a stream last went: it never started.
@@ -50,6 +58,40 @@ def run_stream_rows(run: models.Run) -> list[models.RunStream]:
             out.append(row)
             out.extend(under.pop(row.name, []))
     return out
+
+
+def run_streams_shown(run: models.Run, *, failed_only: bool = False) -> dict[str, Any]:
+    """What the run page shows of its streams: the rows (`run_stream_rows`; only the failed ones
+    with `failed_only`; once the run ended, those with a failure first, so a long run's errors
+    are not found by scrolling), and how many streams are in each status (a wildcard's own line,
+    which sums its matches, is not counted)."""
+    rows = run_stream_rows(run)
+    wildcards = {row.expanded_from for row in rows if row.expanded_from}
+    counts = Counter(row.status for row in rows if row.name not in wildcards)
+    failed = StreamStatus.FAILED
+    if failed_only:
+        rows = [row for row in rows if row.status == failed]
+    elif counts[failed] and not run.is_active:
+        groups: list[list[models.RunStream]] = []
+        for row in rows:  # a wildcard and the streams it expanded into stay together
+            if row.expanded_from and groups and row.expanded_from == groups[-1][0].name:
+                groups[-1].append(row)
+            else:
+                groups.append([row])
+        groups.sort(key=lambda group: all(row.status != failed for row in group))
+        rows = [row for group in groups for row in group]
+    return {
+        "run_streams": rows,
+        "stream_counts": [(status, counts[status]) for status in StreamStatus.values if counts[status]],
+        "streams_total": sum(counts.values()),
+        "failed_count": counts[failed],
+        "failed_only": failed_only,
+    }
+
+
+def next_attempt(run: models.Run) -> models.Run | None:
+    """The retry of the failed `run`, once queued."""
+    return models.Run.objects.filter(retry_of=run).order_by("pk").first()
 
 
 def stream_runs(replication_name: str, name: str, limit: int = 5) -> list[models.RunStream]:
@@ -122,3 +164,76 @@ def run_log_pieces(*, run: models.Run) -> Iterator[str]:
     """The whole log, chunk by chunk (for a download)."""
     chunks = models.RunLogChunk.objects.filter(run=run).order_by("seq").values_list("text", flat=True)
     yield from chunks.iterator(chunk_size=16)
+
+
+def stream_objects(config: ReplicationConfig, streams: Iterable[str]) -> dict[str, str]:
+    """The target object of each of `streams`, resolved as the editor's table shows it."""
+    context = validation.context()
+    names = Names.of(config, context)
+    return {
+        stream: resolve_object(
+            stream, effective_config(config.defaults, config.streams[stream], context.sling), names
+        )
+        or ""
+        for stream in streams
+    }
+
+
+def run_check(config: ReplicationConfig, streams: list[str], mode: str) -> ReplicationConfig:
+    """The replication with only the chosen streams; RunError when a run of them cannot start
+    (`run_create` records it refused)."""
+    chosen = sling.subset(config, streams)
+    if mode:
+        _check_mode(chosen, mode)
+    if streams:
+        for stream in chosen.streams:
+            if chosen.effective(stream).get("disabled") is True:
+                raise sling.RunError(f"stream `{stream}` is disabled; enable it to run it")
+    missing = missing_connections(config)
+    if missing:
+        raise sling.RunError(
+            f"connection `{missing[0]}` is not defined: add it to the studio "
+            f"or set the environment variable {missing[0]}"
+        )
+    configured.binary()  # RunError without one
+    problem = configured.sandbox_problem()
+    if problem:
+        raise sling.RunError(problem)
+    return chosen
+
+
+def _check_mode(chosen: ReplicationConfig, mode: str) -> None:
+    """A mode given for a run (`--mode`) applies to every stream: refuse it when sling would
+    fail on it, as it would on a mode written in the file (the file was checked without it)."""
+    version = configured.rules()
+    if not version.has(MODES, mode):
+        known = ", ".join(version.known(MODES))
+        raise sling.RunError(version.newer(MODES, mode) or f"unknown mode `{mode}`; expected one of: {known}")
+    for problem in validation.blocking(validation.check(chosen.with_mode(mode))):
+        raise sling.RunError(f"in mode {mode}, {problem.where}: {problem.message}")
+
+
+def missing_connections(config: ReplicationConfig) -> list[str]:
+    """Connections the replication names that neither the studio nor the environment defines."""
+    known = set(models.Connection.objects.values_list("name", flat=True))
+    return [
+        name
+        for name in needed_connections(config)
+        if name.upper() not in known and not any(defined_outside(v) for v in (name, name.upper()))
+    ]
+
+
+def run_refusal(run: models.Run) -> str | None:
+    """Why a run of the same streams as the refused `run` would be refused now (None: it would
+    start): its page says so instead of offering a Run again that cannot start."""
+    if run.replication is None:
+        return f"no replication named `{run.replication_name}`"
+    try:
+        chosen = run_check(run.replication.as_config(), list(run.streams), run.mode)
+    except sling.RunError as exc:
+        return str(exc)
+    held = models.StreamLock.objects.filter(
+        replication=run.replication, stream__in=[str(s) for s in chosen.streams]
+    )
+    busy = held.select_related("run").order_by("run_id", "pk").first()
+    return f"stream `{busy.stream}` is already {busy.run.status} in run #{busy.run_id}" if busy else None

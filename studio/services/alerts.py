@@ -9,7 +9,7 @@ backoff and recorded (sent, failed, why).
   episode: `studio.services.freshness`).
 
 A message names the replication, the streams, the status, an excerpt of the error and
-a link to the run (`STUDIO_BASE_URL`), and never a secret: run errors are masked when
+a link to the run (`AlertChannel.link_base`), and never a secret: run errors are masked when
 recorded and masked again here, with every connection secret the studio holds. A
 webhook gets JSON whose `text` reads well in Slack and the receivers that copy its
 format (Mattermost, Rocket.Chat, Discord's /slack, Teams' workflows); its URL is
@@ -93,9 +93,11 @@ def channel_create(
     events: Iterable[str],
     webhook: str = "",
     email: str = "",
+    base_url: str = "",
 ) -> list[models.AlertChannel]:
     """A channel per target given (a webhook URL, an email address), for `replication`
-    (None: every replication), told of `events`. `Refused` names the bad field."""
+    (None: every replication), told of `events`; `base_url`: the studio's address as the
+    browser adding it has it, for the links of its alerts. `Refused` names the bad field."""
     chosen = parse_events(events)
     if not webhook.strip() and not email.strip():
         raise Refused.field("webhook", "give a webhook URL or an email address")
@@ -109,7 +111,7 @@ def channel_create(
             raise Refused.field("email", f"`{email.strip()}` is not an email address") from None
         channels.append(models.AlertChannel(kind=Kind.EMAIL, email=email.strip()))
     for channel in channels:
-        channel.replication, channel.events = replication, chosen
+        channel.replication, channel.events, channel.base_url = replication, chosen, base_url.rstrip("/")
         channel.save()
     return channels
 
@@ -154,8 +156,8 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
 
 
-def _run_message(run: models.Run, event: str, streams: list[models.RunStream]) -> dict[str, Any]:
-    link = f"{settings.STUDIO_BASE_URL}/runs/{run.pk}/"
+def _run_message(run: models.Run, event: str, streams: list[models.RunStream], base: str) -> dict[str, Any]:
+    link = f"{base}/runs/{run.pk}/"
     failed = [s for s in streams if s.status == models.RunStream.Status.FAILED]
     shown = failed if event == Event.FAILURE and failed else streams
     names = [f"{s.name} ({s.status})" for s in shown[:STREAMS_LISTED]]
@@ -227,19 +229,40 @@ def run_alerts(*, run: models.Run, now: datetime) -> list[models.Alert]:
     else:
         return []
     channels = _channels(run.replication_id, event)
-    if not channels:
-        return []
-    message = _masked(_run_message(run, event, about), _secrets())
-    return [_record(channel, event, run.replication_name, now, run=run, **message) for channel in channels]
+    secrets = _secrets() if channels else []
+    return [
+        _record(
+            channel,
+            event,
+            run.replication_name,
+            now,
+            run=run,
+            **_masked(_run_message(run, event, about, channel.link_base), secrets),
+        )
+        for channel in channels
+    ]
 
 
 def stale_alerts(*, episode: models.StaleEpisode, now: datetime) -> list[models.Alert]:
     """Record the `stale` alerts of a new staleness episode."""
     channels = _channels(episode.replication_id, Event.STALE)
-    if not channels:
-        return []
+    secrets = _secrets() if channels else []
+    return [
+        _record(
+            channel,
+            Event.STALE,
+            episode.replication.name,
+            now,
+            episode=episode,
+            **_masked(_stale_message(episode, now, channel.link_base), secrets),
+        )
+        for channel in channels
+    ]
+
+
+def _stale_message(episode: models.StaleEpisode, now: datetime, base: str) -> dict[str, Any]:
     name = episode.replication.name
-    link = f"{settings.STUDIO_BASE_URL}/runs/?{urlencode({'replication': name, 'stream': episode.stream})}"
+    link = f"{base}/runs/?{urlencode({'replication': name, 'stream': episode.stream})}"
     if episode.last_success is None:
         when = "it never succeeded"
     else:
@@ -249,7 +272,7 @@ def stale_alerts(*, episode: models.StaleEpisode, now: datetime) -> list[models.
         f"⏰ {name}: stream {episode.stream} is stale: {when}; "
         f"it should be at most {episode.lag_minutes:g} minutes old\nRuns: {link}"
     )
-    message = {
+    return {
         "subject": f"[Sling Studio] {name}: {episode.stream} is stale",
         "text": text,
         "streams": [episode.stream],
@@ -262,8 +285,6 @@ def stale_alerts(*, episode: models.StaleEpisode, now: datetime) -> list[models.
             "url": link,
         },
     }
-    message = _masked(message, _secrets())
-    return [_record(channel, Event.STALE, name, now, episode=episode, **message) for channel in channels]
 
 
 def _record(

@@ -155,7 +155,22 @@ def connection_test(connection: models.Connection) -> tuple[bool, str]:
         _sling(connection, "conns", "test", connection.name)
     except sling.RunError as exc:
         return False, str(exc)
+    missing = _missing_folder(connection)
+    if missing:
+        return False, f"{connection.name}: the folder {missing} does not exist"
     return True, f"{connection.name}: connection works"
+
+
+def _missing_folder(connection: models.Connection) -> str | None:
+    """The local folder of a `file` connection when it is not there: sling says such a
+    connection works whatever its folder (1.4.11 tests nothing), so the studio looks. A
+    relative folder is sling's, in the folder it runs in."""
+    if connection.type != "file":
+        return None
+    for field, path in connection_paths("file", connection.params):
+        if field == "url" and path and not (Launcher.here().cwd / path).exists():
+            return path
+    return None
 
 
 def connection_try(

@@ -252,14 +252,19 @@ def replication_create(
 
 
 def replication_import(
-    *, name: str, text: str | bytes, user: Any = None
+    *, name: str, text: str | bytes, user: Any = None, new: bool = False
 ) -> tuple[models.Replication, list[Problem]]:
-    """Parse, validate and store a replication document.
+    """Parse, validate and store a replication document (`new`: only as a replication of its
+    own, never over one of that name).
 
     Raises `Refused` (nothing saved) on unreadable YAML or any validation error;
     returns the warnings otherwise.
     """
     _check_name(name)
+    if new and models.Replication.objects.filter(name=name).exists():
+        raise Refused.field(
+            "name", f"a replication named `{name}` exists: its editor's Import YAML replaces it"
+        )
     document, problems = _parse_checked(text)
     replication = replication_save(
         name=name, config=document.replication, user=user, summary="imported", text=document.text

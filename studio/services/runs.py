@@ -18,10 +18,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from replication import sling
-from replication.config import ReplicationConfig, needed_connections
-from replication.versions import MODES
-from studio import configured, models, validation
-from studio.launcher import defined_outside
+from studio import models
+from studio.selectors.runs import run_check, stream_objects
 from studio.services.executor import end_run, run_reap
 
 Status = models.Run.Status
@@ -73,7 +71,7 @@ def run_create(
         if found is None:
             raise sling.RunError(f"no replication named `{name}`")
         config = found.as_config()
-        chosen = _check(config, chosen_names, mode)
+        chosen = run_check(config, chosen_names, mode)
         _lock(run, found, [str(s) for s in chosen.streams])
     except sling.RunError as exc:
         if refuse_busy and isinstance(exc, StreamBusy):
@@ -86,53 +84,12 @@ def run_create(
         # A whole run skips disabled streams, as sling does; chosen ones are never disabled.
         if chosen_names or chosen.effective(s).get("disabled") is not True
     ]
+    objects = stream_objects(config, listed)
     models.RunStream.objects.bulk_create(
-        models.RunStream(run=run, position=i, name=stream) for i, stream in enumerate(listed)
+        models.RunStream(run=run, position=i, name=stream, object=objects[stream])
+        for i, stream in enumerate(listed)
     )
     return run
-
-
-def _check(config: ReplicationConfig, streams: list[str], mode: str) -> ReplicationConfig:
-    """The replication with only the chosen streams; RunError when the run cannot start."""
-    chosen = sling.subset(config, streams)
-    if mode:
-        _check_mode(chosen, mode)
-    if streams:
-        for stream in chosen.streams:
-            if chosen.effective(stream).get("disabled") is True:
-                raise sling.RunError(f"stream `{stream}` is disabled; enable it to run it")
-    missing = missing_connections(config)
-    if missing:
-        raise sling.RunError(
-            f"connection `{missing[0]}` is not defined: add it to the studio "
-            f"or set the environment variable {missing[0]}"
-        )
-    configured.binary()  # RunError without one
-    problem = configured.sandbox_problem()
-    if problem:
-        raise sling.RunError(problem)
-    return chosen
-
-
-def _check_mode(chosen: ReplicationConfig, mode: str) -> None:
-    """A mode given for a run (`--mode`) applies to every stream: refuse it when sling would
-    fail on it, as it would on a mode written in the file (the file was checked without it)."""
-    version = configured.rules()
-    if not version.has(MODES, mode):
-        known = ", ".join(version.known(MODES))
-        raise sling.RunError(version.newer(MODES, mode) or f"unknown mode `{mode}`; expected one of: {known}")
-    for problem in validation.blocking(validation.check(chosen.with_mode(mode))):
-        raise sling.RunError(f"in mode {mode}, {problem.where}: {problem.message}")
-
-
-def missing_connections(config: ReplicationConfig) -> list[str]:
-    """Connections the replication names that neither the studio nor the environment defines."""
-    known = set(models.Connection.objects.values_list("name", flat=True))
-    return [
-        name
-        for name in needed_connections(config)
-        if name.upper() not in known and not any(defined_outside(v) for v in (name, name.upper()))
-    ]
 
 
 def _lock(run: models.Run, replication: models.Replication, streams: list[str], *, reap: bool = True) -> None:
@@ -183,6 +140,9 @@ def run_queue(
     run = run_create(replication=replication, streams=streams, mode=mode, user=user, **how)
     if run.status == Status.QUEUED:
         run_enqueue(run=run, after=after)
+        if after is not None:
+            run.not_before = after
+            run.save(update_fields=["not_before"])
     return run
 
 

@@ -89,6 +89,7 @@ def day_bars(hours: list[Counter[str]], label: str) -> dict[str, Any]:
         "width": WIDTH,
         "height": HEIGHT,
         "label": label,
+        "name": label,
         "peak": peak,
         "empty": not any(hours),
     }

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, replace_url
 
 from replication import sling
 from replication.config import ReplicationConfig
@@ -67,6 +67,8 @@ def _context(request: HttpRequest, editor: Editor, **extra: Any) -> dict[str, An
         "q": q,
         "sort": sort,
         "bulk_actions": BULK_ACTIONS,
+        # The bulk bar's choice, kept after Apply so that the next streams take the same edit.
+        "bulk": {field: request.POST.get(field, "") for field in ("action", "key", "value")},
         "sort_choices": SORT_CHOICES,
         "stream_keys": KeysForm.base_fields,
         "connections": connection_names(),
@@ -98,7 +100,19 @@ def editor(request: HttpRequest, editor: Editor) -> HttpResponse:
 @require_GET
 @with_editor
 def streams_table(request: HttpRequest, editor: Editor) -> HttpResponse:
-    return _part(request, editor, "streams")
+    """The table at the filter, order and page asked for; the address bar shows the editor at
+    them (replaced, not pushed: typing a filter is not a page of history), so that a reload or a
+    shared link opens the table as it is seen."""
+    response = _part(request, editor, "streams")
+    if request.htmx:
+        q, sort, page = _table(request)
+        shown = QueryDict(mutable=True)
+        for key, value, default in (("q", q, ""), ("sort", sort, "position"), ("page", page, "1")):
+            if value != default:
+                shown[key] = value
+        address = reverse("editor", args=[editor.replication.name])
+        replace_url(response, f"{address}?{shown.urlencode()}" if shown else address)
+    return response
 
 
 @require_GET
@@ -218,20 +232,29 @@ def _stream_name_or_404(editor: Editor, pk: int) -> str:
     return name
 
 
-def _stream_panel(
-    request: HttpRequest, editor: Editor, stream: str, form: Any = None, **extra: Any
-) -> HttpResponse:
-    if form is None:
-        form = StreamForm(config=editor.config.streams[stream], name=stream)
+def _panel_context(editor: Editor, stream: str, form: StreamForm) -> dict[str, Any]:
+    """What the stream's panel draws, and so its live check (`#preview`, a part of the panel): one
+    context for both, so the part never misses what the whole panel has."""
     form.set_inherited(editor.config.defaults)
-    config = form.apply() if form.is_bound and form.is_valid() else editor.config.streams[stream]
-    context = {
+    edited = form.is_bound and form.is_valid()
+    config = form.apply() if edited else editor.config.streams[stream]
+    return {
         "editor": editor,
         "replication": editor.replication,
         "stream": {"name": stream, "pk": editor.ids[stream]},
-        "stream_runs": stream_runs(editor.replication.name, stream),
         "form": form,
-        **editor.preview(stream, form.cleaned_data.get("name", stream) if form.is_bound else stream, config),
+        **editor.preview(stream, form.cleaned_data["name"].strip() if edited else stream, config),
+    }
+
+
+def _stream_panel(
+    request: HttpRequest, editor: Editor, stream: str, form: StreamForm | None = None, **extra: Any
+) -> HttpResponse:
+    if form is None:
+        form = StreamForm(config=editor.config.streams[stream], name=stream)
+    context = {
+        **_panel_context(editor, stream, form),
+        "stream_runs": stream_runs(editor.replication.name, stream),
         **extra,
     }
     template = "studio/_stream_panel.html" if request.htmx else "studio/stream.html"
@@ -282,12 +305,12 @@ def stream_edit(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
 def stream_matches(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
     """What a wildcard stream expands into, found as sling finds it, with each object."""
     stream = _stream_name_or_404(editor, pk)
-    context: dict[str, Any] = {"stream": stream}
+    context: dict[str, Any] = {"stream": stream, "error": "", "matches": [], "taken": []}
     try:
         found = stream_matches_service(
             source=editor.names.source, pattern=render_env(stream, editor.names.env)
         )
-        context["matches"] = editor.matched(stream, found)
+        context["matches"], context["taken"] = editor.matched(stream, found)
     except sling.RunError as exc:
         context["error"] = str(exc)
     return render(request, "studio/_stream_matches.html", context)
@@ -298,8 +321,7 @@ def stream_matches(request: HttpRequest, editor: Editor, pk: int) -> HttpRespons
 def stream_check(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
     stream = _stream_name_or_404(editor, pk)
     form = StreamForm(request.POST, config=editor.config.streams[stream], name=stream)
-    if form.is_valid():
-        context = editor.preview(stream, form.cleaned_data["name"].strip(), form.apply())
-    else:
-        context = {"preview_problems": form_problems(form), "form_invalid": True}
+    context = _panel_context(editor, stream, form)
+    if form.errors:
+        context.update(preview_problems=form_problems(form), form_invalid=True)
     return render(request, "studio/_stream_panel.html#preview", context)

@@ -154,9 +154,22 @@ def path(request: HttpRequest) -> HttpResponse:
         response = render(request, "studio/_lineage_path.html", {"error": str(exc)}, status=422)
         return trigger_client_event(response, "lineagePath", {"keys": []})
     keys = sorted(between) if len(between) <= MAX_NODES else shortest
+    try:
+        # In a folded view the path's assets are inside group nodes: those are highlighted.
+        units = selectors.lineage_folded_units(
+            keys,
+            replication=params.replication,
+            selector=params.select,
+            group_by=params.group,
+            expand=params.expand,
+        )
+    except (
+        SelectionError
+    ):  # the page's selection is wrong: it says so itself; the assets drawn still light up
+        units = []
     context = {"shortest": shortest, "count": len(between), "select": " ".join(keys)}
     response = render(request, "studio/_lineage_path.html", context)
-    return trigger_client_event(response, "lineagePath", {"keys": keys, "shortest": shortest})
+    return trigger_client_event(response, "lineagePath", {"keys": keys, "units": units, "shortest": shortest})
 
 
 @require_GET

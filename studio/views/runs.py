@@ -67,10 +67,29 @@ def stream_run(request: HttpRequest, name: str, pk: int) -> HttpResponse:
 
 
 def _alerts(run: models.Run) -> dict[str, Any]:
+    """The part under the run's head: its retry and its alerts."""
     alerts = list(alerts_of_run(run))
-    # Still to come: the worker's pass records them after the run ends, then sends them.
-    open_ = run.is_active or not run.followed_up or any(a.status == "pending" for a in alerts)
-    return {"run": run, "alerts": alerts, "alerts_open": open_}
+    retry = selectors.next_attempt(run) if run.status == models.Run.Status.FAILED else None
+    # Still to come: the worker's pass queues a retry and records alerts after the run ends, then
+    # sends them; a queued retry's page link follows it.
+    open_ = (
+        run.is_active
+        or not run.followed_up
+        or any(a.status == "pending" for a in alerts)
+        or bool(retry and retry.is_active)
+    )
+    return {"run": run, "alerts": alerts, "retry": retry, "alerts_open": open_}
+
+
+def _status(request: HttpRequest, run: models.Run) -> dict[str, Any]:
+    """The run's head and streams (`#status`, the whole page's and the poll's: one context).
+    `?show=failed`: only its failed streams. A refused run says whether running it again
+    would be refused too, rather than offering a Run again that cannot start."""
+    return {
+        "run": run,
+        "refusal": selectors.run_refusal(run) if run.refused else None,
+        **selectors.run_streams_shown(run, failed_only=request.GET.get("show") == "failed"),
+    }
 
 
 @require_GET
@@ -78,8 +97,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The run, its streams (live while it runs), its alerts, and the end of its log."""
     run = _run(pk)
     log, offset, cut = selectors.run_log_tail(run=run)
-    context = {**_alerts(run), "run_streams": selectors.run_stream_rows(run), "log": log, "offset": offset}
-    return render(request, RUN, {**context, "log_cut": cut})
+    context = {**_alerts(run), **_status(request, run), "log": log, "offset": offset, "log_cut": cut}
+    return render(request, RUN, context)
 
 
 @require_GET
@@ -99,7 +118,7 @@ def run_log_download(request: HttpRequest, pk: int) -> HttpResponse:
 def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The header and per-stream table; polled while the run is active."""
     run = _run(pk)
-    response = render(request, f"{RUN}#status", {"run": run, "run_streams": selectors.run_stream_rows(run)})
+    response = render(request, f"{RUN}#status", _status(request, run))
     if run.is_active:
         return response
     stopped = HttpResponseStopPolling(response.content)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -54,6 +55,7 @@ def _page(
         schedule_form=schedule_form,
         policy_form=policy_form or PolicyForm(initial=_policy(context["policy"])),
         channel_form=channel_form or ChannelForm(),
+        alert_links=settings.STUDIO_BASE_URL,
     )
     return render(request, PAGE, context, status=status)
 
@@ -175,6 +177,7 @@ def channel_add(request: HttpRequest, name: str) -> HttpResponse:
                 webhook=data["webhook"],
                 email=data["email"],
                 events=data["events"],
+                base_url=request.build_absolute_uri("/"),
             )
         except Refused as exc:
             refusal_into(form, exc)

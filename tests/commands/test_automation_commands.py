@@ -156,6 +156,8 @@ def test_alert_adds_a_webhook_and_an_email_channel(shop):
     assert out.splitlines() == [
         f"alert channel #{webhook.pk} (shop): webhook https://hooks.example.com/… on failure, recovery",
         f"alert channel #{email.pk} (shop): email ops@example.com on failure, recovery",
+        # No browser said where the studio is, nor STUDIO_BASE_URL.
+        "note: its alerts link to http://127.0.0.1:8000 (STUDIO_BASE_URL sets another)",
     ]
     assert "SECRET" not in out  # the URL's path is its token
     assert (webhook.replication, webhook.webhook, webhook.events) == (

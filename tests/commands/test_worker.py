@@ -208,3 +208,23 @@ def test_an_idle_worker_takes_each_run_queued_later_and_says_it_started_once(stu
     output = studio.worker_output(0)
     assert output.count("Starting worker") == 1, output
     assert "No more tasks to run" not in output
+
+
+def test_an_idle_worker_takes_a_retry_when_its_backoff_is_over(studio):
+    # The first run fails (no file yet); its retry is queued to start 2 s later. Nothing else
+    # is queued after it: the idle worker must see the retry become due by itself (it once
+    # waited until an unrelated run was queued, 100 s and more).
+    studio.manage(
+        "shell",
+        "-c",
+        "from studio.models import Replication; from studio.services.retries import policy_save; "
+        "policy_save(replication=Replication.objects.get(name='shop'), base_version=0, retries=1, "
+        "retry_backoff=2, freshness_minutes=None)",
+    )
+    studio.start_worker("--automation-every", "0.5")
+    studio.manage("run_replication", "shop", "--queue")
+    wait_for(lambda: studio.run(1)["status"] == "failed", timeout=30)
+    write_csv(studio.folder / "items.csv", 10)  # there for the retry
+
+    wait_for(lambda: studio.run(2).get("status") in ("succeeded", "failed"), timeout=60)
+    assert studio.run(2)["status"] == "succeeded", studio.worker_output(0)

@@ -114,18 +114,23 @@ def test_a_big_graph_is_folded_into_counted_groups_by_connection():
 
     assert view.folded and view.levels == ["connection", "schema"]
     groups = {n["unit"]: n["count"] for n in view.nodes if n["kind"] == "group"}
-    assert groups == {"PG": 500, "WH": 500, "reports": 1}
+    assert groups == {"PG": 500, "WH": 500}
+    # A group of one asset (the report) is drawn as that asset.
+    (report,) = [n for n in view.nodes if n["kind"] != "group"]
+    assert report["key"].startswith("reports/")
     edges = {(e["source"], e["target"]): e.get("count", 1) for e in view.edges}
-    ids = {n["unit"]: n["id"] for n in view.nodes}
+    ids = {n.get("unit", "reports"): n["id"] for n in view.nodes}
     assert edges == {(ids["PG"], ids["WH"]): 500, (ids["WH"], ids["reports"]): 1}
     assert view.positions is not None and set(view.positions) == set(ids.values())
+    # Where each folded asset is drawn: a path through the view lights up those groups.
+    assert len(view.folded_into) == 1000 and set(view.folded_into.values()) == {"PG", "WH"}
 
 
 def test_opening_a_group_too_big_to_draw_splits_it_into_its_schemas():
     view = build_view(warehouse(5, 100), limit=300, expand=["WH"])
 
     units = sorted(n["unit"] for n in view.nodes if n["kind"] == "group")
-    assert units == ["PG", *(f"WH#@WH.raw_s{i}" for i in range(5)), "reports"]
+    assert units == ["PG", *(f"WH#@WH.raw_s{i}" for i in range(5))]
     assert view.expanded == []
     assert "split into 5 parts (its schemas)" in view.notices[0]
 
@@ -182,7 +187,7 @@ def test_unknown_or_hostile_expand_ids_are_ignored():
     view = build_view(warehouse(5, 100), limit=300, expand=["nope", "WH#~x#@", "#", "WH#@nope", ""])
 
     assert view.expanded == []
-    assert {n["unit"] for n in view.nodes if n["kind"] == "group"} >= {"PG", "reports"}
+    assert {n["unit"] for n in view.nodes if n["kind"] == "group"} >= {"PG"}
 
 
 def test_unit_members_follow_the_same_splits_as_the_view():

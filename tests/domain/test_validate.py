@@ -258,3 +258,32 @@ def test_paths_read_like_the_document():
         'streams["public.users"].source_options.range'
     )
     assert format_path(("hooks", "start", 0, "type")) == "hooks.start[0].type"
+
+
+def test_threads_and_retries_without_a_cli_pro_token_are_a_warning():
+    # sling 1.4.11 warns on every run ("invalid or missing token ... threads and retries") and
+    # goes on with one thread and no retry: the studio says so before the run.
+    text = """
+        source: A
+        target: B
+        env:
+          SLING_THREADS: 2
+          SLING_RETRIES: '1'
+          SLING_LOADED_AT_COLUMN: timestamp
+        streams:
+          public.users: {object: raw.users}
+        """
+    found = problems_of(text, KNOWN)
+
+    assert [(where, line, severity) for where, line, severity, _ in found] == [
+        ("env.SLING_THREADS", 4, WARNING),
+        ("env.SLING_RETRIES", 5, WARNING),
+    ]
+    assert found[0][3] == (
+        "`SLING_THREADS` needs a sling CLI Pro token: without SLING_CLI_TOKEN in the studio's "
+        'environment, sling 1.4.11 warns "invalid or missing token" and runs with one thread and no retry'
+    )
+    # One thread, no retry: nothing to warn of; and with a token, sling takes them.
+    assert problems_of(text.replace(": 2", ": 1").replace("'1'", "0"), KNOWN) == []
+    with_token = Context(connections=KNOWN.connections, process_env={"SLING_CLI_TOKEN": "t"})
+    assert problems_of(text, with_token) == []

@@ -113,9 +113,9 @@ def binary() -> str:
 
 
 @pytest.fixture(scope="module")
-def rules(binary) -> Sling:
+def rules(binary, tmp_path_factory) -> Sling:
     """The rules of the binary's own version: the ones the studio would run with."""
-    return Sling(sling.version(binary))
+    return Sling(sling.version(binary, home=tmp_path_factory.mktemp("home")))
 
 
 @pytest.mark.parametrize("folder", CASES, ids=[p.name for p in CASES])

@@ -76,6 +76,43 @@ def test_a_failed_run_posts_its_story_to_a_webhook(tmp_path, base_url):
 
 
 @pytest.mark.sling
+def test_without_a_base_url_alerts_link_to_the_address_the_channel_was_added_from(
+    tmp_path, settings, client, user
+):
+    # No STUDIO_BASE_URL: the worker sends alerts with no request of its own, so the link follows
+    # the browser that added the channel (it once was `http://127.0.0.1:8000` whatever the address).
+    settings.STUDIO_BASE_URL = ""
+    settings.ALLOWED_HOSTS = ["studio.internal"]
+    csv_to_sqlite(tmp_path, {"a.csv": 3, "missing.csv": -1})
+    with webhook_receiver() as hook:
+        added = client.post(
+            "/r/shop/alerts/add/",
+            {"webhook": hook.url, "email": "", "events": ["failure"], "scope": "replication"},
+            headers={"Host": "studio.internal:8443", "X-Forwarded-Proto": "https"},
+            secure=True,
+        )
+        assert added.status_code == 302
+        run = failed_run(tmp_path)
+        runs_follow_up(now=T)
+        alerts_deliver(now=T)
+
+    (post,) = hook.posts
+    assert post["json"]["run"]["url"] == f"https://studio.internal:8443/runs/{run.pk}/"
+    assert post["json"]["text"].endswith(f"Run #{run.pk}: https://studio.internal:8443/runs/{run.pk}/")
+    # Said on the page, where the channel is listed.
+    page = client.get("/r/shop/schedules/", headers={"Host": "studio.internal:8443"}, secure=True)
+    assert "links to https://studio.internal:8443" in page.content.decode()
+
+
+def test_the_base_url_setting_wins_over_the_address_a_channel_was_added_from(base_url):
+    (channel,) = channel_create(
+        replication=None, email="ops@example.com", events=["failure"], base_url="http://10.0.0.5:8000/"
+    )
+
+    assert channel.link_base == "https://studio.example.com"
+
+
+@pytest.mark.sling
 def test_a_failed_run_is_emailed_through_smtp(tmp_path, base_url, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.DEFAULT_FROM_EMAIL = "studio@example.com"

@@ -96,6 +96,23 @@ def test_a_binary_is_asked_its_version_once_across_processes(settings, tmp_path)
     assert asked.read_text().splitlines() == ["asked", "asked"]
 
 
+def test_asking_the_version_makes_slings_home_in_the_data_folder_not_where_it_runs(
+    settings, data_dir, tmp_path, monkeypatch
+):
+    # Even `sling --version` makes its home (`.sling/`, and the Snowflake driver's `.cache/`):
+    # asked without HOME, it wrote them in the folder the studio was started from, the project's.
+    started_in = tmp_path / "project"
+    started_in.mkdir()
+    monkeypatch.chdir(started_in)
+    monkeypatch.delenv("HOME", raising=False)
+    sling_binary._known.clear()
+
+    assert configured.sling_version() == "1.4.11"
+
+    assert list(started_in.iterdir()) == []
+    assert (settings.SLING_HOME_DIR / "env.yaml").is_file()
+
+
 @pytest.mark.usefixtures("known_connections")
 def test_a_release_newer_than_the_rules_is_said_plainly_never_guessed(client, user, version_of):
     version_of("1.7.0")

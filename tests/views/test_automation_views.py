@@ -249,6 +249,16 @@ def test_the_dashboard_shows_what_fails_the_last_day_what_runs_next_and_what_is_
     assert soon.pk != later.pk
 
 
+def test_the_dashboard_does_not_say_no_schedules_when_one_is_paused(client, user, shop):
+    paused = schedule_create(replication=shop, cron_expression="0 6 * * *", enabled=False)
+
+    upcoming = client.get("/").text.split('id="next-runs"')[1].split('id="stale"')[0]
+
+    assert "No schedules." not in upcoming
+    assert "No schedule fires: the only one is paused." in upcoming
+    assert f'Paused: <a href="/r/shop/schedules/#schedule-{paused.pk}">#{paused.pk} of shop</a>.' in upcoming
+
+
 def test_the_dashboard_board_refreshes_itself_as_a_fragment(client, user):
     response = client.get("/", headers=HX)
 

@@ -134,6 +134,44 @@ def test_a_url_is_split_into_its_public_part_and_its_password(client, user, form
     assert connection.full_params()["url"] == f"postgresql://loader:{PASSWORD}@db.example.com:5432/dw"
 
 
+def test_the_edit_page_names_the_stored_secrets_and_a_new_connection_keeps_none(client, user):
+    client.post(
+        "/connections/new/", {"name": "pg_url", "type": "postgres", "url": f"postgresql://u:{PASSWORD}@h/d"}
+    )
+    create_postgres(client)
+    client.post("/connections/new/", {"name": "bare", "type": "postgres", "host": "h"})
+
+    assert (
+        "Stored secrets (never shown): the password in <code>url</code>."
+        in client.get("/connections/PG_URL/").text
+    )
+    assert (
+        "Stored secrets (never shown): <code>password</code>." in client.get("/connections/WAREHOUSE/").text
+    )
+    assert "No secret is stored for this connection." in client.get("/connections/BARE/").text
+    # A new connection has nothing stored to keep.
+    new = client.get("/connections/new/").text
+    assert "keep" not in new and "Stored secrets" not in new
+
+
+def test_a_type_without_fields_does_not_point_at_fields_below(client, user):
+    file_fields = client.post("/connections/new/", {"type": "file", "refresh": "1"}, headers=HTMX).text
+
+    assert "instead of the fields below" not in file_fields
+    assert "file:///srv/data/" in file_fields
+    assert "instead of the fields below" in client.get("/connections/new/").text
+
+
+def test_a_refused_save_asks_for_the_typed_password_again(client, user):
+    # The page drawn again never holds the secret: saving it once more as it shows would store
+    # the connection without its password, unseen.
+    response = create_postgres(client, name="no good name!")
+
+    assert response.status_code == 422
+    assert PASSWORD not in response.text
+    assert "type it again: a secret is never sent back to the page" in response.text
+
+
 @pytest.mark.parametrize(
     ("fields", "secret"),
     [
@@ -242,6 +280,24 @@ def test_testing_the_demo_connection_succeeds(client, user, demo):
 
     assert response.status_code == 200
     assert response.content.decode().strip() == '<span class="ok">✓ DEMO_SQLITE: connection works</span>'
+
+
+@pytest.mark.sling
+def test_a_file_connection_whose_folder_is_missing_does_not_work(client, user, data_dir, tmp_path):
+    # sling 1.4.11 answers "success" for any folder: the studio looks whether it is there.
+    (tmp_path / "drop").mkdir()
+    connection_save(name="DROP", fields={"type": "file", "url": f"file://{tmp_path}/drop/"})
+    connection_save(name="GONE", fields={"type": "file", "url": f"file://{tmp_path}/gone/"})
+
+    works = client.post("/connections/DROP/test/", headers=HTMX).text
+    gone = client.post("/connections/GONE/test/", headers=HTMX).text
+    unsaved = client.post(
+        "/connections/new/test/", {"type": "file", "url": f"file://{tmp_path}/gone/"}, headers=HTMX
+    ).text
+
+    assert works.strip() == '<span class="ok">✓ DROP: connection works</span>'
+    assert gone.strip() == f'<span class="error">✗ GONE: the folder {tmp_path}/gone/ does not exist</span>'
+    assert "does not exist" in unsaved
 
 
 @pytest.mark.sling

@@ -6,12 +6,15 @@ import pytest
 from django.urls import reverse
 
 from studio import models
+from studio.selectors.replications import current_text
 
 # Every view of the editor and the connections, with the method it accepts.
 # ("revision-restore" and the stream views need an id; 1 is enough: sign-in comes first.)
 VIEWS = [
     ("get", "replications", []),
     ("post", "replication-create", []),
+    ("get", "replication-import-new", []),
+    ("post", "replication-import-new", []),
     ("get", "editor", ["shop"]),
     ("post", "settings-save", ["shop"]),
     ("get", "streams-table", ["shop"]),
@@ -285,3 +288,34 @@ def test_the_search_box_escapes_the_query(client, user):
 
     assert "<script>alert(1)</script>" not in html
     assert "&quot;&gt;&lt;script&gt;" in html
+
+
+NEW_FROM_YAML = (
+    "# the shop's files\nsource: DEMO_SQLITE\ntarget: DEMO_SQLITE\n"
+    "streams:\n  main.orders: {object: main.copy}\n"
+)
+
+
+def test_a_new_replication_is_made_from_pasted_yaml_kept_byte_for_byte(client, user, demo):
+    assert 'href="/new/yaml/"' in client.get("/replications/").text
+
+    response = client.post("/new/yaml/", {"name": "shop", "text": NEW_FROM_YAML})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/r/shop/"
+    assert current_text(models.Replication.objects.get(name="shop")) == NEW_FROM_YAML
+
+
+def test_a_new_replication_from_yaml_is_refused_with_its_lines_and_never_replaces_one(client, user, demo):
+    broken = NEW_FROM_YAML.replace("main.orders: {object: main.copy}", "main.orders: {mode: sideways}")
+
+    refused = client.post("/new/yaml/", {"name": "shop", "text": broken})
+    taken = client.post("/new/yaml/", {"name": "demo", "text": NEW_FROM_YAML})
+
+    assert refused.status_code == 422
+    assert not models.Replication.objects.filter(name="shop").exists()
+    assert '<span class="muted">line 5</span>' in refused.text
+    assert "mode: sideways" in refused.text  # the pasted text is kept to be mended
+    assert taken.status_code == 422
+    assert "a replication named `demo` exists" in taken.text
+    assert models.Replication.objects.get(name="demo").version == 1

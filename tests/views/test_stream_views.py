@@ -696,3 +696,27 @@ def test_a_save_that_moves_rows_has_the_page_fetch_the_table(client, user, make_
     assert response.status_code == 200, why
     assert response["HX-Trigger"] == '{"replicationChanged": {}}', why
     assert oob_rows(response.content.decode()) == [], why
+
+
+@pytest.mark.parametrize(
+    ("name", "own"),
+    [
+        ("file:///srv/in/events_*.csv", {"object": "main.wc_{stream_file_name}"}),
+        ("main.*", None),  # inherits `main.{stream_table}` from the defaults
+    ],
+)
+def test_the_live_check_of_a_wildcard_stream_draws_its_matches_button(
+    client, user, make_replication, form_values, name, own
+):
+    # The check draws a part of the panel (#preview): it once lacked what the whole panel has,
+    # and answered 500 for every key typed in a wildcard stream.
+    made = make_replication(
+        "wild", source="LOCAL", streams={name: own}, defaults={"object": "main.{stream_table}"}
+    )
+    form = stream_form(client, form_values, made, name)
+    pk = stream(made, name).pk
+
+    checked = client.post(f"/r/wild/streams/{pk}/check/", {**form, "description": "typed"}, headers=HTMX)
+
+    assert checked.status_code == 200
+    assert f'hx-get="/r/wild/streams/{pk}/matches/"' in checked.content.decode()

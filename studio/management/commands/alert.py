@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from studio.errors import NotFound, Refused
@@ -59,7 +60,11 @@ class Command(BaseCommand):
         except Refused as exc:
             fail(self, [f"error: {OPTIONS.get(p.path[0], p.where)}: {p.message}" for p in exc.problems])
         scope = name or "every replication"
-        return "\n".join(f"alert channel #{c.pk} ({scope}): {c} on {', '.join(c.events)}" for c in channels)
+        added = [f"alert channel #{c.pk} ({scope}): {c} on {', '.join(c.events)}" for c in channels]
+        if not settings.STUDIO_BASE_URL:
+            # No browser said where the studio is: its links would point at `make run`'s address.
+            added.append(f"note: its alerts link to {channels[0].link_base} (STUDIO_BASE_URL sets another)")
+        return "\n".join(added)
 
     def listing(self, name: str | None) -> str:
         channels = list(channel_list(replication=name))

@@ -19,9 +19,12 @@ from studio.services.executor import BACKOFF_SECONDS, DATABASE_DOWN, OUTAGE, log
 
 def wait_for_tasks(interval: float) -> None:
     """Return once a task is ready to run, looking every `interval` seconds: a query on
-    django_tasks_db's partial index of ready tasks, without the lock taking one needs."""
-    ready = DBTaskResult.objects.ready().filter(backend_name="default", queue_name="default")
-    while not ready.exists():
+    django_tasks_db's partial index of ready tasks, without the lock taking one needs. A task
+    queued to run later (a retry after its backoff) is ready when its time comes: `ready()`
+    reads the clock when it is called, so it is called for each look (once, it never saw the
+    time pass, and a retry waited for an unrelated run to be queued)."""
+    queue = DBTaskResult.objects.filter(backend_name="default", queue_name="default")
+    while not queue.ready().exists():
         close_old_connections()
         time.sleep(interval)
 
