@@ -229,6 +229,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# With SECURE_SSL_REDIRECT (production), a load balancer's and Prometheus's plain-HTTP probes
+# still get their answer, not a redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 if not DEBUG:
     # Production: HTTPS only. Behind a proxy that terminates TLS, set
     # SECURE_PROXY_SSL_HEADER=true so Django trusts its X-Forwarded-Proto.

@@ -106,3 +106,12 @@ def test_metrics_want_the_token_when_one_is_set(client, settings):
 def test_metrics_without_a_token_only_for_the_monitoring_network(client, settings):
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 403
     assert client.get("/metrics", REMOTE_ADDR="::1").status_code == 200
+
+
+@pytest.mark.django_db
+def test_probes_over_plain_http_are_answered_when_pages_redirect_to_https(client, settings):
+    settings.SECURE_SSL_REDIRECT = True  # production's: the proxy in front may probe over HTTP
+
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/login/").status_code == 301
