@@ -618,3 +618,17 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} alert to {self.channel_label}: {self.status}"
+
+
+class WorkerBeat(models.Model):
+    """A worker process says it is alive (every few seconds, whatever host it runs on): what
+    `/readyz` and `/metrics` read, so they see every worker, not the process answering."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=255)
+    pid = models.IntegerField()
+    started = models.DateTimeField()
+    last_seen = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"worker {self.pid} on {self.host}"

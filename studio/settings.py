@@ -6,6 +6,7 @@ SECRET_KEY must be given.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from datetime import timedelta
@@ -90,6 +91,13 @@ if STUDIO_SANDBOX not in ("required", "off"):
 STUDIO_TEXT_CHECKS = True
 # Hosts a connection may send sling to (Test, Discover, runs): comma-separated host name patterns
 # (`*.db.internal`) and networks (`10.0.0.0/8`); empty: any but link-local and metadata addresses.
+# /metrics: scraped with this bearer token, or (without one) only from these networks.
+STUDIO_METRICS_TOKEN = os.getenv("STUDIO_METRICS_TOKEN", "")
+STUDIO_METRICS_NETWORKS = [
+    ipaddress.ip_network(n.strip(), strict=False)
+    for n in os.getenv("STUDIO_METRICS_NETWORKS", "127.0.0.0/8,::1/128").split(",")
+    if n.strip()
+]
 STUDIO_CONNECTION_HOSTS = [
     h.strip() for h in os.getenv("STUDIO_CONNECTION_HOSTS", "").split(",") if h.strip()
 ]
@@ -222,6 +230,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# With SECURE_SSL_REDIRECT (production), a load balancer's and Prometheus's plain-HTTP probes
+# still get their answer, not a redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 if not DEBUG:
     # Production: HTTPS only. Behind a proxy that terminates TLS, set
     # SECURE_PROXY_SSL_HEADER=true so Django trusts its X-Forwarded-Proto.

@@ -11,6 +11,7 @@ from studio.views import (
     downstream,
     editor,
     errors,
+    health,
     history,
     lineage,
     replications,
@@ -108,6 +109,9 @@ urlpatterns = [
     path("runs/", include(run_urls)),
     path("lineage/", include(lineage_urls)),
     path("upgrade/", upgrade.upgrade, name="upgrade"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
     # Sign-in is required everywhere (LoginRequiredMiddleware) but here: LoginView says so itself.
     path("login/", auth_views.LoginView.as_view(template_name="studio/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

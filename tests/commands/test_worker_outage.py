@@ -11,18 +11,22 @@ tests/commands/test_worker.py.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from run_support import count_rows, write_csv
-from test_worker import Studio, wait_for
+from test_worker import ROOT, Studio, wait_for
 
 pytestmark = [pytest.mark.sling, pytest.mark.outage]
 
@@ -109,6 +113,34 @@ def studio(server, tmp_path) -> Iterator[Studio]:
         studio.stop()
 
 
+def start_web(studio: Studio) -> str:
+    """The studio's web server (gunicorn, as deployed) on a free port; its address."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = (studio.folder / "web.log").open("wb")
+    studio.workers.append(  # stopped with the workers
+        subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "studio.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1"],
+            cwd=ROOT,
+            env=studio.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    )
+    return f"http://127.0.0.1:{port}"
+
+
+def readyz(web: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(f"{web}/readyz", timeout=5) as answer:  # noqa: S310 (loopback http)
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+    except OSError:
+        return 0, {}  # not listening yet
+
+
 def test_the_worker_waits_out_a_postgresql_outage_mid_run_and_idle(server, studio):
     worker = studio.start_worker()
     assert studio.manage("run_replication", "big", "--queue").stdout.strip() == "queued run #1"
@@ -129,12 +161,19 @@ def test_the_worker_waits_out_a_postgresql_outage_mid_run_and_idle(server, studi
     assert (output.count(UNAVAILABLE), output.count(BACK)) == (1, 1), output
     assert "Traceback" not in output
 
-    # Idle: the worker waits, then takes what is queued.
+    # Idle: the worker waits, then takes what is queued; /readyz says the database is away
+    # while it is, and ready again after (a web process of its own, as a load balancer asks it).
+    web = start_web(studio)
+    wait_for(lambda: readyz(web)[0] == 200, timeout=60)
     server.stop()
+    down = readyz(web)
     time.sleep(5)
     assert worker.poll() is None
     server.start()
     wait_for(lambda: studio.worker_output(0).count(BACK) == 2, timeout=30)
+    wait_for(lambda: readyz(web)[0] == 200, timeout=30)
+    assert down[0] == 503
+    assert down[1]["checks"]["database"].startswith("not reachable: OperationalError"), down
     assert studio.manage("run_replication", "small", "--queue").stdout.strip() == "queued run #3"
     wait_for(lambda: studio.run(3)["status"] in ("succeeded", "failed"), timeout=60)
 

@@ -14,6 +14,7 @@ import socket
 
 import psycopg
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from run_support import write_csv
 from test_worker import Studio, _create_database, _drop_database, wait_for
 
@@ -122,6 +123,22 @@ def test_three_workers_run_each_queued_run_exactly_once(studio):
         (runs, runs * ROWS)
     ]
     assert query(studio, "select count(*) from public.r09_c") == [(ROWS,)]
+
+    # /metrics counts every worker's work, read from the database by any process (here a
+    # fourth one), parsed with the Prometheus client's own parser.
+    exposition = studio.manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "import sys; from studio.selectors.health import metrics; sys.stdout.write(metrics().decode())",
+    ).stdout
+    samples = [s for family in text_string_to_metric_families(exposition) for s in family.samples]
+    value = {(s.name, tuple(sorted(s.labels.items()))): s.value for s in samples}
+    assert value[("studio_runs_total", (("status", "succeeded"), ("trigger", "manual")))] == runs
+    assert value[("studio_rows_moved_total", (("status", "succeeded"),))] == runs * ROWS
+    assert value[("studio_stream_duration_seconds_count", ())] == runs
+    beats = {s.labels["pid"] for s in samples if s.name == "studio_worker_last_heartbeat_seconds"}
+    assert beats == {str(worker.pid) for worker in workers}
 
     # SIGTERM: each worker finishes what it runs (nothing now) and exits.
     for worker in workers:

@@ -19,6 +19,10 @@ from studio import models
 READ_ONLY_POSTS = {"stream-check", "settings-check"}
 
 
+# What load balancers and Prometheus ask without signing in (tests/views/test_health.py).
+MACHINES = ("healthz", "readyz", "metrics")
+
+
 def studio_urls() -> list[tuple[str, str]]:
     """(url name, path) of every studio URL, with the demo's objects filled in."""
     found: list[tuple[str, str]] = []
@@ -29,7 +33,7 @@ def studio_urls() -> list[tuple[str, str]]:
             if isinstance(pattern, URLResolver):
                 if not route.startswith("admin/"):
                     walk(pattern.url_patterns, route)
-            elif isinstance(pattern, URLPattern) and pattern.name not in ("login", "logout"):
+            elif isinstance(pattern, URLPattern) and pattern.name not in ("login", "logout", *MACHINES):
                 found.append((pattern.name, route))
 
     walk(get_resolver().url_patterns, "")
@@ -89,6 +93,9 @@ def test_strangers_are_sent_to_sign_in_from_every_url(client, demo):
             assert response.status_code == 302, (name, method)
             assert response["Location"] == f"/login/?next={url}", name
     assert client.get("/login/").status_code == 200
+    # Open to machines, without a sign-in: no worker beats here (not ready), and the test
+    # client's 127.0.0.1 is in the metrics' default networks.
+    assert [client.get(f"/{name}").status_code for name in MACHINES] == [200, 503, 200]
 
 
 @pytest.mark.parametrize("htmx", [False, True])

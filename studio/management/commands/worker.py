@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Command as DbWorker
 from django_tasks_db.management.commands.db_worker import Worker
@@ -15,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from studio.services.automation import automation_forever, automation_tick
 from studio.services.executor import BACKOFF_SECONDS, DATABASE_DOWN, OUTAGE, logger, retrying, run_reap
+from studio.services.workers import BEAT_SECONDS, worker_beat, workers_forget
 
 
 def wait_for_tasks(interval: float) -> None:
@@ -76,6 +78,10 @@ class Command(BaseCommand):
             handler.setFormatter(logging.Formatter("%(asctime)s worker: %(message)s"))
             logger.addHandler(handler)
             logger.propagate = False
+        worker_id = get_random_string(32)
+        beat = {"worker_id": worker_id, "started": timezone.now()}
+        retrying(lambda: worker_beat(**beat))
+        threading.Thread(target=self.beat_forever, args=(beat,), daemon=True).start()
         retrying(self.reap)
         # A worker on another host may die while this one lives: look again now and then.
         threading.Thread(target=self.reap_forever, args=(reap_every,), daemon=True).start()
@@ -95,7 +101,7 @@ class Command(BaseCommand):
             backend_name="default",
             startup_delay=False,
             max_tasks=None,
-            worker_id=get_random_string(32),
+            worker_id=worker_id,
             excluded_queue_names=[],
         )
         worker.configure_signals()
@@ -121,6 +127,18 @@ class Command(BaseCommand):
     def reap(self) -> None:
         for run in run_reap():
             self.stdout.write(f"run #{run.pk} of {run.replication_name}: failed ({run.error})")
+
+    def beat_forever(self, beat: dict[str, Any]) -> None:
+        """Say this worker is alive, every few seconds (what /readyz and /metrics read)."""
+        while True:
+            time.sleep(BEAT_SECONDS)
+            try:
+                worker_beat(**beat)
+                workers_forget()
+            except Exception:  # a missed beat is said by the next one; an outage by the reaper
+                logger.debug("worker beat failed", exc_info=True)
+            finally:
+                connection.close()
 
     def reap_forever(self, every: float) -> None:
         while True:
