@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studio', '0011_runstream_expanded_from'),
+        ('studio', '0014_runstream_object'),
     ]
 
     operations = [
