@@ -477,6 +477,22 @@ SCHEME_TYPES: dict[str, str] = {
 }
 SCHEME_TYPES.update({"https": "http", "postgresql": "postgres"})
 
+# Fields that change neither where a connection goes nor who it signs in as: how data is read
+# and written, timeouts, retries, labels (from the tables above). An edit of these alone keeps
+# the stored secrets (`replication.connections.carry_secrets`); a change of any other field,
+# known or not, counts as sending them elsewhere (failing closed).
+HARMLESS = frozenset(
+    {"schema", "concurrency", "use_bulk", "column_typing", "transforms", "file_max_rows", "file_max_bytes",
+     "compression", "parallel", "copy_method", "allow_bulk_import", "allow_bulk_export", "silent",
+     "max_conns", "adjust_column_type", "datetime_format", "format", "header", "null_as", "max_decimals",
+     "flatten", "jmespath", "jq", "file_extension", "ignore_existing", "use_buffered_stream", "timeout",
+     "connect_timeout", "connection_timeout", "statement_timeout", "query_timeout", "read_timeout",
+     "write_timeout", "http_timeout", "max_retries", "application_name", "app_name", "prefetch_rows",
+     "lob_fetch", "insert_concurrency", "page_size", "max_rows", "maxrows", "max_chunk_download_workers",
+     "innodb_lock_wait_timeout", "keepalive", "keep_alive", "packet_size", "packet size", "interactive",
+     "read_only", "s3_file_format", "export_stream_format", "sheet", "gsheet_sheet_name", "gsheet_mode"}
+)
+
 # --- addresses -------------------------------------------------------------------------------
 # The URL sling makes of a connection's fields when it has no `url` (Connection.setURL,
 # connection.go:534-866 at v1.4.11): `{field}` is the field's value as written (the password is

@@ -203,14 +203,16 @@ def connection_hosts(conn_type: str, fields: Mapping[str, Any]) -> Iterator[tupl
         if not isinstance(value, str) or not value.strip():
             continue
         key = str(name).lower()
-        for host in _field_hosts(conn_type, key, value):
+        for host in field_hosts(conn_type, key, value):
             yield str(name), host
     made = sling_url(conn_type, fields)
     if made:
         yield from ((MADE_URL, host) for host in url_hosts(made))
 
 
-def _field_hosts(conn_type: str, key: str, value: str) -> Iterable[str]:
+def field_hosts(conn_type: str, key: str, value: str) -> Iterable[str]:
+    """The hosts sling reads in one field (`key` lower case) of a connection: none when sling
+    does not read it as an address."""
     if key in _NOT_ADDRESS:
         return ()
     account = ACCOUNT_HOSTS.get((conn_type, key)) or ACCOUNT_HOSTS.get((None, key))
