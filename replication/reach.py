@@ -35,7 +35,7 @@ import ipaddress
 import re
 import socket
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -74,7 +74,6 @@ _TNS_HOST = re.compile(r"\(\s*host\s*=\s*([^()\s]+)\s*\)", re.IGNORECASE)
 _JDBC_HOST = re.compile(r"@(?://)?([^/:()\s]+(?::\d+)?)")
 _MYSQL_TCP = re.compile(r"\btcp6?\(([^()]*)\)", re.IGNORECASE)
 MADE_URL = "the URL sling makes of its fields"
-_NEVER = "never open to connections"
 
 
 def _resolve(host: str) -> list[Address]:
@@ -153,29 +152,37 @@ def _metadata(address: Address) -> bool:
 class Reach:
     allowed: tuple[str, ...] = ()
     setting: str = "STUDIO_CONNECTION_HOSTS"
+    reaching: str = "connections"  # who is sent there, as the refusals say
     resolve: Callable[[str], list[Address]] = field(default=_resolve, compare=False)
 
     def refusal(self, host: str) -> str | None:
         """Why sling may not be sent to `host` (as written in a field or a URL), or None."""
+        metadata = f"is a link-local or metadata address, never open to {self.reaching}"
         try:
             name, address = read_host(host)
         except NotAHost as exc:
             if exc.spelled is not None and _metadata(exc.spelled):
-                return f"`{host}` ({exc.spelled}) is a link-local or metadata address, {_NEVER}"
+                return f"`{host}` ({exc.spelled}) {metadata}"
             return f"`{host.strip()[:200]}` {exc}"
         addresses = [address] if address is not None else self.resolve(name)
         for found in addresses:
             if _metadata(found):
                 shown = f"`{host}`" if address is not None else f"`{host}` ({found})"
-                return f"{shown} is a link-local or metadata address, {_NEVER}"
+                return f"{shown} {metadata}"
         if self.allowed and not self._allowed(name, addresses):
-            return f"`{host}` is not among the hosts connections may reach ({self.setting})"
+            return f"`{host}` is not among the hosts {self.reaching} may reach ({self.setting})"
         return None
 
-    def addresses(self, host: str) -> list[Address]:
-        """The addresses of a host `refusal` allowed (to connect to those it judged)."""
-        name, address = read_host(host)
-        return [address] if address is not None else self.resolve(name)
+    def reached(self, host: str) -> tuple[list[Address], str | None]:
+        """(the addresses of `host`, why they may not be reached or None), the name resolved
+        once: a client that connects to these reaches what was judged, whatever the name
+        resolves to a moment later (DNS rebinding)."""
+        try:
+            name, address = read_host(host)
+        except NotAHost:
+            return [], self.refusal(host)
+        found = [address] if address is not None else self.resolve(name)
+        return found, replace(self, resolve=lambda _name: found).refusal(host)
 
     def _allowed(self, name: str, addresses: list[Address]) -> bool:
         names = [entry for entry in self.allowed if not _network(entry)]

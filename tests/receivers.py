@@ -17,12 +17,15 @@ from aiosmtpd.controller import Controller
 
 
 class Webhook:
-    """What a receiver got (`posts`: path, headers and the JSON body) and will answer
-    (`statuses`: the status of each next POST, 200 once they run out)."""
+    """What a receiver got (`posts`: path, headers and the JSON body; `others`: any other
+    request, `METHOD /path`) and will answer (`statuses`: the status of each next POST, 200
+    once they run out; `location`: the Location header of a redirect)."""
 
     def __init__(self) -> None:
         self.posts: list[dict[str, Any]] = []
+        self.others: list[str] = []
         self.statuses: list[int] = []
+        self.location = ""
         self.url = ""
 
 
@@ -36,8 +39,15 @@ def webhook_receiver(path: str = "/services/T000/B000/XXXXSECRETTOKEN") -> Itera
             hook.posts.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(body)})
             status = hook.statuses.pop(0) if hook.statuses else 200
             self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", hook.location)
             self.end_headers()
             self.wfile.write(b"ok" if status < 300 else b"no")
+
+        def do_GET(self) -> None:  # a client following a redirect of a POST (RFC 9110 15.4.3)
+            hook.others.append(f"GET {self.path}")
+            self.send_response(200)
+            self.end_headers()
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -67,6 +67,20 @@ def test_a_name_is_judged_by_every_address_it_resolves_to():
     assert reach.refusal("meta.example") == f"`meta.example` (::ffff:a9fe:a9fe) {NEVER}"
 
 
+def test_reached_resolves_a_name_once_and_gives_the_addresses_it_judged():
+    # A name that answers a harmless address, then the metadata one (DNS rebinding): a client
+    # connecting to what `reached` gives connects to what was judged (alert webhooks do).
+    answers = iter([[ipaddress.ip_address("10.0.0.5")], [ipaddress.ip_address(METADATA)]])
+    reach = Reach(("10.0.0.0/8",), resolve=lambda name: next(answers))
+
+    assert reach.reached("rebind.example") == ([ipaddress.ip_address("10.0.0.5")], None)
+    assert reach.reached("rebind.example") == (
+        [ipaddress.ip_address(METADATA)],
+        f"`rebind.example` ({METADATA}) {NEVER}",
+    )
+    assert Reach().reached("2852039166") == ([], f"`2852039166` ({METADATA}) {NEVER}")
+
+
 @pytest.mark.parametrize("reach", [Reach(), Reach(("127.0.0.0/8", "*.db.internal"))], ids=["unset", "set"])
 @pytest.mark.parametrize(
     ("host", "why"),
