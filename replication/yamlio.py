@@ -38,6 +38,9 @@ class YamlError(ValueError):
         self.line = line
 
 
+_WRITTEN = frozenset({yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent})
+
+
 class TooLong(YamlError):
     """A document with more keys and values, as written, than the reader was told to read (it
     stopped there: reading costs as many)."""
@@ -223,11 +226,14 @@ class _Builder:
         stack: list[_Frame] = []
         root: Any = None
         documents = 0
-        for written, event in enumerate(yaml.parse(text, Loader=Loader)):
-            if self.most_written is not None and written > self.most_written:
-                line = event.start_mark.line + 1
-                raise TooLong(f"the document has more than {self.most_written:,} keys and values", line)
+        written = 0  # keys and values: scalars, aliases, mappings and lists (not their ends)
+        for event in yaml.parse(text, Loader=Loader):
             kind = type(event)
+            if kind in _WRITTEN and self.most_written is not None:
+                written += 1
+                if written > self.most_written:
+                    line = event.start_mark.line + 1
+                    raise TooLong(f"the document has more than {self.most_written:,} keys and values", line)
             if kind is yaml.ScalarEvent:
                 value = self._scalar(event)
                 if event.anchor:
