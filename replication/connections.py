@@ -255,29 +255,31 @@ def carry_secrets(
     the connection goes or who it signs in as (`moved_fields`). Otherwise a stored secret would go
     where it was never typed for (a Test to a host of the editor's choosing): it must be typed
     again, and the problem says so at its field."""
-    moved = moved_fields(stored_type, public, secret, conn_type, fields)
-    changed = ", ".join(f"`{name}`" for name in moved)
     out = dict(fields)
-    problems: list[Problem] = []
-
-    def carry(where: str, what: str) -> bool:
-        if moved:
-            message = f"{changed} changed: {what} again (a stored secret goes only where it was typed for)"
-            problems.append(Problem((where,), None, ERROR, message))
-        return not moved
-
+    again: dict[str, str] = {}  # each field a stored secret is carried into: what to write again
     for name, value in field_secrets(secret).items():
-        if name not in out and carry(name, f"type `{name}`"):
-            out[name] = value
+        if name not in out:
+            out[name], again[name] = value, f"type `{name}`"
     types = types_of(conn_type, out)
     for field in url_fields(secret):
         if isinstance(out.get(field), str) and out[field]:
             present = split_url(types, out[field])[1]
             missing = {k: v for k, v in url_secrets(secret, field).items() if k not in present}
-            parts = " and ".join("its password" if k == "password" else f"its `{k[6:]}`" for k in missing)
-            if missing and carry(field, f"write {parts} in `{field}`"):
+            if missing:
                 out[field] = join_url(out[field], missing)
-    return out, problems
+                parts = " and ".join(
+                    "its password" if k == "password" else f"its `{k.removeprefix('query:')}`"
+                    for k in missing
+                )
+                again[field] = f"write {parts} in `{field}`"
+    moved = moved_fields(stored_type, public, secret, conn_type, fields) if again else []
+    if not moved:
+        return out, []
+    changed = ", ".join(f"`{name}`" for name in moved)
+    why = "again (a stored secret goes only where it was typed for)"
+    return dict(fields), [
+        Problem((where,), None, ERROR, f"{changed} changed: {what} {why}") for where, what in again.items()
+    ]
 
 
 def moved_fields(

@@ -109,3 +109,12 @@ def test_a_url_without_its_password_keeps_it_only_at_the_same_address():
             " (a stored secret goes only where it was typed for)",
         )
     ]
+
+
+def test_a_secret_query_parameter_of_a_url_is_named_when_it_must_be_written_again():
+    stored = {"type": "motherduck", "url": "motherduck://db?interactive=true&motherduck_token=tk-1"}
+
+    _, problems = carried(stored, {"type": "motherduck", "url": "motherduck://other?interactive=true"})
+
+    assert [where for where, _ in problems] == [("url",)]
+    assert problems[0][1].startswith("`url` changed: write its `motherduck_token` in `url` again")
