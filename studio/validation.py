@@ -8,6 +8,8 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+
 from replication import sling
 from replication.config import ReplicationConfig
 from replication.connections import type_of_url
@@ -39,9 +41,10 @@ def context(stored: bool = True, connections: Iterable[models.Connection] | None
     return Context(
         sling=configured.rules(),
         connections=known,
-        process_env=sling.process_environment(),
+        # The environment sling will have: `$HOME` in an `env:` value is sling's home.
+        process_env={**sling.process_environment(), **sling.own_variables(settings.SLING_HOME_DIR)},
         complete=stored,
-        fence=configured.fence(),
+        fence=configured.text_fence(),
     )
 
 

@@ -215,6 +215,11 @@ class Rules(KeyRules):
             self.add(("env",), "`env` must be a mapping of names to values")
         else:
             for key in rep.env:
+                refused = (
+                    isinstance(key, str) and self.context.fence is not None and self.sling.env_refusal(key)
+                )
+                if refused:
+                    self.add(("env", key), refused, code="fence")
                 if key in YAML11_BOOLEANS:
                     self.add(
                         ("env", key),

@@ -108,6 +108,9 @@ def _check(config: ReplicationConfig, streams: list[str], mode: str) -> Replicat
             f"or set the environment variable {missing[0]}"
         )
     configured.binary()  # RunError without one
+    problem = configured.sandbox_problem()
+    if problem:
+        raise sling.RunError(problem)
     return chosen
 
 
