@@ -8,6 +8,7 @@ real sling is the client. tests/domain/test_carried_secrets.py has each class of
 
 from __future__ import annotations
 
+import json
 from html import unescape
 
 import pytest
@@ -88,3 +89,21 @@ def test_saving_an_edit_that_moves_the_connection_asks_for_the_password_at_its_f
     assert 'id="id_password"' in html.split(message)[0].rsplit('class="field', 1)[1]  # said at its field
     after = models.Connection.objects.get()
     assert (after.params, after.secrets, after.version) == (before.params, before.secrets, before.version)
+
+
+def test_the_admin_may_not_move_a_connection_that_has_stored_secrets(admin_client):
+    before = stored(5432, host="db.internal")
+    page = f"/admin/studio/connection/{before.pk}/change/"
+
+    def post(**params: object):
+        data = {"name": "WAREHOUSE", "type": "postgres", "params": json.dumps({**before.params, **params})}
+        return admin_client.post(page, data)
+
+    moved = post(host="evil.example")
+    assert moved.status_code == 200  # the form again, with why
+    assert "`host` changed: the stored secrets would go elsewhere" in unescape(moved.content.decode())
+    assert models.Connection.objects.get().params == before.params
+
+    assert post(schema="staging").status_code == 302
+    after = models.Connection.objects.get()
+    assert (after.params, after.secrets) == ({**before.params, "schema": "staging"}, before.secrets)
