@@ -23,7 +23,8 @@ A host is judged as sling will reach it, whatever its spelling:
   names, so what they reach is not what they look like.
 
 What is left open: a name that resolves differently when sling connects (DNS rebinding), and
-the hosts a driver finds by itself (`mongodb+srv://` SRV records, an API spec's own URLs).
+the hosts a driver finds by itself (`mongodb+srv://` SRV records, an API spec's own URLs). A
+client of the studio's own (alert webhooks) connects to the addresses `Reach.reached` judged.
 """
 
 from __future__ import annotations
