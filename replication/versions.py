@@ -23,6 +23,8 @@ def _all(first: str, *items: str) -> dict[str, str]:
 
 # The version the `sling-<os>-<arch>` wheel of pyproject.toml ships, and the oldest known here.
 SHIPPED = "1.4.11"
+# The newest release these rules were read from: of a later one they know nothing, and say so.
+KNOWN_UP_TO = "1.5.23"
 
 MODES = {
     "full-refresh": "1.4.11",
@@ -379,6 +381,18 @@ class Sling:
 
     def feature(self, name: str) -> bool:
         return self.since(FEATURES[name])
+
+    @property
+    def unknown(self) -> str | None:
+        """For a release newer than these rules: that what it changed is not known here (said,
+        never guessed); None for a release they cover."""
+        if self.number <= parse_version(KNOWN_UP_TO):
+            return None
+        return (
+            f"this studio knows sling's rules up to {KNOWN_UP_TO}; this binary is {self.version}: "
+            "what later releases added, changed or refuse is not checked (a key or mode they added "
+            "is reported as unknown)"
+        )
 
     def env_refusal(self, name: str) -> str | None:
         """Why a replication's `env:` may not set `name` (something sling, or a program it starts,

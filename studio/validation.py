@@ -14,7 +14,7 @@ from replication import sling
 from replication.config import ReplicationConfig
 from replication.connections import type_of_url
 from replication.context import ConnectionInfo, Context
-from replication.problems import ERROR, LineOf, Problem
+from replication.problems import LineOf, Problem
 from studio import configured, models
 
 if TYPE_CHECKING:
@@ -88,5 +88,6 @@ def check(
 
 
 def blocking(problems: list[Problem]) -> list[Problem]:
-    """The errors that refuse a save. A replication without streams yet is a draft, not an error."""
-    return [p for p in problems if p.severity == ERROR and p.code != "no-streams"]
+    """The errors that refuse a save: those of the file (one that cannot run here is kept, and
+    its runs are refused). A replication without streams yet is a draft, not an error."""
+    return [p for p in problems if p.refuses_file and p.code != "no-streams"]

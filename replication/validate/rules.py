@@ -194,6 +194,8 @@ class Rules(KeyRules):
     # The rules of a replication and its streams, and the passes over them.
 
     def replication(self, rep: ReplicationConfig) -> None:
+        if self.sling.unknown:
+            self.add((), self.sling.unknown, WARNING, code="version")
         for key in ("source", "target"):
             value = getattr(rep, key)
             if value is None or value == "":
