@@ -389,9 +389,9 @@ class Sling:
         if self.number <= parse_version(KNOWN_UP_TO):
             return None
         return (
-            f"this studio knows sling's rules up to {KNOWN_UP_TO}; this binary is {self.version}: "
-            "what later releases added, changed or refuse is not checked (a key or mode they added "
-            "is reported as unknown)"
+            f"sling {self.version} is newer than the rules known here (up to {KNOWN_UP_TO}): what "
+            "later releases added, changed or refuse is not checked (a key or mode they added is "
+            "reported as unknown)"
         )
 
     def env_refusal(self, name: str) -> str | None:

@@ -7,9 +7,10 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.utils.text import slugify
 
+from replication.problems import problem_line
 from studio import configured, models
 from studio.errors import Refused
-from studio.management.output import fail, problem_line
+from studio.management.output import fail
 from studio.services.replications import replication_check_text, replications_import
 
 
