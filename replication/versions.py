@@ -411,3 +411,28 @@ class Sling:
 
 
 DEFAULT = Sling(SHIPPED)
+
+
+def _releases() -> tuple[str, ...]:
+    """Every release at which these rules change (the first tag of an item or a feature), in order."""
+    tables: list[dict[str, str]] = [
+        MODES,
+        STREAM_KEY_VERSIONS,
+        SOURCE_OPTIONS,
+        TARGET_OPTIONS,
+        REPLICATION_HOOK_POINTS,
+        STREAM_HOOK_POINTS,
+        HOOK_TYPES,
+        VARIABLES,
+        ENV_SETTINGS,
+        FEATURES,
+    ]
+    found = {SHIPPED, KNOWN_UP_TO}
+    for table in tables:
+        found |= {first for first in table.values() if isinstance(first, str)}
+    return tuple(sorted(found, key=parse_version))
+
+
+# The releases where what sling accepts or how it reads a file changes (SHIPPED and KNOWN_UP_TO
+# included): an upgrade's changes happen at one of them.
+RELEASES = _releases()

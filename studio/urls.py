@@ -16,6 +16,7 @@ from studio.views import (
     replications,
     runs,
     schedules,
+    upgrade,
     yaml,
 )
 
@@ -106,6 +107,7 @@ urlpatterns = [
     path("connections/", include(connection_urls)),
     path("runs/", include(run_urls)),
     path("lineage/", include(lineage_urls)),
+    path("upgrade/", upgrade.upgrade, name="upgrade"),
     # Sign-in is required everywhere (LoginRequiredMiddleware) but here: LoginView says so itself.
     path("login/", auth_views.LoginView.as_view(template_name="studio/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

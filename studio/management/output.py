@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 
-def fail(command: Any, lines: list[str]) -> None:
-    """Print `lines` to stderr and exit 1 (no traceback, whatever the verbosity)."""
+def fail(command: Any, lines: list[str], code: int = 1) -> None:
+    """Print `lines` to stderr and exit `code` (no traceback, whatever the verbosity)."""
     for line in lines:
         command.stderr.write(line)
-    raise SystemExit(1)
+    raise SystemExit(code)
 
 
 def table(rows: list[tuple[str, ...]], *, right: tuple[int, ...] = ()) -> str:
