@@ -46,6 +46,7 @@ bench: install-test
 	$(PY) bench/foundation.py
 	$(PY) bench/editor.py
 	$(PY) bench/text.py
+	$(PY) bench/preview.py
 	$(PY) bench/runs.py
 	$(PY) bench/lineage.py
 	$(PY) bench/load.py

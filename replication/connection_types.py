@@ -477,6 +477,69 @@ SCHEME_TYPES: dict[str, str] = {
 }
 SCHEME_TYPES.update({"https": "http", "postgresql": "postgres"})
 
+# Fields that change neither where a connection goes nor who it signs in as: how data is read
+# and written, timeouts, retries, labels (from the tables above). An edit of these alone keeps
+# the stored secrets (`replication.connections.carry_secrets`); a change of any other field,
+# known or not, counts as sending them elsewhere (failing closed).
+HARMLESS = frozenset(
+    {"schema", "concurrency", "use_bulk", "column_typing", "transforms", "file_max_rows", "file_max_bytes",
+     "compression", "parallel", "copy_method", "allow_bulk_import", "allow_bulk_export", "silent",
+     "max_conns", "adjust_column_type", "datetime_format", "format", "header", "null_as", "max_decimals",
+     "flatten", "jmespath", "jq", "file_extension", "ignore_existing", "use_buffered_stream", "timeout",
+     "connect_timeout", "connection_timeout", "statement_timeout", "query_timeout", "read_timeout",
+     "write_timeout", "http_timeout", "max_retries", "application_name", "app_name", "prefetch_rows",
+     "lob_fetch", "insert_concurrency", "page_size", "max_rows", "maxrows", "max_chunk_download_workers",
+     "innodb_lock_wait_timeout", "keepalive", "keep_alive", "packet_size", "packet size", "interactive",
+     "read_only", "s3_file_format", "export_stream_format", "sheet", "gsheet_sheet_name", "gsheet_mode"}
+)
+
+# --- addresses -------------------------------------------------------------------------------
+# The URL sling makes of a connection's fields when it has no `url` (Connection.setURL,
+# connection.go:534-866 at v1.4.11): `{field}` is the field's value as written (the password is
+# query-escaped, nothing else), so a user, port, database or warehouse can move the URL's host;
+# `replication.reach` judges the URL as made. Only the types whose URL's host is contacted: the
+# others' URL names a project, region or catalog (bigquery, bigtable, athena, iceberg, d1, duckdb,
+# sqlite, motherduck, ducklake) and they reach fixed service hosts or a path.
+_SERVER_URL = "{username}:{password}@{host}:{port}/{database}"
+SLING_URLS: dict[str, str] = {
+    "postgres": "postgresql://" + _SERVER_URL + "?sslmode={sslmode}&role={role}",
+    "redshift": "redshift://" + _SERVER_URL + "?sslmode={sslmode}",
+    "starrocks": "starrocks://" + _SERVER_URL,
+    "mysql": "mysql://" + _SERVER_URL,
+    "mariadb": "mariadb://" + _SERVER_URL,
+    "mongodb": "mongodb://{username}:{password}@{host}:{port}",
+    "elasticsearch": "elasticsearch://{username}:{password}@{host}:{port}",
+    "prometheus": "prometheus://{host}",
+    # host: the account without .snowflakecomputing.com (connection.go:650-652)
+    "snowflake": "snowflake://{username}:{password}@{host}.snowflakecomputing.com:443/{database}"
+    "?&warehouse={warehouse}&role={role}&authenticator={authenticator}&passcode={passcode}",
+    "databricks": "databricks://token:{token}@{host}:{port}{http_path}/sql/1.0/warehouses/{warehouse_id}",
+    # `:{port}`, or `/{instance}` without a port (connection.go:757-772)
+    "sqlserver": "sqlserver://{username}:{password}@{host}:{port}/{instance}?&database={database}",
+    "azuresql": "sqlserver://{username}:{password}@{host}:{port}/{instance}?&database={database}",
+    "azuredwh": "sqlserver://{username}:{password}@{host}:{port}/{instance}?&database={database}",
+    "trino": "trino://{username}:{password}@{host}:{port}?catalog={catalog}&schema={schema}",
+    "clickhouse": "clickhouse://" + _SERVER_URL + "?secure={secure}&skip_verify={skip_verify}",
+    "proton": "proton://" + _SERVER_URL + "?secure={secure}&skip_verify={skip_verify}",
+    "oracle": "oracle://{username}:{password}@{host}:{port}/{database}",
+    "sftp": "sftp://{user}:{password}@{host}:{port}/",
+    "ftp": "ftp://{user}:{password}@{host}:{port}/",
+}
+# Fields read as an account whose service host sling makes of it (fs_azure.go:81 the blob
+# service, HEAD fs_azure_abfs.go the dfs one; database_snowflake.go:420, database_sqlserver.go:716
+# staging through the blob service; iop/duckdb.go:241 duckdb's azure secret).
+ACCOUNT_HOSTS: dict[tuple[str | None, str], str] = {
+    ("azure", "account"): "{}.blob.core.windows.net",
+    ("abfs", "account"): "{}.dfs.core.windows.net",
+    (None, "azure_account"): "{}.blob.core.windows.net",
+    (None, "azure_account_name"): "{}.blob.core.windows.net",
+}
+# URL schemes whose host is not a network host: a local file, a bucket, a project, a region.
+NOT_HOST_SCHEMES = frozenset(
+    {"file", "sqlite", "duckdb", "motherduck", "ducklake", "s3", "gs", "gcs", "gdrive", "bigquery",
+     "bigtable", "athena", "iceberg", "d1"}
+)
+
 # fmt: on
 
 

@@ -22,6 +22,7 @@ from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urls
 from replication.connection_types import (
     DISPLAY_ORDER,
     FIELDS,
+    HARMLESS,
     PUBLIC,
     SCHEME_TYPES,
     SECRET,
@@ -30,6 +31,8 @@ from replication.connection_types import (
     URL_SCHEMES,
 )
 from replication.connection_types import kind_of as _kind_of
+from replication.problems import ERROR, Problem
+from replication.reach import field_hosts
 
 # How a secret is shown wherever it is mentioned (pages, logs, errors): never its value.
 MASK = "••••••"
@@ -204,12 +207,6 @@ def _unsplit(parts: SplitResult) -> str:
     return url
 
 
-def keep_url_secrets(conn_type: str | Iterable[str], url: str, stored: Mapping[str, str]) -> str:
-    """`url` with the stored secrets (from `split_url`) it does not carry itself."""
-    _, present = split_url(conn_type, url)
-    return join_url(url, {k: v for k, v in stored.items() if k not in present}) if stored else url
-
-
 def is_url_secret(name: str) -> bool:
     """Whether a stored secret's name is a part of a URL-valued field (`url:password`)."""
     return PART in name
@@ -241,19 +238,87 @@ def merge_secrets(public: Mapping[str, Any], secret: Mapping[str, Any]) -> dict[
     return fields
 
 
-def carry_secrets(conn_type: str, fields: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
-    """`fields` of an edit with the stored secrets it does not send again.
+def carry_secrets(
+    conn_type: str,
+    fields: Mapping[str, Any],
+    *,
+    stored_type: str,
+    public: Mapping[str, Any],
+    secret: Mapping[str, Any],
+) -> tuple[dict[str, Any], list[Problem]]:
+    """`fields` of an edit of a stored connection (`stored_type`, its `public` and `secret`
+    fields) with the stored secrets it does not send again, and a problem for each of those
+    that may not be carried.
 
-    Secrets are never shown, so an edit that leaves a password box empty, or
-    gives a URL without its password, keeps the stored value."""
+    Secrets are never shown, so an edit that leaves a password box empty, or gives a URL
+    without its password, keeps the stored value: while the edit changes nothing that says where
+    the connection goes or who it signs in as (`moved_fields`). Otherwise a stored secret would go
+    where it was never typed for (a Test to a host of the editor's choosing): it must be typed
+    again, and the problem says so at its field."""
     out = dict(fields)
-    for name, value in field_secrets(stored).items():
-        out.setdefault(name, value)
+    again: dict[str, str] = {}  # each field a stored secret is carried into: what to write again
+    for name, value in field_secrets(secret).items():
+        if name not in out:
+            out[name], again[name] = value, f"type `{name}`"
     types = types_of(conn_type, out)
-    for field in url_fields(stored):
+    for field in url_fields(secret):
         if isinstance(out.get(field), str) and out[field]:
-            out[field] = keep_url_secrets(types, out[field], url_secrets(stored, field))
-    return out
+            present = split_url(types, out[field])[1]
+            missing = {k: v for k, v in url_secrets(secret, field).items() if k not in present}
+            if missing:
+                out[field] = join_url(out[field], missing)
+                parts = " and ".join(
+                    "its password" if k == "password" else f"its `{k.removeprefix('query:')}`"
+                    for k in missing
+                )
+                again[field] = f"write {parts} in `{field}`"
+    moved = moved_fields(stored_type, public, secret, conn_type, fields) if again else []
+    if not moved:
+        return out, []
+    changed = ", ".join(f"`{name}`" for name in moved)
+    why = "again (a stored secret goes only where it was typed for)"
+    return dict(fields), [
+        Problem((where,), None, ERROR, f"{changed} changed: {what} {why}") for where, what in again.items()
+    ]
+
+
+def moved_fields(
+    stored_type: str,
+    public: Mapping[str, Any],
+    secret: Mapping[str, Any],
+    conn_type: str,
+    fields: Mapping[str, Any],
+) -> list[str]:
+    """The fields of an edit that may send a stored connection's secrets elsewhere: `type` when
+    it changes; every public field that changes, but those known to be harmless (`HARMLESS`):
+    host, port, endpoint, account, database, user, a URL's public part, any field not known; and
+    a secret the edit types anew but a known credential (a password: not a connection string)."""
+    new_public, new_secret = split_secrets(conn_type, {k: v for k, v in fields.items() if k != "type"})
+    old = {str(k).lower(): _compared(v) for k, v in public.items()}
+    new = {str(k).lower(): _compared(v) for k, v in new_public.items()}
+    moved = ["type"] if conn_type != stored_type else []
+    moved += [
+        n for n in dict.fromkeys([*old, *new]) if n not in HARMLESS and old.get(n, "") != new.get(n, "")
+    ]
+    # A secret typed anew moves the others unless it is a credential: known to the type's table,
+    # and not read as an address (`field_hosts`: a connection string, a URL).
+    stored = {str(k).lower(): _compared(v) for k, v in field_secrets(secret).items()}
+    for name, value in field_secrets(new_secret).items():
+        key, typed = str(name).lower(), _compared(value)
+        before = stored.get(key, "")
+        credential = key in FIELDS.get(conn_type, {}) and not any(
+            any(field_hosts(conn_type, key, text)) for text in (typed, before)
+        )
+        if typed != before and not credential:
+            moved.append(key)
+    return moved
+
+
+def _compared(value: Any) -> str:
+    """A field's value as compared: empty and missing alike, 5432 as "5432"."""
+    if value is None or isinstance(value, str):
+        return value or ""
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def env_value(conn_type: str, fields: Mapping[str, Any]) -> str:

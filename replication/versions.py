@@ -12,6 +12,7 @@ it, so pointing the studio at another binary changes the rules with it.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -341,6 +342,7 @@ FEATURES = {
 }
 
 
+@functools.lru_cache(maxsize=256)  # asked 10 times a stream when a replication is checked
 def parse_version(text: str) -> tuple[int, ...]:
     """`1.4.11` (or `Version: v1.4.11-dev`) -> (1, 4, 11); ValueError when it has no version."""
     match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text)

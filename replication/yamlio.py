@@ -38,6 +38,14 @@ class YamlError(ValueError):
         self.line = line
 
 
+_WRITTEN = frozenset({yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent})
+
+
+class TooLong(YamlError):
+    """A document with more keys and values, as written, than the reader was told to read (it
+    stopped there: reading costs as many)."""
+
+
 @dataclass(slots=True)
 class Document:
     replication: ReplicationConfig
@@ -55,10 +63,11 @@ class Document:
         return None
 
 
-def parse(source: str | bytes) -> Document:
-    """Parse a replication document. Raises `YamlError` with a line number."""
+def parse(source: str | bytes, *, most_written: int | None = None) -> Document:
+    """Parse a replication document. Raises `YamlError` with a line number (`TooLong` past
+    `most_written` keys and values as written, aliases not expanded)."""
     text = decode(source)
-    data, lines = load_mapping(text, "a mapping with source, target and streams")
+    data, lines = load_mapping(text, "a mapping with source, target and streams", most_written=most_written)
     return Document(ReplicationConfig.from_dict(data), lines, text)
 
 
@@ -86,9 +95,11 @@ def _reader_error(exc: yaml.reader.ReaderError, text: str) -> YamlError:
     return YamlError(f"not valid YAML: the character #x{exc.character:04x} is not allowed in YAML", line)
 
 
-def load_mapping(source: str | bytes, expected: str) -> tuple[dict[Any, Any], dict[Path, int]]:
+def load_mapping(
+    source: str | bytes, expected: str, *, most_written: int | None = None
+) -> tuple[dict[Any, Any], dict[Path, int]]:
     """Any YAML document that must be a mapping, with the line of every key."""
-    builder = _Builder()
+    builder = _Builder(most_written)
     data = _build(decode(source).removeprefix(_BOM), builder)
     if builder.root_line is None:
         raise YamlError(f"the document is empty; expected {expected}", 1)
@@ -202,7 +213,8 @@ class _Builder:
     merge keys (own keys win). Aliases share the anchored value.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, most_written: int | None = None) -> None:
+        self.most_written = most_written
         self.lines: dict[Path, int] = {}
         self.root_line: int | None = None
         self.resolver = yaml.resolver.Resolver()
@@ -214,8 +226,14 @@ class _Builder:
         stack: list[_Frame] = []
         root: Any = None
         documents = 0
+        written = 0  # keys and values: scalars, aliases, mappings and lists (not their ends)
         for event in yaml.parse(text, Loader=Loader):
             kind = type(event)
+            if kind in _WRITTEN and self.most_written is not None:
+                written += 1
+                if written > self.most_written:
+                    line = event.start_mark.line + 1
+                    raise TooLong(f"the document has more than {self.most_written:,} keys and values", line)
             if kind is yaml.ScalarEvent:
                 value = self._scalar(event)
                 if event.anchor:

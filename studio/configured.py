@@ -96,6 +96,11 @@ def reach() -> Reach:
     return Reach(tuple(settings.STUDIO_CONNECTION_HOSTS))
 
 
+def webhook_reach() -> Reach:
+    """The hosts alert webhooks may be posted to (`STUDIO_WEBHOOK_HOSTS`)."""
+    return Reach(tuple(settings.STUDIO_WEBHOOK_HOSTS), setting="STUDIO_WEBHOOK_HOSTS", reaching="webhooks")
+
+
 def translator() -> DagsterSlingTranslator:
     """dagster-sling's translator, or the one `SLING_STUDIO_TRANSLATOR` names."""
     # Imported here: a run names no asset, and `run_replication` starts without the translator.

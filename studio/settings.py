@@ -101,6 +101,9 @@ STUDIO_METRICS_NETWORKS = [
 STUDIO_CONNECTION_HOSTS = [
     h.strip() for h in os.getenv("STUDIO_CONNECTION_HOSTS", "").split(",") if h.strip()
 ]
+# Hosts alert webhooks may be posted to, written the same way: a list of their own, since
+# webhooks go to chat services outside and connections to databases inside.
+STUDIO_WEBHOOK_HOSTS = [h.strip() for h in os.getenv("STUDIO_WEBHOOK_HOSTS", "").split(",") if h.strip()]
 SLING_BINARY = os.getenv("SLING_BINARY", "")
 # A `module.Class` subclassing replication.translator.DagsterSlingTranslator.
 SLING_STUDIO_TRANSLATOR = os.getenv("SLING_STUDIO_TRANSLATOR", "")

@@ -80,6 +80,7 @@ run_urls = [
     path("<int:pk>/", runs.run_detail, name="run"),
     path("<int:pk>/status/", runs.run_status, name="run-status"),
     path("<int:pk>/log/", runs.run_log, name="run-log"),
+    path("<int:pk>/log/earlier/", runs.run_log_earlier, name="run-log-earlier"),
     path("<int:pk>/alerts/", runs.run_alerts, name="run-alerts"),
     path("<int:pk>/cancel/", runs.run_cancel, name="run-cancel"),
     path("<int:pk>/again/", runs.run_again, name="run-again"),

@@ -8,12 +8,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from replication.config import ReplicationConfig
+from replication.connections import split_secrets
 from replication.fence import Fence
 from replication.local_paths import connection_paths, replication_paths
 from replication.problems import format_path
 from replication.reach import Reach, connection_hosts
 from replication.resolve import Names
 from replication.sling.errors import RunError
+from replication.sling.log import mask
 
 
 def check_reach(
@@ -45,7 +47,9 @@ def check_reach(
             refused = path and fence.refusal(path)
             if refused:
                 raise RunError(f"connection {name}, {field}: {refused}")
-        for host in connection_hosts(fields):
+        for field, host in connection_hosts(conn_type, fields):
             refused = reach.refusal(host)
             if refused:
-                raise RunError(f"connection {name}: {refused}")
+                # A host read from a secret field (a connection string) is shown, never the secret.
+                secrets = split_secrets(conn_type, fields)[1].values()
+                raise RunError(mask(f"connection {name}, {field}: {refused}", map(str, secrets)))

@@ -112,20 +112,31 @@ class LogReader:
         self._err = ""  # stderr not read yet: an unfinished tick or line
         self._status = ""
 
-    def stream(self, name: str) -> StreamResult:
+    def stream(self, name: str) -> StreamResult | None:
         """The result of the stream sling names `name`: the stream of that name, else one it
-        names loosely (case and quotes aside) that has not started yet, else a new one (a
-        wildcard expands to streams the file does not name)."""
+        names loosely (case and quotes aside) that has not started yet, else a new one for a
+        stream a wildcard of the run expanded into. None for any other name: sling's output has
+        lines shaped like a stream's (with `DEBUG=TRACE` its error report lists Go source
+        locations as `--- proc.go:283 main ---`), and only a stream the run named, or one of its
+        wildcards found, has a result."""
         if name in self.streams:
             return self.streams[name]
         key = _normalize(name)
         for known, result in self.streams.items():
             if _normalize(known) == key and result.status == PENDING:
                 return result
-        result = self.streams[name] = StreamResult(name, expanded_from=expansion_of(name, self._wildcards))
-        if result.expanded_from is not None:
-            self._parts.setdefault(result.expanded_from, []).append(result)
+        wildcard = expansion_of(name, self._wildcards)
+        if wildcard is None:
+            return None
+        result = self.streams[name] = StreamResult(name, expanded_from=wildcard)
+        self._parts.setdefault(wildcard, []).append(result)
         return result
+
+    def _reported(self, name: str) -> StreamResult | None:
+        """The stream an error report's header names: one the run named or sling ran (loosely
+        too, whatever its status), else None (the header is a line of the report)."""
+        key = _normalize(name)
+        return next((r for n, r in self.streams.items() if n == name or _normalize(n) == key), None)
 
     def _parent(self, result: StreamResult) -> StreamResult | None:
         """The wildcard `result` is a match of, running while its matches run."""
@@ -195,8 +206,9 @@ class LogReader:
         """One line of sling's stderr: the error report closing a failed run."""
         line = ANSI.sub("", raw).rstrip()
         header = _ERROR_HEADER.match(line)
-        if header:
-            self._error_stream = self.stream(header["name"])
+        reported = self._reported(header["name"]) if header else None
+        if reported is not None:
+            self._error_stream = reported
         elif line and self._error_stream is not None:
             error = self._error_stream.error
             self._error_stream.error = (error + "\n" + line).strip()[-2000:]
@@ -206,9 +218,11 @@ class LogReader:
         now = self.clock()
         started = _RUNNING.match(message) or _SINGLE.match(message)
         if started:
+            # A stream the run does not have reports nothing (nor into the one before it).
             self.current = self.stream(started["name"])
-            self.current.status, self.current.started = RUNNING, now
-            self._parent(self.current)
+            if self.current is not None:
+                self.current.status, self.current.started = RUNNING, now
+                self._parent(self.current)
             return
         if self.current is None:
             return

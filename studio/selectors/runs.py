@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
@@ -132,32 +133,58 @@ def run_list(
     return runs.prefetch_related("run_streams")
 
 
-def run_log(*, run: models.Run, after: int = 0, limit: int = 16) -> tuple[str, int]:
-    """The run's log from the chunk after `after` (at most `limit` chunks of about 64 KB):
-    (text, the last chunk's number, to ask for what follows)."""
-    chunks = list(
-        models.RunLogChunk.objects.filter(run=run, seq__gt=after)
-        .order_by("seq")
-        .values_list("seq", "text")[:limit]
-    )
-    if not chunks:
-        return "", after
-    return "".join(text for _, text in chunks), chunks[-1][0]
+# Characters of log one answer carries at most (about: a page ends at a chunk's end). A log runs
+# to gigabytes; the page shows its end and earlier pages on request, the download has it whole.
+LOG_PAGE = 256 * 1024
 
 
-def run_log_tail(*, run: models.Run, limit: int = 256 * 1024) -> tuple[str, int, bool]:
-    """The end of the run's log: its last chunks within about `limit` characters (one at
-    least), the last chunk's number (where following goes on) and whether chunks before them
-    were left out."""
-    chunks = models.RunLogChunk.objects.filter(run=run).order_by("-seq").values_list("seq", "text")
-    taken: list[tuple[int, str]] = []
+@dataclass(frozen=True, slots=True)
+class LogPage:
+    """Some consecutive chunks of a run's log: their text, the numbers of the first and the
+    last (0 and `after` when none), and whether chunks come before the first."""
+
+    text: str
+    first: int
+    last: int
+    earlier: bool
+
+
+def _page(chunks: QuerySet[models.RunLogChunk], limit: int, *, backwards: bool) -> tuple[list[str], int, int]:
+    """Texts of the chunks in the query's order, until `limit` characters (one chunk at least:
+    the only chunk bigger than a page, written before chunks had a size, is cut to a page with
+    a line that says so), and the numbers of the first and the last taken."""
+    texts: list[str] = []
+    seqs: list[int] = []
     size = 0
-    for seq, text in chunks.iterator(chunk_size=8):
-        if taken and size + len(text) > limit:
-            return "".join(t for _, t in reversed(taken)), taken[0][0], True
-        taken.append((seq, text))
+    for seq, text in chunks.values_list("seq", "text").iterator(chunk_size=8):
+        if texts and size + len(text) > limit:
+            break
+        if len(text) > limit:
+            left_out = f"[… {len(text) - limit:,} characters of the log here: in the download …]\n"
+            text = left_out + text[-limit:] if backwards else text[:limit] + "\n" + left_out
+        texts.append(text)
+        seqs.append(seq)
         size += len(text)
-    return "".join(t for _, t in reversed(taken)), taken[0][0] if taken else 0, False
+    return texts, min(seqs, default=0), max(seqs, default=0)
+
+
+def run_log(*, run: models.Run, after: int = 0, limit: int = LOG_PAGE) -> LogPage:
+    """The log from the chunk after `after`, within about `limit` characters (following a run:
+    `last` is where the next page starts)."""
+    chunks = models.RunLogChunk.objects.filter(run=run, seq__gt=after).order_by("seq")
+    texts, first, last = _page(chunks, limit, backwards=False)
+    return LogPage("".join(texts), first, last or after, earlier=after > 0)
+
+
+def run_log_tail(*, run: models.Run, before: int | None = None, limit: int = LOG_PAGE) -> LogPage:
+    """The end of the log (before chunk `before`, when given: the page before one shown) within
+    about `limit` characters."""
+    chunks = models.RunLogChunk.objects.filter(run=run).order_by("-seq")
+    if before is not None:
+        chunks = chunks.filter(seq__lt=before)
+    texts, first, last = _page(chunks, limit, backwards=True)
+    earlier = first > 1 and models.RunLogChunk.objects.filter(run=run, seq__lt=first).exists()
+    return LogPage("".join(reversed(texts)), first, last, earlier)
 
 
 def run_log_pieces(*, run: models.Run) -> Iterator[str]:

@@ -18,15 +18,16 @@ stored encrypted and shown by its host only, since such a URL is itself a secret
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import smtplib
-import urllib.error
-import urllib.request
+import socket
+import ssl
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -37,7 +38,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from replication import sling
-from studio import models
+from replication.reach import Address
+from studio import configured, models
 from studio.errors import Refused
 from studio.launcher import stored_secrets
 
@@ -79,10 +81,20 @@ def parse_events(events: Iterable[str]) -> list[str]:
 
 
 def check_webhook(url: str) -> str:
+    """`url` if a webhook may be posted to it: http(s), its host allowed by the reach rules
+    (`configured.webhook_reach`: never a metadata address, and only the hosts
+    `STUDIO_WEBHOOK_HOSTS` lists when it is set); `Refused` at the field otherwise."""
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname if parts.scheme in ("http", "https") and parts.port != 0 else None
+    except ValueError:  # brackets around no address, a port not from 0 to 65535 (`.port` raises)
+        host = None
+    if not host:
         raise Refused.field("webhook", "a webhook is an http:// or https:// URL with a host")
+    refused = configured.webhook_reach().refusal(host)
+    if refused:
+        raise Refused.field("webhook", f"the webhook's host: {refused}")
     return url
 
 
@@ -356,22 +368,68 @@ def _send(alert: models.Alert) -> None:
 
 def post_webhook(url: str, payload: dict[str, Any]) -> None:
     """POST `payload` as JSON; DeliveryError unless the answer is 2xx. The error names the
-    host only: the rest of a webhook URL is often its secret."""
-    host = urlsplit(url).hostname
-    request = urllib.request.Request(  # noqa: S310 - the URL was checked to be http(s)
-        url,
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json", "User-Agent": "sling-studio"},
-        method="POST",
-    )
+    host only: the rest of a webhook URL is often its secret.
+
+    The host is judged again (the setting or its DNS may have changed since the channel was
+    saved), and the connection goes to the addresses judged (`Reach.reached`). A redirect is
+    not followed: it could point anywhere, the metadata service included; it fails the
+    delivery, saying where it pointed."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    addresses, refused = configured.webhook_reach().reached(host)
+    if refused:
+        raise DeliveryError(f"webhook {host}: {refused}")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    tls = ssl.create_default_context() if parts.scheme == "https" else None
+    connection = _Pinned(host, port, addresses, tls)
+    headers = {
+        "Host": parts.netloc.rpartition("@")[2],
+        "Content-Type": "application/json",
+        "User-Agent": "sling-studio",
+    }
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310
-            answer.read(1024)
-    except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"webhook {host} answered HTTP {exc.code} {exc.reason}") from None
-    except urllib.error.URLError as exc:
-        raise DeliveryError(f"webhook {host} unreachable: {exc.reason}") from None
+        connection.request(
+            "POST",
+            urlunsplit(("", "", parts.path or "/", parts.query, "")),
+            json.dumps(payload).encode(),
+            headers,
+        )
+        answer = connection.getresponse()
+        answer.read(1024)
     except TimeoutError:
         raise DeliveryError(f"webhook {host} did not answer within {TIMEOUT_SECONDS} s") from None
-    except OSError as exc:
+    except ConnectionError as exc:
+        raise DeliveryError(f"webhook {host} unreachable: {exc}") from None
+    except (OSError, http.client.HTTPException) as exc:
         raise DeliveryError(f"webhook {host}: {type(exc).__name__}: {exc}") from None
+    finally:
+        connection.close()
+    if 300 <= answer.status < 400:
+        target = urlsplit(urljoin(url, answer.getheader("Location", "")))
+        raise DeliveryError(
+            f"webhook {host} answered HTTP {answer.status} {answer.reason} pointing to "
+            f"{target.scheme}://{target.netloc.rpartition('@')[2]} (redirects are not followed)"
+        )
+    if not 200 <= answer.status < 300:
+        raise DeliveryError(f"webhook {host} answered HTTP {answer.status} {answer.reason}")
+
+
+class _Pinned(http.client.HTTPConnection):
+    """An HTTP connection, TLS when given a context, to the `addresses` judged rather than to
+    what its host resolves to now; TLS checks the certificate against the host's name."""
+
+    def __init__(self, host: str, port: int, addresses: list[Address], tls: ssl.SSLContext | None) -> None:
+        super().__init__(host, port, timeout=TIMEOUT_SECONDS)
+        self.addresses, self.tls = addresses, tls
+
+    def connect(self) -> None:
+        error: OSError = ConnectionError(f"{self.host} does not resolve")
+        for address in self.addresses:  # each in turn, as socket.create_connection does
+            try:
+                sock = socket.create_connection((str(address), self.port), self.timeout)
+            except OSError as exc:
+                error = exc
+                continue
+            self.sock = self.tls.wrap_socket(sock, server_hostname=self.host) if self.tls else sock
+            return
+        raise error

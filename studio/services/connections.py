@@ -87,15 +87,28 @@ def connection_edit(
     """Create (no `instance`) or change a connection as its form sends it: the change of
     `base_version` (what the editor saw then: `base`).
 
-    `Refused` when another connection has the name; `Conflict` when someone saved it since;
+    `Refused` when another connection has the name, or when the edit changes where the
+    connection goes and leaves a stored secret empty; `Conflict` when someone saved it since;
     secrets the form does not send again keep their stored values (`carry_secrets`)."""
     name = name.upper()
     if name != (instance.name if instance else None) and models.Connection.objects.filter(name=name).exists():
         raise Refused.field("name", f"a connection named {name} exists")
     if instance is not None:
         instance = versioned_update(instance, base_version, changed=changed_since(base, base_version))
-        fields = carry_secrets(str(fields.get("type") or instance.type), fields, instance.secrets)
+        fields, problems = _carried(instance, str(connection_type(fields)), fields)
+        if problems:
+            raise Refused(problems)
     return connection_save(name=name, fields=fields, instance=instance)
+
+
+def _carried(
+    instance: models.Connection, conn_type: str, fields: dict[str, Any]
+) -> tuple[dict[str, Any], list[Problem]]:
+    """An edit's fields with the stored secrets it may keep (`carry_secrets`), and why the others
+    must be typed again."""
+    return carry_secrets(
+        conn_type, fields, stored_type=instance.type, public=instance.params, secret=instance.secrets
+    )
 
 
 def connection_delete(*, connection: models.Connection) -> None:
@@ -177,15 +190,17 @@ def connection_try(
     *, name: str, fields: dict[str, Any], instance: models.Connection | None = None
 ) -> tuple[bool, str]:
     """`sling conns test` of a connection as its form has it, unsaved: the fields typed, and
-    for an edit of `instance` the stored secrets its form leaves empty. The same fences as a
-    saved one (`connection_problems`, the reach of `_sling`); the answer never has a secret."""
+    for an edit of `instance` the stored secrets its form leaves empty, while it goes where they
+    were typed for (`carry_secrets`). The same fences as a saved one (`connection_problems`, the
+    reach of `_sling`); the answer never has a secret."""
     conn_type = connection_type(fields)
     fields = {k: v for k, v in fields.items() if k != "type"}
     if conn_type not in TYPES:
         return False, f"unknown or missing type `{conn_type}`"
+    problems: list[Problem] = []
     if instance is not None:
-        fields = carry_secrets(conn_type, fields, instance.secrets)
-    problems = connection_problems(name, conn_type, fields)
+        fields, problems = _carried(instance, conn_type, fields)
+    problems += connection_problems(name, conn_type, fields)
     if problems:
         return False, "; ".join(f"{p.path[0]}: {p.message}" if p.path else p.message for p in problems)
     public, secret = split_secrets(conn_type, fields)

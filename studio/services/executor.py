@@ -246,10 +246,17 @@ class _Log:
 
     def flush(self) -> None:
         if self.pending:
-            chunk = models.RunLogChunk(run=self.run, seq=self.seq + 1, text="\n".join(self.pending) + "\n")
+            # No chunk is bigger than LOG_CHUNK_BYTES, a long line's included: the run page reads
+            # the log a page of chunks at a time.
+            text = "\n".join(self.pending) + "\n"
+            pieces = range(0, len(text), LOG_CHUNK_BYTES)
+            chunks = [
+                models.RunLogChunk(run=self.run, seq=self.seq + n, text=text[at : at + LOG_CHUNK_BYTES])
+                for n, at in enumerate(pieces, 1)
+            ]
             # A retry of a chunk the database took before it went away is no second chunk.
-            models.RunLogChunk.objects.bulk_create([chunk], ignore_conflicts=True)
-            self.seq += 1
+            models.RunLogChunk.objects.bulk_create(chunks, ignore_conflicts=True)
+            self.seq += len(chunks)
             self.pending, self.size = [], 0
         self.flushed = time.monotonic()
 

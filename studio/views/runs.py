@@ -96,8 +96,8 @@ def _status(request: HttpRequest, run: models.Run) -> dict[str, Any]:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The run, its streams (live while it runs), its alerts, and the end of its log."""
     run = _run(pk)
-    log, offset, cut = selectors.run_log_tail(run=run)
-    context = {**_alerts(run), **_status(request, run), "log": log, "offset": offset, "log_cut": cut}
+    log = selectors.run_log_tail(run=run)
+    context = {**_alerts(run), **_status(request, run), "log": log, "offset": log.last}
     return render(request, RUN, context)
 
 
@@ -134,14 +134,26 @@ def run_alerts(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def run_log(request: HttpRequest, pk: int) -> HttpResponse:
-    """The log chunks after `offset` (appended to the page), and the poller for the next ones."""
+    """A page of the log after chunk `offset` (appended to the page), and the poller for the next."""
     run = _run(pk)
     offset = small_int(request.GET.get("offset", "0"))
     if offset is None:
         return error_page(request, 400, "`offset` is the number of the last log chunk shown: 0 or more")
-    text, offset = selectors.run_log(run=run, after=offset)
-    context = {"run": run, "lines": text, "offset": offset, "more": run.is_active or bool(text)}
+    page = selectors.run_log(run=run, after=offset)
+    context = {"run": run, "lines": page.text, "offset": page.last, "more": run.is_active or bool(page.text)}
     return render(request, f"{RUN}#log-poller", context)
+
+
+@require_GET
+def run_log_earlier(request: HttpRequest, pk: int) -> HttpResponse:
+    """The page of the log before chunk `before` (put above the lines shown), and the button for
+    the page before that."""
+    run = _run(pk)
+    before = small_int(request.GET.get("before", ""))
+    if before is None:
+        return error_page(request, 400, "`before` is the number of the first log chunk shown: 1 or more")
+    log = selectors.run_log_tail(run=run, before=before)
+    return render(request, f"{RUN}#log-earlier", {"run": run, "log": log, "prepend": True})
 
 
 @require_POST

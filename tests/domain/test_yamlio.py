@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from replication.config import ReplicationConfig
-from replication.yamlio import MAX_BYTES, YamlError, emit, parse
+from replication.yamlio import MAX_BYTES, TooLong, YamlError, emit, parse
 
 
 def doc(text: str) -> str:
@@ -215,3 +215,13 @@ def test_bytes_that_are_not_utf8_are_refused_with_their_line():
 
 def test_a_utf8_byte_order_mark_is_accepted():
     assert parse("\ufeffsource: S\ntarget: T\nstreams: {a: }\n".encode()).replication.target == "T"
+
+
+def test_most_written_counts_the_keys_and_values_as_written():
+    # The root mapping, a, 1, b, the list, 2, 3: seven (a mapping's or list's end is no more).
+    text = "a: 1\nb: [2, 3]\n"
+
+    assert parse(text, most_written=7).replication.extra == {"a": 1, "b": [2, 3]}
+    with pytest.raises(TooLong, match="more than 6 keys and values") as refused:
+        parse(text, most_written=6)
+    assert refused.value.line == 2

@@ -275,3 +275,70 @@ def test_the_webhook_url_is_stored_encrypted():
     channel = models.AlertChannel.objects.get()
     assert channel.label == "https://hooks.example.com/…"
     assert channel.events == ["failure", "recovery", "stale"]
+
+
+# --- where a webhook may go (issue 22, finding 5) ----------------------------------------
+
+METADATA = "is a link-local or metadata address, never open to webhooks"
+
+
+@pytest.mark.parametrize(
+    ("webhook", "message"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", f"`169.254.169.254` {METADATA}"),
+        ("http://[::ffff:169.254.169.254]/hook", f"`::ffff:169.254.169.254` {METADATA}"),
+        ("http://[fe80::1%25eth0]:8080/hook", f"`fe80::1%25eth0` {METADATA}"),
+        # Other spellings of 169.254.169.254, which Python's resolver (unlike sling's) would reach.
+        ("http://2852039166/hook", f"`2852039166` (169.254.169.254) {METADATA}"),
+        ("https://0xA9FEA9FE/hook", f"`0xa9fea9fe` (169.254.169.254) {METADATA}"),
+        ("http://0251.0376.0251.0376/hook", f"`0251.0376.0251.0376` (169.254.169.254) {METADATA}"),
+        ("http://169.254.43518/hook", f"`169.254.43518` (169.254.169.254) {METADATA}"),
+        ("http://user:pw@169.254.169.254.:80/hook", f"`169.254.169.254.` (169.254.169.254) {METADATA}"),
+    ],
+)
+def test_a_webhook_to_a_metadata_address_is_refused_however_it_is_written(webhook, message):
+    with pytest.raises(Refused) as refused:
+        channel_create(replication=None, webhook=webhook, events=["failure"])
+
+    assert [(p.path, p.message) for p in refused.value.problems] == [
+        (("webhook",), f"the webhook's host: {message}")
+    ]
+    assert not models.AlertChannel.objects.exists()
+
+
+def test_webhooks_go_only_to_the_hosts_their_setting_lists_when_saved_and_when_sent(settings):
+    settings.STUDIO_CONNECTION_HOSTS = ["10.0.0.0/8"]  # the connections' list says nothing of webhooks
+    run_create(replication="gone", trigger="schedule")
+    with webhook_receiver() as hook:
+        channel_create(replication=None, webhook=hook.url, events=["failure"])
+        settings.STUDIO_WEBHOOK_HOSTS = ["hooks.example.com", "10.0.0.0/8"]
+        with pytest.raises(Refused) as refused:
+            channel_create(replication=None, webhook="http://[::1]:8080/hook", events=["failure"])
+        runs_follow_up(now=T)
+
+        (alert,) = alerts_deliver(now=T)
+
+    not_listed = "is not among the hosts webhooks may reach (STUDIO_WEBHOOK_HOSTS)"
+    assert refused.value.problems[0].message == f"the webhook's host: `::1` {not_listed}"
+    # Saved while it was allowed; judged again when sent.
+    assert hook.posts == []
+    assert (alert.status, alert.error) == (Status.PENDING, f"webhook 127.0.0.1: `127.0.0.1` {not_listed}")
+
+
+def test_a_redirect_is_a_failed_delivery_that_says_where_it_pointed():
+    run_create(replication="gone", trigger="schedule")
+    with webhook_receiver() as hook, webhook_receiver() as elsewhere:
+        hook.statuses = [302]
+        hook.location = elsewhere.url.replace("127.0.0.1", "localhost")
+        channel_create(replication=None, webhook=hook.url, events=["failure"])
+        runs_follow_up(now=T)
+
+        (alert,) = alerts_deliver(now=T)
+
+    assert (elsewhere.posts, elsewhere.others) == ([], [])
+    assert len(hook.posts) == 1
+    pointed = elsewhere.url.replace("127.0.0.1", "localhost").split("/services")[0]
+    assert (alert.status, alert.error) == (
+        Status.PENDING,
+        f"webhook 127.0.0.1 answered HTTP 302 Found pointing to {pointed} (redirects are not followed)",
+    )

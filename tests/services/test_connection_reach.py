@@ -69,11 +69,11 @@ def test_the_hosts_of_a_connection_are_its_host_and_those_of_its_urls():
         "instance": "sqlite://rel.db",
     }
 
-    assert list(connection_hosts(fields)) == [
-        "a.example.com",
-        "b.example.com",
-        "c.example.com",
-        "d.example.com",
+    assert list(connection_hosts("postgres", fields)) == [
+        ("host", "a.example.com"),
+        ("url", "b.example.com"),
+        ("ssh_tunnel", "c.example.com"),
+        ("endpoint", "d.example.com"),
     ]
 
 
@@ -87,7 +87,8 @@ def test_test_and_discover_refuse_the_metadata_service_without_starting_sling(se
 
     assert not passed
     assert (
-        message == f"connection META: `{host}` is a link-local or metadata address, never open to connections"
+        message
+        == f"connection META, host: `{host}` is a link-local or metadata address, never open to connections"
     )
     with pytest.raises(Exception, match="link-local or metadata address"):
         connection_discover(connection)
@@ -101,7 +102,7 @@ def test_studio_connection_hosts_restricts_test(settings):
 
     assert (passed, message) == (
         False,
-        "connection LOCALPG: `127.0.0.1` is not among the hosts connections may reach "
+        "connection LOCALPG, host: `127.0.0.1` is not among the hosts connections may reach "
         "(STUDIO_CONNECTION_HOSTS)",
     )
 
@@ -161,6 +162,7 @@ def test_a_run_to_the_metadata_service_is_refused_before_sling_starts(data_dir):
 
     assert (run.status, run.error) == (
         "failed",
-        "connection META: `169.254.169.254` is a link-local or metadata address, never open to connections",
+        "connection META, host: `169.254.169.254` is a link-local or metadata address, "
+        "never open to connections",
     )
     assert run.sling_pid is None

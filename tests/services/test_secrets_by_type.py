@@ -65,7 +65,10 @@ def test_a_password_in_any_url_valued_field_is_split_out_and_put_back_for_sling(
     assert secret == {"ssh_tunnel:password": PWD, "url:password": PWD}
     assert merge_secrets(public, secret) == fields
     # An edit that sends the tunnel again without its password keeps the stored one.
-    assert carry_secrets("postgres", public, secret)["ssh_tunnel"] == fields["ssh_tunnel"]
+    carried, problems = carry_secrets(
+        "postgres", public, stored_type="postgres", public=public, secret=secret
+    )
+    assert (carried["ssh_tunnel"], problems) == (fields["ssh_tunnel"], [])
 
 
 def test_a_plain_path_in_a_url_valued_field_stays_as_written():

@@ -92,13 +92,13 @@ def test_saving_with_an_empty_password_keeps_the_stored_one(client, user, form_v
     create_postgres(client)
     data = edit_form(client, form_values, "WAREHOUSE")
     assert data["password"] == ""
-    data["database"] = "dw2"
+    data["schema"] = "staging"
 
     response = client.post("/connections/WAREHOUSE/", data)
 
     assert response.status_code == 302
     connection = models.Connection.objects.get()
-    assert connection.params["database"] == "dw2"
+    assert connection.params["schema"] == "staging"
     assert connection.secrets == {"password": PASSWORD}
 
 

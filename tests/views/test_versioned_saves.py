@@ -43,7 +43,8 @@ def test_the_second_of_two_connection_saves_from_one_version_is_refused_with_the
     bob = connection_form(other_client, form_values)
     assert alice["version"] == bob["version"] == "1"
 
-    first = client.post("/connections/WAREHOUSE/", {**alice, "host": "db2"})
+    # A new host: the password typed again (tests/views/test_connection_secrets_go_where_typed.py).
+    first = client.post("/connections/WAREHOUSE/", {**alice, "host": "db2", "password": "pw-1x"})
     second = other_client.post("/connections/WAREHOUSE/", {**bob, "port": "6543"})
 
     assert first.status_code == 302
@@ -80,7 +81,9 @@ def test_a_refused_save_still_names_the_version_it_edits(client, user, other_cli
     bob = connection_form(other_client, form_values)
     refused = other_client.post("/connections/WAREHOUSE/", {**bob, "port": "99999999"})
     assert refused.status_code == 422
-    client.post("/connections/WAREHOUSE/", {**connection_form(client, form_values), "host": "db2"})
+    client.post(
+        "/connections/WAREHOUSE/", {**connection_form(client, form_values), "host": "db2", "password": "pw"}
+    )
 
     # Bob fixes the port in the form he got back, which still says version 1.
     again = form_values(refused.content, "card")
