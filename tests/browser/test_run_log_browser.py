@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.utils import timezone
 
 from studio import models
 from studio.services.executor import _Log
@@ -14,7 +15,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_earlier_pages_go_above_the_lines_shown(page):
-    run = models.Run.objects.create(replication_name="long", status=models.Run.Status.SUCCEEDED)
+    run = models.Run.objects.create(
+        replication_name="long",
+        status=models.Run.Status.SUCCEEDED,
+        started=timezone.now(),
+        finished=timezone.now(),
+    )
     log = _Log(run, io.StringIO())
     for n in range(12_000):  # about 3 pages
         log(f"INF line {n:05d} " + "x" * 40)

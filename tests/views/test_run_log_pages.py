@@ -8,6 +8,7 @@ import io
 import re
 
 import pytest
+from django.utils import timezone
 
 from studio import models
 from studio.selectors.runs import LOG_PAGE
@@ -25,7 +26,12 @@ def whole_log(client, run: models.Run) -> str:
 def big_run(db) -> models.Run:
     """A finished run whose log of about 9 MB was written as the executor writes one, with a
     line of 2 MB among short ones (sling with DEBUG=TRACE prints whole rows and configs)."""
-    run = models.Run.objects.create(replication_name="big", status=models.Run.Status.SUCCEEDED)
+    run = models.Run.objects.create(
+        replication_name="big",
+        status=models.Run.Status.SUCCEEDED,
+        started=timezone.now(),
+        finished=timezone.now(),
+    )
     log = _Log(run, io.StringIO())
     for n in range(100_000):
         log(f"INF line {n:06d} " + "x" * 50)
@@ -85,7 +91,12 @@ def test_following_a_run_reads_the_log_a_page_at_a_time(client, user, big_run):
 
 def test_a_chunk_bigger_than_a_page_is_cut_and_says_so(client, user, db):
     # Runs logged before chunks had a size limit have chunks of any size.
-    run = models.Run.objects.create(replication_name="old", status=models.Run.Status.FAILED)
+    run = models.Run.objects.create(
+        replication_name="old",
+        status=models.Run.Status.FAILED,
+        started=timezone.now(),
+        finished=timezone.now(),
+    )
     text = "".join(f"line {n:07d}\n" for n in range(700_000))
     models.RunLogChunk.objects.create(run=run, seq=1, text=text)
 
