@@ -413,7 +413,8 @@ def every_page(client: Any) -> dict[str, str | bytes]:
     for path in paths:
         for headers in ({}, {"HX-Request": "true"}):
             response = client.get(path, headers=headers)
-            assert response.status_code < 500, (path, headers, response.status_code)
+            # /readyz answers 503 by design while no worker beats (none does here).
+            assert response.status_code < 500 or path == "/readyz", (path, headers, response.status_code)
             outputs[f"{path} {headers}"] = response.content
             outputs.update(unzipped(f"{path} {headers}", response.content))
     return outputs
