@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from studio.api.api import urlpatterns as api_urls
 from studio.views import (
     connections,
     dagster,
@@ -16,6 +17,7 @@ from studio.views import (
     replications,
     runs,
     schedules,
+    tokens,
     yaml,
 )
 
@@ -105,6 +107,10 @@ urlpatterns = [
     path("connections/", include(connection_urls)),
     path("runs/", include(run_urls)),
     path("lineage/", include(lineage_urls)),
+    path("tokens/", tokens.tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
+    # Programs: the HTTP API, its OpenAPI document (schema/) and reference page (docs/).
+    path("api/v1/", api_urls()),
     # Sign-in is required everywhere (LoginRequiredMiddleware) but here: LoginView says so itself.
     path("login/", auth_views.LoginView.as_view(template_name="studio/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

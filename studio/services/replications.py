@@ -252,17 +252,24 @@ def replication_create(
 
 
 def replication_import(
-    *, name: str, text: str | bytes, user: Any = None
+    *, name: str, text: str | bytes, user: Any = None, new: bool = False
 ) -> tuple[models.Replication, list[Problem]]:
-    """Parse, validate and store a replication document.
+    """Parse, validate and store a replication document: a new version of it, or with `new` a
+    new replication (`Refused` when the name is taken).
 
     Raises `Refused` (nothing saved) on unreadable YAML or any validation error;
     returns the warnings otherwise.
     """
     _check_name(name)
+    if new and models.Replication.objects.filter(name=name).exists():
+        raise Refused.field("name", f"a replication named `{name}` exists")
     document, problems = _parse_checked(text)
     replication = replication_save(
-        name=name, config=document.replication, user=user, summary="imported", text=document.text
+        name=name,
+        config=document.replication,
+        user=user,
+        summary="imported",
+        text=document.text,
     )
     return replication, problems
 
@@ -350,7 +357,17 @@ def replication_duplicate(*, replication: models.Replication, user: Any = None) 
     return replication_save(name=name, config=replication.as_config(), user=user, summary=summary, text=text)
 
 
-def replication_delete(*, replication: models.Replication) -> None:
+@transaction.atomic
+def replication_delete(*, replication: models.Replication, base_version: int | None = None) -> None:
+    """Delete the replication (its streams, revisions, schedules); with `base_version`, only
+    that version of it: `Conflict` when someone saved it since."""
+    if base_version is not None:
+        versioned_update(
+            replication,
+            base_version,
+            changed=lambda current: revision_diff(current, base_version, current.version) or "",
+            name=replication.name,
+        )
     replication.delete()
 
 

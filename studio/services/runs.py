@@ -21,6 +21,7 @@ from replication import sling
 from replication.config import ReplicationConfig, needed_connections
 from replication.versions import MODES
 from studio import configured, models, validation
+from studio.errors import Refused
 from studio.launcher import defined_outside
 from studio.services.executor import end_run, run_reap
 
@@ -38,6 +39,7 @@ def run_create(
     replication: models.Replication | str,
     streams: Iterable[str] = (),
     mode: str = "",
+    span: str = "",
     user: Any = None,
     trigger: str = Trigger.MANUAL,
     schedule: models.Schedule | None = None,
@@ -47,8 +49,9 @@ def run_create(
     """Record a run of `replication` (its `streams`, or all of it) and lock those streams.
 
     Returns the run `queued`, or `failed` with a one-line `error` when it cannot
-    start: unknown replication or stream, a disabled stream, an unknown mode, a
-    connection or the sling binary missing, a stream already queued or running.
+    start: unknown replication or stream, a disabled stream, an unknown mode, a `span`
+    (`start,end`: sling's `--range`) that is not one, a connection or the sling binary
+    missing, a stream already queued or running.
     With `refuse_busy`, that last one raises `StreamBusy` instead and records nothing.
     `trigger` says what started it: a person (`user`), a `schedule`, or a retry of `retry_of`.
     """
@@ -63,6 +66,7 @@ def run_create(
         replication_name=name,
         streams=chosen_names,
         mode=mode or "",
+        range=span or "",
         requested_by=user if getattr(user, "is_authenticated", False) else None,
         trigger=trigger,
         schedule=schedule,
@@ -73,7 +77,7 @@ def run_create(
         if found is None:
             raise sling.RunError(f"no replication named `{name}`")
         config = found.as_config()
-        chosen = _check(config, chosen_names, mode)
+        chosen = _check(config, chosen_names, mode, span)
         _lock(run, found, [str(s) for s in chosen.streams])
     except sling.RunError as exc:
         if refuse_busy and isinstance(exc, StreamBusy):
@@ -92,9 +96,15 @@ def run_create(
     return run
 
 
-def _check(config: ReplicationConfig, streams: list[str], mode: str) -> ReplicationConfig:
+def _check(config: ReplicationConfig, streams: list[str], mode: str, span: str = "") -> ReplicationConfig:
     """The replication with only the chosen streams; RunError when the run cannot start."""
     chosen = sling.subset(config, streams)
+    if span:
+        if span.count(",") != 1 or not all(part.strip() for part in span.split(",")):
+            raise sling.RunError(
+                f'the range `{span[:100]}` is not "start,end" (one comma), e.g. 2024-01-01,2024-02-01'
+            )
+        chosen = chosen.with_range(span)
     if mode:
         _check_mode(chosen, mode)
     if streams:
@@ -175,8 +185,8 @@ def run_queue(
     after: datetime | None = None,
     **how: Any,
 ) -> models.Run:
-    """`run_create` (`how`: its trigger and the rest), then `run_enqueue` when the run may
-    start: what the browser's run buttons, the schedules and the retries do."""
+    """`run_create` (`how`: its range, trigger and the rest), then `run_enqueue` when the run
+    may start: what the browser's run buttons, the schedules and the retries do."""
     run = run_create(replication=replication, streams=streams, mode=mode, user=user, **how)
     if run.status == Status.QUEUED:
         run_enqueue(run=run, after=after)
@@ -193,3 +203,21 @@ def run_cancel(*, run: models.Run) -> models.Run:
         models.Run.objects.filter(pk=run.pk, status=Status.RUNNING).update(cancel_requested=True)
     run.refresh_from_db()
     return run
+
+
+def run_again(*, run: models.Run, user: Any = None, failed_only: bool = False) -> models.Run:
+    """Queue `run` again: its streams, mode and range; with `failed_only`, only the streams that
+    failed in it (a wildcard whose match failed runs whole again). `Refused` when it has none."""
+    streams = run.streams
+    if failed_only:
+        failed = run.run_streams.filter(status=models.RunStream.Status.FAILED, expanded_from="")
+        streams = list(failed.order_by("position").values_list("name", flat=True))
+        if not streams:
+            raise Refused.field("failed", f"run #{run.pk} has no failed stream to run again")
+    return run_queue(
+        replication=run.replication or run.replication_name,
+        streams=streams,
+        mode=run.mode,
+        span=run.range,
+        user=user,
+    )

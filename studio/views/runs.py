@@ -15,6 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from replication.config import NAME
 from studio import models
+from studio.errors import Refused
 from studio.roles import role_required
 from studio.selectors import runs as selectors
 from studio.selectors.monitoring import alerts_of_run, history
@@ -139,9 +140,13 @@ def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required("run")
 def run_again(request: HttpRequest, pk: int) -> HttpResponse:
+    """Run it again: the same streams, or (`failed=1`) only those that failed in it."""
     old = _run(pk)
-    replication = old.replication or old.replication_name
-    run = service.run_queue(replication=replication, streams=old.streams, mode=old.mode, user=request.user)
+    try:
+        run = service.run_again(run=old, user=request.user, failed_only=request.POST.get("failed") == "1")
+    except Refused as exc:
+        messages.error(request, exc.problems[0].message)
+        return redirect("run", pk)
     return _started(request, run)
 
 

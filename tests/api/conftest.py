@@ -1,0 +1,56 @@
+"""Shared fixtures of the API tests: a token of each role (of the demo's users), and a client
+that sends one."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from studio import models
+from studio.services.tokens import token_create
+
+ROLES = ("viewer", "editor", "operator", "demo")  # demo is the demo's admin
+
+
+class Api:
+    """The test client, sending `token` and JSON bodies, answering (status, JSON or text)."""
+
+    def __init__(self, token: str | None) -> None:
+        self.client = Client()
+        self.token = token
+
+    def __call__(self, method: str, path: str, body: Any = None, **headers: str) -> Any:
+        if self.token:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        kwargs: dict[str, Any] = {"headers": headers}
+        if body is not None:
+            kwargs.update(data=json.dumps(body), content_type="application/json")
+        return getattr(self.client, method.lower())(f"/api/v1{path}", **kwargs)
+
+
+def answer(response: Any) -> Any:
+    return json.loads(response.content) if response.content else None
+
+
+@pytest.fixture
+def tokens(demo) -> dict[str, str]:
+    """role -> a live token of the demo's user of that role."""
+    users = get_user_model().objects
+    return {role: token_create(user=users.get(username=role), name=f"{role}-token")[1] for role in ROLES}
+
+
+@pytest.fixture
+def api(tokens) -> dict[str, Api]:
+    """role -> a client sending that role's token; "admin" is the demo's admin."""
+    clients = {role: Api(token) for role, token in tokens.items()}
+    clients["admin"] = clients["demo"]
+    return clients
+
+
+@pytest.fixture
+def finished_run(demo) -> models.Run:
+    return models.Run.objects.create(replication=demo, replication_name="demo", status="succeeded")
