@@ -23,7 +23,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from replication.dagster.location import KeyConflict
 from replication.lineage.graph import SelectionError
 from studio.api import auth
-from studio.api.http import Forbidden, VersionRequired
+from studio.api.http import VersionRequired
 from studio.api.problems import CONFLICT, INVALID, MEDIA_TYPE, REFUSED, VERSION_REQUIRED, errors_of, problem
 from studio.errors import Conflict, NotFound, Refused
 
@@ -55,7 +55,7 @@ def _docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
             return view(request, *args, **kwargs)
         if request.headers.get("Authorization"):
             try:
-                if auth.token(request) is not None:
+                if auth.READ[0](request) is not None:
                     return view(request, *args, **kwargs)
             except auth.LockedOut:
                 return auth.lockout(request)
@@ -78,7 +78,7 @@ api = StudioAPI(
         "9457 problem documents."
     ),
     urls_namespace="api",
-    auth=[auth.token, auth.session],
+    auth=auth.READ,
     openapi_url="/schema/",
     docs_url="/docs/",
     docs_decorator=_docs_access,
@@ -146,7 +146,7 @@ for exception, handler in [
     (HttpError, _http_error),
     (NotFound, lambda request, exc: problem(request, 404, str(exc))),
     (Http404, lambda request, exc: problem(request, 404, str(exc) or "Nothing here.")),
-    (Forbidden, lambda request, exc: problem(request, 403, str(exc))),
+    (auth.Forbidden, lambda request, exc: problem(request, 403, str(exc))),
     (VersionRequired, lambda request, exc: problem(request, 428, str(exc), type=VERSION_REQUIRED)),
     (auth.LockedOut, lambda request, exc: auth.lockout(request)),
     (KeyConflict, lambda request, exc: problem(request, 422, str(exc), type=REFUSED)),

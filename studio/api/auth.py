@@ -1,6 +1,8 @@
-"""Who calls the API: a personal token (`Authorization: Bearer sst_...`, no CSRF token needed:
-a page cannot make a browser send it), or the browser's session (its unsafe requests need the
-CSRF token, as the pages' do).
+"""Who calls the API, and whether they may: a personal token (`Authorization: Bearer sst_...`,
+no CSRF token needed: a page cannot make a browser send it), or the browser's session (its unsafe
+requests need the CSRF token, as the pages' do). Each endpoint takes READ, EDIT or RUN: the
+caller's role is checked as the pages check it (studio.roles), before the request's body is
+read, so a refused role is refused whatever it sent.
 
 Failed token attempts are counted by django-axes, as failed sign-ins are: after
 AXES_FAILURE_LIMIT of them from one address, every token request from there is refused (429,
@@ -22,8 +24,9 @@ from django.contrib.auth.signals import user_login_failed
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja.security import HttpBearer, SessionAuth
+from ninja import security
 
+from studio import roles
 from studio.api.problems import LOCKED, problem
 from studio.services.tokens import token_use
 
@@ -35,7 +38,28 @@ class LockedOut(Exception):
     """Too many failed token attempts from this address: answered 429 (`lockout`)."""
 
 
-class TokenAuth(HttpBearer):
+class Forbidden(Exception):
+    """The caller's role (or read-only token) does not allow the action: answered 403."""
+
+    def __init__(self, action: str, read_only: bool) -> None:
+        if read_only:
+            message = "This token is read only: make a token with full access to do this."
+        else:
+            message = f"You need the {roles.NEEDED[action]} role to do this; ask an admin."
+        super().__init__(message)
+
+
+def _allowed(user: Any, action: str | None) -> Any:
+    if action is not None and not roles.can(user, action):
+        raise Forbidden(action, getattr(user, "read_only_token", False))
+    return user
+
+
+class TokenAuth(security.HttpBearer):
+    def __init__(self, action: str | None = None) -> None:
+        super().__init__()
+        self.action = action
+
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         if AxesProxyHandler.is_locked(request, CREDENTIALS):
             raise LockedOut
@@ -50,7 +74,19 @@ class TokenAuth(HttpBearer):
         # A read-only token acts as a viewer (studio.roles.roles_of), whatever its user's role.
         user.read_only_token = found.read_only
         request.user = user
-        return user
+        return _allowed(user, self.action)
+
+
+class SessionAuth(security.SessionAuth):
+    """The browser's session; ninja checks the CSRF token of its unsafe requests first."""
+
+    def __init__(self, action: str | None = None) -> None:
+        super().__init__()
+        self.action = action
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        return None if user is None else _allowed(user, self.action)
 
 
 def lockout(request: HttpRequest) -> HttpResponse:
@@ -74,6 +110,7 @@ def lockout(request: HttpRequest) -> HttpResponse:
     )
 
 
-# Signed in with the browser: the session, and the CSRF token for unsafe methods (ninja checks it).
-session = SessionAuth()
-token = TokenAuth()
+# What an endpoint needs: any signed-in caller, or one who may edit, or run.
+READ = [TokenAuth(), SessionAuth()]
+EDIT = [TokenAuth("edit"), SessionAuth("edit")]
+RUN = [TokenAuth("run"), SessionAuth("run")]

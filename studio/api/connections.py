@@ -15,7 +15,8 @@ from replication import sling
 from replication.yamlio import dump
 from studio import models
 from studio.api.api import api
-from studio.api.http import edited_version, require, with_etag
+from studio.api.auth import EDIT
+from studio.api.http import edited_version, with_etag
 from studio.api.schemas import CHANGE_ERRORS, READ_ERRORS, VERSIONED_ERRORS
 from studio.errors import Refused
 from studio.forms.connections import ConnectionForm
@@ -103,10 +104,9 @@ def connections(request: HttpRequest) -> Any:
     return [_out(c) for c in connection_list()]
 
 
-@api.post("/connections/", response={201: ConnectionOut, **CHANGE_ERRORS}, tags=TAGS)
+@api.post("/connections/", response={201: ConnectionOut, **CHANGE_ERRORS}, tags=TAGS, auth=EDIT)
 def connection_create(request: HttpRequest, body: ConnectionIn, response: HttpResponse) -> Any:
     """A new connection; secret fields are stored apart, encrypted, and never given back."""
-    require(request, "edit")
     try:
         saved = service.connection_edit(instance=None, name=body.name, fields=_fields(body))
     except ValueError as exc:
@@ -117,10 +117,9 @@ def connection_create(request: HttpRequest, body: ConnectionIn, response: HttpRe
     return Status(201, _out(saved))
 
 
-@api.post("/connections/test/", response={200: Tested, **CHANGE_ERRORS}, tags=TAGS)
+@api.post("/connections/test/", response={200: Tested, **CHANGE_ERRORS}, tags=TAGS, auth=EDIT)
 def connection_try(request: HttpRequest, body: ConnectionIn) -> Any:
     """`sling conns test` of a connection as given, unsaved."""
-    require(request, "edit")
     ok, message = service.connection_try(name=body.name, fields=_fields(body))
     return {"ok": ok, "message": message}
 
@@ -132,11 +131,10 @@ def connection_read(request: HttpRequest, name: str, response: HttpResponse) -> 
     return _out(connection)
 
 
-@api.put("/connections/{name}/", response={200: ConnectionOut, **VERSIONED_ERRORS}, tags=TAGS)
+@api.put("/connections/{name}/", response={200: ConnectionOut, **VERSIONED_ERRORS}, tags=TAGS, auth=EDIT)
 def connection_change(request: HttpRequest, name: str, body: ConnectionChange, response: HttpResponse) -> Any:
     """Change a connection (and its name): its public fields as given; a secret field left out
     keeps its stored value."""
-    require(request, "edit")
     connection = _connection(name)
     version = edited_version(request, body.version)
     try:
@@ -151,26 +149,23 @@ def connection_change(request: HttpRequest, name: str, body: ConnectionChange, r
     return _out(saved)
 
 
-@api.delete("/connections/{name}/", response={204: None, **VERSIONED_ERRORS}, tags=TAGS)
+@api.delete("/connections/{name}/", response={204: None, **VERSIONED_ERRORS}, tags=TAGS, auth=EDIT)
 def connection_delete(request: HttpRequest, name: str, version: int | None = Query(None, ge=0)) -> Any:
     """Delete a connection (the replications naming it stay, and say it is unknown)."""
-    require(request, "edit")
     service.connection_delete(connection=_connection(name), base_version=edited_version(request, version))
     return Status(204, None)
 
 
-@api.post("/connections/{name}/test/", response={200: Tested, **CHANGE_ERRORS}, tags=TAGS)
+@api.post("/connections/{name}/test/", response={200: Tested, **CHANGE_ERRORS}, tags=TAGS, auth=EDIT)
 def connection_test(request: HttpRequest, name: str) -> Any:
     """`sling conns test` of the stored connection."""
-    require(request, "edit")
     ok, message = service.connection_test(_connection(name))
     return {"ok": ok, "message": message}
 
 
-@api.post("/connections/{name}/discover/", response={200: Discovered, **CHANGE_ERRORS}, tags=TAGS)
+@api.post("/connections/{name}/discover/", response={200: Discovered, **CHANGE_ERRORS}, tags=TAGS, auth=EDIT)
 def connection_discover(request: HttpRequest, name: str, body: DiscoverIn) -> Any:
     """`sling conns discover`: the tables or files the connection has (files inside the fence)."""
-    require(request, "edit")
     try:
         return {"streams": service.connection_discover(_connection(name), pattern=body.pattern.strip())}
     except sling.RunError as exc:

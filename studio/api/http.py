@@ -1,5 +1,5 @@
-"""What every resource of the API does alike: the role an action needs, the version an edit
-names (`If-Match`, or a `version` field), an answer's ETag, and a page of a list."""
+"""What every resource of the API does alike: the version an edit names (`If-Match`, or a
+`version` field), an answer's ETag, and a page of a list."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 
-from studio import roles
 from studio.services.versions import VERSION_MISSING
 
 T = TypeVar("T")
@@ -19,25 +18,8 @@ PER_PAGE_MAX = 500
 _ETAG = re.compile(r'\s*(?:W/)?"(\d{1,9})"\s*')
 
 
-class Forbidden(Exception):
-    """The caller's role (or read-only token) does not allow `action`: answered 403."""
-
-    def __init__(self, action: str, read_only: bool) -> None:
-        if read_only:
-            message = "This token is read only: make a token with full access to do this."
-        else:
-            message = f"You need the {roles.NEEDED[action]} role to do this; ask an admin."
-        super().__init__(message)
-
-
 class VersionRequired(Exception):
     """An edit that names no version: answered 428, nothing saved."""
-
-
-def require(request: HttpRequest, action: str) -> None:
-    """Refuse the request unless its user may `action` ("edit" or "run"), as the pages do."""
-    if not roles.can(request.user, action):
-        raise Forbidden(action, getattr(request.user, "read_only_token", False))
 
 
 def edited_version(request: HttpRequest, version: int | None) -> int:

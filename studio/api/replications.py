@@ -18,7 +18,8 @@ from replication.problems import ERROR, Problem
 from studio import models
 from studio.api import schemas
 from studio.api.api import api
-from studio.api.http import PER_PAGE, edited_version, paged, require, with_etag
+from studio.api.auth import EDIT
+from studio.api.http import PER_PAGE, edited_version, paged, with_etag
 from studio.api.problems import errors_of
 from studio.api.schemas import CHANGE_ERRORS, READ_ERRORS, VERSIONED_ERRORS, ProblemError
 from studio.errors import NotFound
@@ -189,12 +190,11 @@ def replication_list(
     return paged(replications_list(q.strip()), page, per_page, _summary)
 
 
-@api.post("/replications/", response={201: ReplicationOut, **CHANGE_ERRORS}, tags=TAGS)
+@api.post("/replications/", response={201: ReplicationOut, **CHANGE_ERRORS}, tags=TAGS, auth=EDIT)
 def replication_create(request: HttpRequest, body: ReplicationCreate, response: HttpResponse) -> Any:
     """A new replication: from a replication.yaml (kept byte for byte, as `import_replication`
     keeps it), or empty from a source and a target. Refused (422) with the problems and their
     lines when it has errors."""
-    require(request, "edit")
     warnings: list[Problem] = []
     if body.yaml is not None:
         created, warnings = service.replication_import(
@@ -208,11 +208,10 @@ def replication_create(request: HttpRequest, body: ReplicationCreate, response: 
     return Status(201, _out(created, warnings))
 
 
-@api.post("/replications/import/", response={200: ImportedAll, **CHANGE_ERRORS}, tags=TAGS)
+@api.post("/replications/import/", response={200: ImportedAll, **CHANGE_ERRORS}, tags=TAGS, auth=EDIT)
 def replications_import(request: HttpRequest, body: Files) -> Any:
     """A folder of replications at once (`import_replication DIR`): each NAME.yaml imported or
     updated, all or nothing. Refused (422) with every document's problems as `NAME.yaml:LINE`."""
-    require(request, "edit")
     done = service.replications_import(files=list(body.files.items()), user=request.user)
     return {
         "replications": [
@@ -244,13 +243,12 @@ def replication_read(request: HttpRequest, name: str, response: HttpResponse) ->
     return _out(replication)
 
 
-@api.put("/replications/{name}/", response={200: ReplicationOut, **VERSIONED_ERRORS}, tags=TAGS)
+@api.put("/replications/{name}/", response={200: ReplicationOut, **VERSIONED_ERRORS}, tags=TAGS, auth=EDIT)
 def replication_replace(
     request: HttpRequest, name: str, body: ReplicationReplace, response: HttpResponse
 ) -> Any:
     """Replace the replication with a YAML document (kept byte for byte), as the editor's
     import does: a new version of the version named."""
-    require(request, "edit")
     replication = replication_get(name)
     version = edited_version(request, body.version)
     document, warnings, _ = service.replication_import_preview(replication=replication, text=body.yaml)
@@ -266,11 +264,10 @@ def replication_replace(
     return _out(saved.replication, warnings)
 
 
-@api.delete("/replications/{name}/", response={204: None, **VERSIONED_ERRORS}, tags=TAGS)
+@api.delete("/replications/{name}/", response={204: None, **VERSIONED_ERRORS}, tags=TAGS, auth=EDIT)
 def replication_delete(request: HttpRequest, name: str, version: int | None = Query(None, ge=0)) -> Any:
     """Delete the replication, its streams, history and schedules (its runs stay), naming the
     version read (If-Match, or `?version=`)."""
-    require(request, "edit")
     replication = replication_get(name)
     service.replication_delete(replication=replication, base_version=edited_version(request, version))
     return Status(204, None)

@@ -15,7 +15,8 @@ from pydantic import Field
 from replication.config import NAME
 from studio import models
 from studio.api.api import api
-from studio.api.http import PER_PAGE, paged, require
+from studio.api.auth import RUN
+from studio.api.http import PER_PAGE, paged
 from studio.api.problems import RUN_REFUSED, problem
 from studio.api.schemas import CHANGE_ERRORS, READ_ERRORS, Problem
 from studio.errors import Refused
@@ -149,11 +150,10 @@ def _run(pk: int) -> models.Run:
     return get_object_or_404(selectors.runs_with_details(), pk=pk)
 
 
-@api.post("/runs/", response={201: RunOut, **CHANGE_ERRORS}, tags=TAGS)
+@api.post("/runs/", response={201: RunOut, **CHANGE_ERRORS}, tags=TAGS, auth=RUN)
 def run_start(request: HttpRequest, body: RunStart) -> Any:
     """Queue a run for the workers: the whole replication, or its `streams`, in their mode or
     `mode`, over `range`. Poll GET /runs/{id}/ until `status` is succeeded, failed or cancelled."""
-    require(request, "run")
     replication = get_object_or_404(models.Replication, name=body.replication)
     run = service.run_queue(
         replication=replication,
@@ -186,13 +186,13 @@ def run_list(
     return paged(runs, page, per_page, _summary)
 
 
-@api.get("/runs/{pk}/", response={200: RunOut, **READ_ERRORS}, tags=TAGS)
+@api.get("/runs/{int:pk}/", response={200: RunOut, **READ_ERRORS}, tags=TAGS)
 def run_read(request: HttpRequest, pk: int) -> Any:
     """The run's status, timing and each stream's rows, status and error (live while it runs)."""
     return _out(_run(pk))
 
 
-@api.get("/runs/{pk}/log/", response={200: LogOut, **READ_ERRORS, 422: Problem}, tags=TAGS)
+@api.get("/runs/{int:pk}/log/", response={200: LogOut, **READ_ERRORS, 422: Problem}, tags=TAGS)
 def run_log(request: HttpRequest, pk: int, offset: int = Query(0, ge=0, le=2**31)) -> Any:
     """The log (secrets masked) after chunk `offset`: follow a run by asking again from the
     `offset` answered."""
@@ -201,15 +201,13 @@ def run_log(request: HttpRequest, pk: int, offset: int = Query(0, ge=0, le=2**31
     return {"text": text, "offset": last, "more": run.is_active or bool(text)}
 
 
-@api.post("/runs/{pk}/cancel/", response={200: RunOut, **CHANGE_ERRORS}, tags=TAGS)
+@api.post("/runs/{int:pk}/cancel/", response={200: RunOut, **CHANGE_ERRORS}, tags=TAGS, auth=RUN)
 def run_cancel(request: HttpRequest, pk: int) -> Any:
     """Cancel a queued run now, or ask a running one to stop (sling is stopped within seconds)."""
-    require(request, "run")
     return _out(service.run_cancel(run=_run(pk)))
 
 
-@api.post("/runs/{pk}/again/", response={201: RunOut, **CHANGE_ERRORS}, tags=TAGS)
+@api.post("/runs/{int:pk}/again/", response={201: RunOut, **CHANGE_ERRORS}, tags=TAGS, auth=RUN)
 def run_again(request: HttpRequest, pk: int, body: AgainIn) -> Any:
     """A new run of the same streams, mode and range; `failed`: only the streams that failed."""
-    require(request, "run")
     return _started(request, service.run_again(run=_run(pk), user=request.user, failed_only=body.failed))

@@ -14,7 +14,8 @@ from pydantic import Field
 from replication import cron
 from studio import models
 from studio.api.api import api
-from studio.api.http import edited_version, require, with_etag
+from studio.api.auth import RUN
+from studio.api.http import edited_version, with_etag
 from studio.api.schemas import CHANGE_ERRORS, READ_ERRORS, VERSIONED_ERRORS
 from studio.selectors import schedules as selectors
 from studio.selectors.replications import replication_get
@@ -109,10 +110,11 @@ def schedule_list(request: HttpRequest, name: str) -> Any:
     return [_schedule_out(s) for s in selectors.schedule_list(replication=name)]
 
 
-@api.post("/replications/{name}/schedules/", response={201: ScheduleOut, **CHANGE_ERRORS}, tags=TAGS)
+@api.post(
+    "/replications/{name}/schedules/", response={201: ScheduleOut, **CHANGE_ERRORS}, tags=TAGS, auth=RUN
+)
 def schedule_create(request: HttpRequest, name: str, body: ScheduleIn, response: HttpResponse) -> Any:
     """A cron schedule of the replication (or of some streams), fired once per due time."""
-    require(request, "run")
     schedule = service.schedule_create(
         replication=replication_get(name),
         cron_expression=body.cron,
@@ -125,18 +127,22 @@ def schedule_create(request: HttpRequest, name: str, body: ScheduleIn, response:
     return Status(201, _schedule_out(schedule))
 
 
-@api.get("/replications/{name}/schedules/{pk}/", response={200: ScheduleOut, **READ_ERRORS}, tags=TAGS)
+@api.get("/replications/{name}/schedules/{int:pk}/", response={200: ScheduleOut, **READ_ERRORS}, tags=TAGS)
 def schedule_read(request: HttpRequest, name: str, pk: int, response: HttpResponse) -> Any:
     schedule = selectors.schedule_get(pk, replication=name)
     with_etag(response, schedule.version)
     return _schedule_out(schedule)
 
 
-@api.put("/replications/{name}/schedules/{pk}/", response={200: ScheduleOut, **VERSIONED_ERRORS}, tags=TAGS)
+@api.put(
+    "/replications/{name}/schedules/{int:pk}/",
+    response={200: ScheduleOut, **VERSIONED_ERRORS},
+    tags=TAGS,
+    auth=RUN,
+)
 def schedule_change(
     request: HttpRequest, name: str, pk: int, body: ScheduleChange, response: HttpResponse
 ) -> Any:
-    require(request, "run")
     schedule = service.schedule_update(
         schedule=selectors.schedule_get(pk, replication=name),
         base_version=edited_version(request, body.version),
@@ -150,24 +156,29 @@ def schedule_change(
 
 
 @api.post(
-    "/replications/{name}/schedules/{pk}/pause/", response={200: ScheduleOut, **CHANGE_ERRORS}, tags=TAGS
+    "/replications/{name}/schedules/{int:pk}/pause/",
+    response={200: ScheduleOut, **CHANGE_ERRORS},
+    tags=TAGS,
+    auth=RUN,
 )
 def schedule_pause(request: HttpRequest, name: str, pk: int) -> Any:
-    require(request, "run")
     return _schedule_out(service.schedule_pause(schedule=selectors.schedule_get(pk, replication=name)))
 
 
 @api.post(
-    "/replications/{name}/schedules/{pk}/resume/", response={200: ScheduleOut, **CHANGE_ERRORS}, tags=TAGS
+    "/replications/{name}/schedules/{int:pk}/resume/",
+    response={200: ScheduleOut, **CHANGE_ERRORS},
+    tags=TAGS,
+    auth=RUN,
 )
 def schedule_resume(request: HttpRequest, name: str, pk: int) -> Any:
-    require(request, "run")
     return _schedule_out(service.schedule_resume(schedule=selectors.schedule_get(pk, replication=name)))
 
 
-@api.delete("/replications/{name}/schedules/{pk}/", response={204: None, **CHANGE_ERRORS}, tags=TAGS)
+@api.delete(
+    "/replications/{name}/schedules/{int:pk}/", response={204: None, **CHANGE_ERRORS}, tags=TAGS, auth=RUN
+)
 def schedule_delete(request: HttpRequest, name: str, pk: int) -> Any:
-    require(request, "run")
     service.schedule_delete(schedule=selectors.schedule_get(pk, replication=name))
     return Status(204, None)
 
@@ -180,9 +191,8 @@ def policy_read(request: HttpRequest, name: str, response: HttpResponse) -> Any:
     return policy
 
 
-@api.put("/replications/{name}/policy/", response={200: PolicyOut, **VERSIONED_ERRORS}, tags=TAGS)
+@api.put("/replications/{name}/policy/", response={200: PolicyOut, **VERSIONED_ERRORS}, tags=TAGS, auth=RUN)
 def policy_change(request: HttpRequest, name: str, body: PolicyIn, response: HttpResponse) -> Any:
-    require(request, "run")
     policy = retry_service.policy_save(
         replication=replication_get(name),
         base_version=edited_version(request, body.version),
@@ -201,10 +211,11 @@ def channel_list(request: HttpRequest, name: str) -> Any:
     return [_channel_out(c) for c in selectors.channel_list(replication=name)]
 
 
-@api.post("/replications/{name}/alerts/", response={201: list[ChannelOut], **CHANGE_ERRORS}, tags=TAGS)
+@api.post(
+    "/replications/{name}/alerts/", response={201: list[ChannelOut], **CHANGE_ERRORS}, tags=TAGS, auth=RUN
+)
 def channel_create(request: HttpRequest, name: str, body: ChannelIn) -> Any:
     """A channel for the webhook and one for the email given, told of `events`."""
-    require(request, "run")
     replication = replication_get(name)
     added = alert_service.channel_create(
         replication=None if body.every_replication else replication,
@@ -220,20 +231,27 @@ def _channel(name: str, pk: int) -> models.AlertChannel:
     return get_object_or_404(selectors.channel_list(replication=name), pk=pk)
 
 
-@api.post("/replications/{name}/alerts/{pk}/enable/", response={200: ChannelOut, **CHANGE_ERRORS}, tags=TAGS)
+@api.post(
+    "/replications/{name}/alerts/{int:pk}/enable/",
+    response={200: ChannelOut, **CHANGE_ERRORS},
+    tags=TAGS,
+    auth=RUN,
+)
 def channel_enable(request: HttpRequest, name: str, pk: int) -> Any:
-    require(request, "run")
     return _channel_out(alert_service.channel_set_enabled(channel=_channel(name, pk), enabled=True))
 
 
-@api.post("/replications/{name}/alerts/{pk}/pause/", response={200: ChannelOut, **CHANGE_ERRORS}, tags=TAGS)
+@api.post(
+    "/replications/{name}/alerts/{int:pk}/pause/",
+    response={200: ChannelOut, **CHANGE_ERRORS},
+    tags=TAGS,
+    auth=RUN,
+)
 def channel_pause(request: HttpRequest, name: str, pk: int) -> Any:
-    require(request, "run")
     return _channel_out(alert_service.channel_set_enabled(channel=_channel(name, pk), enabled=False))
 
 
-@api.delete("/replications/{name}/alerts/{pk}/", response={204: None, **CHANGE_ERRORS}, tags=TAGS)
+@api.delete("/replications/{name}/alerts/{int:pk}/", response={204: None, **CHANGE_ERRORS}, tags=TAGS, auth=RUN)
 def channel_delete(request: HttpRequest, name: str, pk: int) -> Any:
-    require(request, "run")
     alert_service.channel_delete(channel=_channel(name, pk))
     return Status(204, None)

@@ -13,7 +13,8 @@ from pydantic import Field
 
 from studio import models
 from studio.api.api import api
-from studio.api.http import PER_PAGE, edited_version, paged, require, with_etag
+from studio.api.auth import EDIT
+from studio.api.http import PER_PAGE, edited_version, paged, with_etag
 from studio.api.problems import errors_of
 from studio.api.schemas import READ_ERRORS, VERSIONED_ERRORS, ProblemError
 from studio.errors import NotFound, Refused
@@ -135,7 +136,7 @@ def stream_list(
     return {"version": editor.replication.version, **found}
 
 
-@api.get("/replications/{name}/streams/{pk}/", response={200: StreamOut, **READ_ERRORS}, tags=TAGS)
+@api.get("/replications/{name}/streams/{int:pk}/", response={200: StreamOut, **READ_ERRORS}, tags=TAGS)
 def stream_read(request: HttpRequest, name: str, pk: int, response: HttpResponse) -> Any:
     """One stream as the editor's panel shows it."""
     editor = _editor(name)
@@ -143,13 +144,14 @@ def stream_read(request: HttpRequest, name: str, pk: int, response: HttpResponse
     return _out(editor, _stream(editor, pk))
 
 
-@api.patch("/replications/{name}/streams/{pk}/", response={200: StreamOut, **VERSIONED_ERRORS}, tags=TAGS)
+@api.patch(
+    "/replications/{name}/streams/{int:pk}/", response={200: StreamOut, **VERSIONED_ERRORS}, tags=TAGS, auth=EDIT
+)
 def stream_change(
     request: HttpRequest, name: str, pk: int, body: StreamChange, response: HttpResponse
 ) -> Any:
     """Change a stream's keys (and name): a new version of the replication, refused (422) with
     the problems the change would make, as the editor's save."""
-    require(request, "edit")
     editor = _editor(name)
     stream = _stream(editor, pk)
     version = edited_version(request, body.version)
@@ -176,11 +178,12 @@ def stream_change(
     return _out(after, body.name or stream)
 
 
-@api.post("/replications/{name}/streams/bulk/", response={200: BulkDone, **VERSIONED_ERRORS}, tags=TAGS)
+@api.post(
+    "/replications/{name}/streams/bulk/", response={200: BulkDone, **VERSIONED_ERRORS}, tags=TAGS, auth=EDIT
+)
 def streams_bulk(request: HttpRequest, name: str, body: BulkChange, response: HttpResponse) -> Any:
     """One action on several streams, as the editor's bulk edit: enable, disable, duplicate,
     delete, or set a key (`key`, `value`) on the streams named, or on every stream `matching`."""
-    require(request, "edit")
     editor = _editor(name)
     version = edited_version(request, body.version)
     unknown = [s for s in body.streams if s not in editor.ids]
