@@ -3,37 +3,14 @@ that sends one."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
+from api_client import Api
 from django.contrib.auth import get_user_model
-from django.test import Client
 
 from studio import models
 from studio.services.tokens import token_create
 
 ROLES = ("viewer", "editor", "operator", "demo")  # demo is the demo's admin
-
-
-class Api:
-    """The test client, sending `token` and JSON bodies, answering (status, JSON or text)."""
-
-    def __init__(self, token: str | None) -> None:
-        self.client = Client()
-        self.token = token
-
-    def __call__(self, method: str, path: str, body: Any = None, **headers: str) -> Any:
-        if self.token:
-            headers.setdefault("Authorization", f"Bearer {self.token}")
-        kwargs: dict[str, Any] = {"headers": headers}
-        if body is not None:
-            kwargs.update(data=json.dumps(body), content_type="application/json")
-        return getattr(self.client, method.lower())(f"/api/v1{path}", **kwargs)
-
-
-def answer(response: Any) -> Any:
-    return json.loads(response.content) if response.content else None
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@ what it changes; failed token attempts are throttled as sign-ins are (django-axe
 
 from __future__ import annotations
 
+from api_client import Api, answer
 from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from api.conftest import Api, answer
 from studio.api.auth import TOKEN_USER
 
 

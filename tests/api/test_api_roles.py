@@ -10,7 +10,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from api.conftest import Api
+from api_client import Api
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from views.test_roles import state
