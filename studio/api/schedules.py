@@ -251,7 +251,9 @@ def channel_pause(request: HttpRequest, name: str, pk: int) -> Any:
     return _channel_out(alert_service.channel_set_enabled(channel=_channel(name, pk), enabled=False))
 
 
-@api.delete("/replications/{name}/alerts/{int:pk}/", response={204: None, **CHANGE_ERRORS}, tags=TAGS, auth=RUN)
+@api.delete(
+    "/replications/{name}/alerts/{int:pk}/", response={204: None, **CHANGE_ERRORS}, tags=TAGS, auth=RUN
+)
 def channel_delete(request: HttpRequest, name: str, pk: int) -> Any:
     alert_service.channel_delete(channel=_channel(name, pk))
     return Status(204, None)

@@ -145,7 +145,10 @@ def stream_read(request: HttpRequest, name: str, pk: int, response: HttpResponse
 
 
 @api.patch(
-    "/replications/{name}/streams/{int:pk}/", response={200: StreamOut, **VERSIONED_ERRORS}, tags=TAGS, auth=EDIT
+    "/replications/{name}/streams/{int:pk}/",
+    response={200: StreamOut, **VERSIONED_ERRORS},
+    tags=TAGS,
+    auth=EDIT,
 )
 def stream_change(
     request: HttpRequest, name: str, pk: int, body: StreamChange, response: HttpResponse
