@@ -12,7 +12,7 @@ from pydantic import Field
 
 from replication.dagster.location import zip_bytes
 from studio.api.api import api
-from studio.api.schemas import READ_ERRORS, Problem
+from studio.api.schemas import READ_ERRORS
 from studio.selectors.lineage import lineage_document
 from studio.services.dagster import dagster_location
 
@@ -24,7 +24,7 @@ class Lineage(Schema):
     edges: list[list[list[str]]] = Field(description="[from key, to key]")
 
 
-@api.get("/lineage/", response={200: Lineage, **READ_ERRORS, 422: Problem}, tags=TAGS)
+@api.get("/lineage/", response={200: Lineage, **READ_ERRORS}, tags=TAGS)
 def lineage(
     request: HttpRequest,
     replication: str | None = Query(None, max_length=200),
@@ -40,7 +40,7 @@ ZIP = {"content": {"application/zip": {"schema": {"type": "string", "format": "b
 
 @api.get(
     "/dagster/",
-    response={200: None, **READ_ERRORS, 422: Problem},
+    response={200: None, **READ_ERRORS},
     tags=TAGS,
     openapi_extra={"responses": {200: {"description": "a Dagster code location, zipped", **ZIP}}},
 )

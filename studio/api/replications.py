@@ -16,7 +16,6 @@ from pydantic import Field, model_validator
 from replication.dagster.location import zip_bytes
 from replication.problems import ERROR, Problem
 from studio import models
-from studio.api import schemas
 from studio.api.api import api
 from studio.api.auth import EDIT
 from studio.api.http import PER_PAGE, edited_version, paged, with_etag
@@ -221,9 +220,7 @@ def replications_import(request: HttpRequest, body: Files) -> Any:
     }
 
 
-@api.post(
-    "/replications/validate/", response={200: Validated, **READ_ERRORS, 422: schemas.Problem}, tags=TAGS
-)
+@api.post("/replications/validate/", response={200: Validated, **READ_ERRORS}, tags=TAGS)
 def replication_validate(request: HttpRequest, body: ValidateIn) -> Any:
     """Every problem of YAML documents, as an import and the editor find them; nothing is stored.
     `valid` is false when an import would refuse them: a CI job fails on it."""
@@ -325,7 +322,7 @@ ZIP = {"content": {"application/zip": {"schema": {"type": "string", "format": "b
 
 @api.get(
     "/replications/{name}/dagster/",
-    response={200: None, **READ_ERRORS, 422: schemas.Problem},
+    response={200: None, **READ_ERRORS},
     tags=TAGS,
     openapi_extra={"responses": {200: {"description": "a Dagster code location, zipped", **ZIP}}},
 )

@@ -18,7 +18,7 @@ from studio.api.api import api
 from studio.api.auth import RUN
 from studio.api.http import PER_PAGE, paged
 from studio.api.problems import RUN_REFUSED, problem
-from studio.api.schemas import CHANGE_ERRORS, READ_ERRORS, Problem
+from studio.api.schemas import CHANGE_ERRORS, READ_ERRORS
 from studio.errors import Refused
 from studio.selectors import runs as selectors
 from studio.services import runs as service
@@ -165,7 +165,7 @@ def run_start(request: HttpRequest, body: RunStart) -> Any:
     return _started(request, run)
 
 
-@api.get("/runs/", response={200: RunPage, **READ_ERRORS, 422: Problem}, tags=TAGS)
+@api.get("/runs/", response={200: RunPage, **READ_ERRORS}, tags=TAGS)
 def run_list(
     request: HttpRequest,
     replication: str = Query("", max_length=200),
@@ -192,7 +192,7 @@ def run_read(request: HttpRequest, pk: int) -> Any:
     return _out(_run(pk))
 
 
-@api.get("/runs/{int:pk}/log/", response={200: LogOut, **READ_ERRORS, 422: Problem}, tags=TAGS)
+@api.get("/runs/{int:pk}/log/", response={200: LogOut, **READ_ERRORS}, tags=TAGS)
 def run_log(request: HttpRequest, pk: int, offset: int = Query(0, ge=0, le=2**31)) -> Any:
     """The log (secrets masked) after chunk `offset`: follow a run by asking again from the
     `offset` answered."""

@@ -46,7 +46,8 @@ class Version(Schema):
     version: int | None = Field(None, ge=0, description='the version read (or send If-Match: "N")')
 
 
-# The problem answers of a read, a change, and a change of something versioned.
-READ_ERRORS: dict[int, Any] = {401: Problem, 404: Problem, 429: Problem}
-CHANGE_ERRORS: dict[int, Any] = {**READ_ERRORS, 403: Problem, 422: Problem}
+# The problem answers of a read (any request may be malformed: 400, 422), a change, and a change
+# of something versioned.
+READ_ERRORS: dict[int, Any] = {400: Problem, 401: Problem, 404: Problem, 422: Problem, 429: Problem}
+CHANGE_ERRORS: dict[int, Any] = {**READ_ERRORS, 403: Problem}
 VERSIONED_ERRORS: dict[int, Any] = {**CHANGE_ERRORS, 409: Problem, 412: Problem, 428: Problem}
