@@ -150,10 +150,18 @@ class ProblemsOut(Schema):
     problems: list[ProblemError]
 
 
-def _out(replication: models.Replication, warnings: list[Problem] = ()) -> dict[str, Any]:
+def _out(
+    request: HttpRequest,
+    response: HttpResponse,
+    replication: models.Replication,
+    warnings: list[Problem] = (),
+) -> HttpResponse:
+    """The replication as answered (`ReplicationOut`), with its version as the ETag. Rendered
+    without validating each stream again (its rows are what the studio stored): ninja's
+    validation took half a second for 10,000 streams, the JSON itself 30 ms."""
     stored = stored_streams(replication)
     streams = stored.config.streams
-    return {
+    data = {
         "name": replication.name,
         "version": replication.version,
         "source": replication.source,
@@ -165,6 +173,8 @@ def _out(replication: models.Replication, warnings: list[Problem] = ()) -> dict[
         "streams": [{"id": pk, "name": name, "config": streams[name]} for name, pk in stored.ids.items()],
         "warnings": errors_of(warnings),
     }
+    with_etag(response, replication.version)
+    return api.create_response(request, data, temporal_response=response)
 
 
 def _summary(replication: models.Replication) -> dict[str, Any]:
@@ -203,8 +213,8 @@ def replication_create(request: HttpRequest, body: ReplicationCreate, response: 
         created = service.replication_create(
             name=body.name, source=body.source or "", target=body.target or "", user=request.user
         )
-    with_etag(response, created.version)
-    return Status(201, _out(created, warnings))
+    response.status_code = 201
+    return _out(request, response, created, warnings)
 
 
 @api.post("/replications/import/", response={200: ImportedAll, **CHANGE_ERRORS}, tags=TAGS, auth=EDIT)
@@ -235,9 +245,7 @@ def replication_validate(request: HttpRequest, body: ValidateIn) -> Any:
 @api.get("/replications/{name}/", response={200: ReplicationOut, **READ_ERRORS}, tags=TAGS)
 def replication_read(request: HttpRequest, name: str, response: HttpResponse) -> Any:
     """The replication at its current version (also its ETag), its streams in file order."""
-    replication = replication_get(name)
-    with_etag(response, replication.version)
-    return _out(replication)
+    return _out(request, response, replication_get(name))
 
 
 @api.put("/replications/{name}/", response={200: ReplicationOut, **VERSIONED_ERRORS}, tags=TAGS, auth=EDIT)
@@ -257,8 +265,7 @@ def replication_replace(
         user=request.user,
         base_version=version,
     )
-    with_etag(response, saved.replication.version)
-    return _out(saved.replication, warnings)
+    return _out(request, response, saved.replication, warnings)
 
 
 @api.delete("/replications/{name}/", response={204: None, **VERSIONED_ERRORS}, tags=TAGS, auth=EDIT)

@@ -36,16 +36,6 @@ class Problem(Schema):
     run: int | None = Field(None, description="a refused run: its id (it is recorded, failed)")
 
 
-class Done(Schema):
-    detail: str
-
-
-class Version(Schema):
-    """The version an edit was made on (else `If-Match` names it)."""
-
-    version: int | None = Field(None, ge=0, description='the version read (or send If-Match: "N")')
-
-
 # The problem answers of a read (any request may be malformed: 400, 422), a change, and a change
 # of something versioned.
 READ_ERRORS: dict[int, Any] = {400: Problem, 401: Problem, 404: Problem, 422: Problem, 429: Problem}
