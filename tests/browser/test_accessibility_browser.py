@@ -96,6 +96,7 @@ PAGES: list[tuple[str, str, Callable[[Any], None] | None]] = [
     ("run", "/runs/{run}/", None),
     ("lineage", "/lineage/", _lineage_drawn),
     ("lineage, node panel", "/lineage/?replication=demo", _lineage_panel),
+    ("api tokens", "/tokens/", None),
     ("not found", "/r/no_such_replication/", None),
 ]
 
