@@ -116,7 +116,7 @@ def operations() -> list[tuple[str, str]]:
 @pytest.fixture
 def walk(demo, settings):
     """The demo with a run, a schedule and an alert channel to act on; failed token attempts
-    not locked out (the walk makes dozens: tests/api/test_api_tokens.py tests the lockout)."""
+    not locked out (the walk makes dozens: tests/api/test_api_auth.py tests the lockout)."""
     settings.AXES_FAILURE_LIMIT = 10**6
     run = models.Run.objects.create(replication=demo, replication_name="demo", status="succeeded")
     schedule = schedule_create(replication=demo, cron_expression="0 5 * * *")
