@@ -6,7 +6,9 @@ from collections.abc import Iterable, Iterator
 
 from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
 
+from replication.config import NAME
 from studio import models
+from studio.errors import Refused
 
 StreamStatus = models.RunStream.Status
 # Statuses that say nothing about how a stream last went: it never started.
@@ -72,7 +74,22 @@ def run_list(
     *, replication: str = "", stream: str = "", status: str = "", trigger: str = ""
 ) -> QuerySet[models.Run]:
     """Run history, newest first: all runs, one replication's, or one stream's, of one status
-    or trigger when given; with their row totals."""
+    or trigger when given; with their row totals. `Refused`, naming the filter, for a name no
+    replication can have or a status or trigger runs do not have (the runs page and the API
+    refuse them alike)."""
+    if replication and not NAME.fullmatch(replication):
+        raise Refused.field(
+            "replication", f"`{replication[:100]}` is not a replication name: letters, digits, - and _"
+        )
+    for field, value, values in (
+        ("status", status, models.Run.Status.values),
+        ("trigger", trigger, models.Run.Trigger.values),
+    ):
+        if value not in ("", *values):
+            raise Refused.field(
+                field,
+                f"filter runs by a status and a trigger of the lists: {field} is one of {', '.join(values)}",
+            )
     # A wildcard's line already sums the streams it expanded into.
     totals = models.RunStream.objects.filter(run=OuterRef("pk"), expanded_from="")
     totals = totals.values("run").annotate(total=Sum("rows"))

@@ -26,7 +26,11 @@ def test_the_failed_streams_of_a_run_run_again_from_its_page(client, user, tmp_p
     again = models.Run.objects.latest("pk")
     assert again.pk != failed.pk and response.status_code == 302
     assert response["Location"].endswith(f"/runs/{again.pk}/")
-    assert (again.status, again.streams, again.requested_by) == ("queued", [f"file://{tmp_path}/gone.csv"], user)
+    assert (again.status, again.streams, again.requested_by) == (
+        "queued",
+        [f"file://{tmp_path}/gone.csv"],
+        user,
+    )
 
 
 @pytest.mark.django_db
