@@ -83,5 +83,6 @@ def test_an_unknown_address_or_method_is_a_problem_document(api, demo):
     missing = api["viewer"]("GET", "/nothing/here/")
     assert (missing.status_code, missing["Content-Type"]) == (404, "application/problem+json")
     wrong = api["viewer"]("DELETE", "/runs/")
-    assert (wrong.status_code, wrong["Allow"]) == (405, "GET, POST")
+    # In the order the endpoints were registered, which the import order decides: compare as sets.
+    assert (wrong.status_code, set(wrong["Allow"].split(", "))) == (405, {"GET", "POST"})
     assert answer(wrong)["status"] == 405
