@@ -15,7 +15,10 @@ On a throwaway studio (SQLite in a temporary data folder, the demo loaded, DEBUG
    request (4xx) leaves the database as it was;
 4. kill -9 of a worker mid-run and of sling mid-run (separate processes, as in production):
    each run ends failed, its locks are released, the stream runs again;
-5. the 20-client load check (bench/load.py, 60 s).
+5. the 20-client load check (bench/load.py, 60 s);
+6. the kernel's fence (issue 22): as an editor saving through the pages and an operator pressing
+   Run (Test and Discover too), each attack in several spellings, once with the text checks off
+   (the kernel alone) and once with them on: what stopped it, or that it got through.
 
 The exit status is 1 when any check finds something.
 """
@@ -461,18 +464,223 @@ def load() -> int:
     return done.returncode
 
 
+# Each attack: (what, a replication's text or a connection's fields, how to tell it got through).
+# `{open}` is a folder open to sling (writable), `{db}` the studio's database (a decoy with a
+# secret row, at the path the data folder holds it), `{key}` a key file, `{mark}` a file a
+# started program would create.
+def _attacks() -> list[tuple[str, dict[str, Any]]]:
+    reads = {
+        "sqlite URL": "sqlite://{db}",
+        "sqlite URL with a fragment": "sqlite://{db}#/../../../open/t.db",
+        "sqlite URL, %2E in the name": "sqlite://{db_pct}",
+        "sqlite URL with ?mode=ro": "sqlite://{db}?mode=ro",
+        "sqlite instance field": "{db}",
+    }
+    attacks: list[tuple[str, dict[str, Any]]] = []
+    for label, url in reads.items():
+        field = "instance" if "instance" in label else "url"
+        attacks.append(
+            (
+                f"read the studio's database: {label}",
+                {
+                    "connection": {field: url, "type": "sqlite"},
+                    "yaml": "source: EVIL\ntarget: LOCAL\nstreams:\n  main.auth_user:\n"
+                    "    object: file://{open}/stolen.csv\n",
+                    "got": "{open}/stolen.csv",
+                },
+            )
+        )
+    for label, path in {
+        "the studio's database as a CSV": "{db}",
+        "a key file": "{key}",
+        "/etc/shadow": "/etc/shadow",
+        "/proc/1/environ": "/proc/1/environ",
+        "a link planted in an open folder": "{open}/link.csv",
+        "`..` out of an open folder": "{open}/../keys/secret.key",
+    }.items():
+        attacks.append(
+            (
+                f"read {label}",
+                {
+                    "yaml": "source: LOCAL\ntarget: LOCAL\nstreams:\n  file://" + path + ":\n"
+                    "    object: file://{open}/copied.csv\n    source_options: {format: csv}\n",
+                    "got": "{open}/copied.csv",
+                },
+            )
+        )
+    attacks.append(
+        (
+            "read the studio's database as SQL (sql: file://)",
+            {
+                "yaml": "source: LOCAL\ntarget: LOCAL\nstreams:\n  file://{open}/people.csv:\n"
+                "    sql: file://{db}\n    object: file://{open}/copied.csv\n",
+                "got": "{open}/copied.csv",
+            },
+        )
+    )
+    for label, env in {
+        "SQLITE_PATH": "SQLITE_PATH: {program}",
+        "DUCKDB_PATH": "DUCKDB_PATH: {program}",
+        "SQLITE_PATH (a system program)": "SQLITE_PATH: /usr/bin/touch",
+    }.items():
+        target = "{open}/t.duckdb" if "DUCKDB" in label else "{open}/t.db"
+        kind = "duckdb" if "DUCKDB" in label else "sqlite"
+        attacks.append(
+            (
+                f"run a program through env: {label}",
+                {
+                    "connection": {"type": kind, "instance": target},
+                    "yaml": "source: LOCAL\ntarget: EVIL\nenv:\n  " + env + "\n"
+                    "streams:\n  file://{open}/people.csv:\n    object: main.people\n",
+                    "got": "{mark}",
+                },
+            )
+        )
+    for label, target in {
+        "the studio's database as a sqlite target": None,
+        "a file in the data folder (`..`)": "file://{open}/../data/planted.csv",
+        "sling's home through $HOME": "file://{BASE}{open}/home.csv",
+    }.items():
+        spec: dict[str, Any] = {}
+        if target is None:
+            spec["connection"] = {"type": "sqlite", "url": "sqlite://{db}"}
+            text = "source: LOCAL\ntarget: EVIL\nstreams:\n  file://{open}/people.csv:\n"
+            text += "    object: main.planted\n"
+            spec["got"] = "db-changed"
+        else:
+            env = "env:\n  BASE: $HOME\n" if "HOME" in label else ""
+            text = (
+                "source: LOCAL\ntarget: LOCAL\n"
+                + env
+                + "streams:\n  file://{open}/people.csv:\n    object: "
+                + target
+                + "\n"
+            )
+            spec["got"] = "data-written"
+        spec["yaml"] = text
+        attacks.append((f"write {label}", spec))
+    return attacks
+
+
+def _written_in_data(data: Path) -> bool:
+    """Whether sling wrote a planted file into the data folder, outside its run's own folder
+    (`runs/<id>/`, with the run's home: sling writes there)."""
+    return any(
+        found.relative_to(data).parts[:1] != ("runs",)
+        for pattern in ("planted.csv", "home.csv")
+        for found in data.rglob(pattern)
+    )
+
+
+def put(text: str, values: dict[str, Any]) -> str:
+    """`text` with each `{name}` of `values` put in (the rest of its braces left as they are)."""
+    for name, value in values.items():
+        text = text.replace("{" + name + "}", str(value))
+    return text
+
+
+def kernel_fence() -> int:
+    """Check 6: each attack with the text checks off, then on."""
+    from django.conf import settings
+
+    from studio.services.executor import run_execute
+
+    print("6. the kernel's fence: each attack through the pages, kernel alone / with the text checks")
+    base = DATA / "fence"
+    opened, keys = base / "open", DATA / "keys"
+    database = Path(settings.DATA_DIR) / "decoy.sqlite3"
+    problems = 0
+    rows: list[tuple[str, str, str]] = []
+    for name, spec in _attacks():
+        outcome: list[str] = []
+        for text_checks in (False, True):
+            shutil.rmtree(base, ignore_errors=True)
+            opened.mkdir(parents=True)
+            keys.mkdir(exist_ok=True)
+            (opened / "people.csv").write_text("id,name\n1,a\n")
+            (keys / "secret.key").write_text("decoy-key\n")
+            database.unlink(missing_ok=True)
+            with sqlite3.connect(database) as db:
+                db.execute("create table auth_user (username text, password text)")
+                db.execute("insert into auth_user values ('admin', 'decoy-hash')")
+            before = database.read_bytes()
+            (opened / "link.csv").symlink_to(database)
+            program = base / "evil"
+            mark = base / "ran"
+            program.write_text(f"#!/bin/sh\ntouch {mark}\n")
+            program.chmod(0o755)
+            values = {
+                "open": opened,
+                "db": database,
+                "db_pct": str(database).replace(".sqlite3", "%2Esqlite3"),
+                "key": keys / "secret.key",
+                "program": program,
+                "mark": mark,
+            }
+            shutil.rmtree(Path(settings.DATA_DIR) / "runs", ignore_errors=True)
+            settings.STUDIO_TEXT_CHECKS = text_checks
+            settings.STUDIO_FILE_ROOTS = [opened, *settings.STUDIO_FILE_ROOTS[:2]]
+            settings.STUDIO_WRITABLE_ROOTS = [opened]
+            models.Replication.objects.filter(name="evil").delete()
+            models.Connection.objects.filter(name="EVIL").delete()
+            editor, operator = browser("editor"), browser("operator")
+            said = ""
+            if "connection" in spec:
+                fields = {k: put(str(v), values) for k, v in spec["connection"].items()}
+                answer = post(editor, "/connections/new/", {"name": "EVIL", **fields})
+                if answer.status_code != 302:
+                    said = "refused at save"
+                else:
+                    post(editor, "/connections/EVIL/discover/", {})
+            if not said:
+                text = put(spec["yaml"], values)
+                post(editor, "/new/", {"name": "evil", "source": "LOCAL", "target": "LOCAL"})
+                preview = post(editor, "/r/evil/import/", {"text": text})
+                if preview.status_code != 200:
+                    said = "refused at save"
+                else:
+                    version = str(models.Replication.objects.get(name="evil").version)
+                    post(editor, "/r/evil/import/", {"text": text, "confirm": "yes", "version": version})
+                    post(operator, "/r/evil/run/", {})
+                    run = run_execute(models.Run.objects.filter(replication_name="evil").latest("pk"))
+                    log = "".join(run.log_chunks.values_list("text", flat=True)).lower()
+                    if run.started is None or run.error.startswith(("env.", "streams[", "connection ")):
+                        said = "refused before sling started"
+                    elif "permission denied" in log:
+                        said = "kernel: permission denied"
+                    else:
+                        said = f"run {run.status}"
+            got = spec["got"]
+            through = (
+                database.read_bytes() != before
+                if got == "db-changed"
+                else _written_in_data(Path(settings.DATA_DIR))
+                if got == "data-written"
+                else Path(put(got, values)).exists()
+            )
+            if through:
+                said, problems = "GOT THROUGH", problems + 1
+            outcome.append(said)
+        rows.append((name, *outcome))
+    settings.STUDIO_TEXT_CHECKS = True
+    width = max(len(name) for name, *_ in rows)
+    print(f"    {'attack':{width}}  {'kernel alone':30}  with the text checks")
+    for name, alone, checked in rows:
+        print(f"    {name:{width}}  {alone:30}  {checked}")
+    return problems
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-load", action="store_true")
+    checks = {"authorization": authorization, "xss": xss, "inputs": bad_inputs, "kill": kill_nine}
+    checks |= {"fence": kernel_fence, "load": load}
+    parser.add_argument("--only", choices=checks, action="append", help="these checks alone")
     args = parser.parse_args()
+    chosen = args.only or [name for name in checks if name != "load" or not args.skip_load]
     try:
         setup()
-        problems = authorization()
-        problems += xss()
-        problems += bad_inputs()
-        problems += kill_nine()
-        if not args.skip_load:
-            problems += load()
+        problems = sum(checks[name]() for name in chosen)
     finally:
         shutil.rmtree(DATA, ignore_errors=True)
     print(f"found: {problems}")

@@ -169,6 +169,24 @@ def report(title: str, times: dict[str, list[float]]) -> float:
     return statistics.median(times[STUDIO]) / statistics.median(times[BARE])
 
 
+def confinement_cost(repeat: int = 200) -> list[float]:
+    """Seconds the kernel's confinement adds to starting sling, `repeat` times: its rules made (the
+    binary's loader found, each path opened) and a thread restricted, as for every run; the
+    process it then starts costs what it costs unconfined."""
+    from replication.sling import sandbox
+
+    binary = Path(find_binary(os.environ.get("SLING_BINARY")))
+    costs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        rules = sandbox.for_sling(
+            binary=binary, read=[ROOT / "demo" / "data"], write=[Path(tempfile.gettempdir())]
+        )
+        sandbox.confined(rules, lambda: None)
+        costs.append(time.perf_counter() - start)
+    return costs
+
+
 def run(rows: int, repeat: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="studio-bench-runs-"))
     try:
@@ -195,6 +213,13 @@ def run(rows: int, repeat: int) -> None:
     print()
     print(f"a run queued while the worker is idle, to its start ({repeat} runs, s):")
     print(f"median {statistics.median(delays):.3f}, max {max(delays):.3f} (target < {PICKUP_TARGET} s)")
+    costs = sorted(confinement_cost())
+    median, p95 = statistics.median(costs), costs[int(len(costs) * 0.95)]
+    print()
+    print(
+        f"the kernel's confinement (Landlock) of a sling, {len(costs)} times: median {median * 1000:.2f} ms,"
+    )
+    print(f"p95 {p95 * 1000:.2f} ms (target < 10 ms)")
     if right != len(counts):
         raise SystemExit(f"row counts in the target: {counts}")
 

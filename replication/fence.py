@@ -28,16 +28,17 @@ _WILD = re.compile(r"[*?\[{]")
 
 @dataclass(frozen=True, slots=True)
 class Fence:
-    """`roots`: the folders sling may use. `refused`: (path, what it is) never used, unless a path
-    is inside one of `reopened` that is itself inside the refused one (the data folder's
-    `files/`). `base`: the folder relative paths are read from (sling's working directory).
-    `setting`: what to tell people to change."""
+    """`roots`: the folders sling may use; `writable`: those of them it may write (None: all).
+    `refused`: (path, what it is) never used, unless a path is inside one of `reopened` that is
+    itself inside the refused one (the data folder's `files/`). `base`: the folder relative paths
+    are read from (sling's working directory). `setting`: what to tell people to change."""
 
     roots: tuple[Path, ...]
     refused: tuple[tuple[Path, str], ...] = ()
     reopened: tuple[Path, ...] = ()
     base: Path = Path()
     setting: str = "STUDIO_FILE_ROOTS"
+    writable: tuple[Path, ...] | None = None
 
     def resolve(self, path: str | Path) -> Path:
         """The absolute path, normalised, with the symlinks of its existing parts resolved."""
@@ -50,7 +51,7 @@ class Fence:
         literal, wild = _split_wild(path)
         if wild and ".." in Path(wild).parts:
             return f"sling may not {verb} `{path}`: `..` after a wildcard or variable leaves its folder"
-        why = self._why(self.resolve(literal or "."))
+        why = self._why(self.resolve(literal or "."), verb)
         return f"sling may not {verb} `{path}`: {why}" if why else None
 
     def expanded_refusal(self, path: str, verb: str = "use") -> str | None:
@@ -64,13 +65,13 @@ class Fence:
         for match in matches:
             for found in _with_symlinks(Path(match)):
                 resolved = found.resolve()
-                why = self._why(resolved)
+                why = self._why(resolved, verb)
                 if why:
                     shown = f"`{found}`" if found == resolved else f"`{found}` (a link to {resolved})"
                     return f"sling may not {verb} {shown}, found for `{path}`: {why}"
         return None
 
-    def _why(self, resolved: Path) -> str | None:
+    def _why(self, resolved: Path, verb: str) -> str | None:
         for folder, what in self.refused:
             if _inside(resolved, folder) and not any(
                 _inside(resolved, opened) and _inside(opened, folder) and opened != folder
@@ -80,6 +81,12 @@ class Fence:
         if not any(_inside(resolved, root) for root in self.roots):
             roots = ", ".join(str(root) for root in self.roots) or "none"
             return f"it is outside the folders open to sling ({self.setting}: {roots})"
+        if (
+            verb == "write"
+            and self.writable is not None
+            and not any(_inside(resolved, w) for w in self.writable)
+        ):
+            return f"sling may only read there ({self.setting}: a folder sling writes to is marked `:rw`)"
         return None
 
 

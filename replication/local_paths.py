@@ -3,9 +3,10 @@ and whether sling reads or writes it: what the file fence (`replication.fence`) 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from replication.config import ReplicationConfig, effective_config
 from replication.resolve import Names, render_env, resolve_object
@@ -14,8 +15,18 @@ from replication.resolve import Names, render_env, resolve_object
 LOCAL_TYPE = "file"
 # Connection fields that are local paths when they are not URLs, by type.
 _PATH_FIELDS = {"sqlite": ("instance",), "duckdb": ("instance",), "ducklake": ("instance", "data_path")}
+# Types whose local path is a database file SQLite opens (it reads sling's `file:` URI of it).
+_DATABASE_FILES = frozenset({"sqlite"})
 # URL schemes that name a local file (`sqlite:///tmp/x.db`), by type.
 _PATH_SCHEMES = {"file": ("file",), "sqlite": ("sqlite", "file"), "duckdb": ("duckdb", "file")}
+
+
+def database_file(text: str) -> str:
+    """The file a sqlite database's URL or `instance` opens, as SQLite reads the `file:` URI sling
+    makes of it: its fragment and query dropped, its `%XX` escapes decoded
+    (`t%2Edb#/../x.db` is `t.db`)."""
+    path = re.split(r"[?#]", text.removeprefix("file:"), maxsplit=1)[0]
+    return unquote(path)
 
 
 def local_path(value: Any) -> str | None:
@@ -66,8 +77,9 @@ def connection_paths(conn_type: str, fields: Mapping[str, Any]) -> Iterator[tupl
             continue
         if "://" not in value:
             if field != "url" and not value.startswith(("md:", ":memory:")):  # MotherDuck, in memory
-                yield field, value
+                yield field, database_file(value) if conn_type in _DATABASE_FILES else value
             continue
         parts = urlsplit(value)
         if parts.scheme.lower() in schemes:
-            yield field, value.split("://", 1)[1].split("?", 1)[0]
+            rest = value.split("://", 1)[1]
+            yield field, database_file(rest) if conn_type in _DATABASE_FILES else rest.split("?", 1)[0]

@@ -13,6 +13,11 @@ from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
+# The code of an error about this server, not the file: what its fence lets sling read, write
+# and set (STUDIO_FILE_ROOTS, STUDIO_WRITABLE_ROOTS, `env:` names this studio refuses). Sling
+# would run the file elsewhere, so it is stored and shown as "cannot run here"; a run, Test and
+# Discover here refuse it.
+HERE = "fence"
 
 # Where in a replication: keys and list indexes from the top, e.g. ("streams", "public.users", "mode").
 Where = tuple[Any, ...]
@@ -32,9 +37,23 @@ class Problem:
     def where(self) -> str:
         return format_path(self.path)
 
+    @property
+    def here(self) -> bool:
+        """About this server, not the file (see HERE)."""
+        return self.code == HERE
+
+    @property
+    def refuses_file(self) -> bool:
+        """An error sling would stop the file on, wherever it runs: it refuses a save."""
+        return self.severity == ERROR and not self.here
+
+    @property
+    def label(self) -> str:
+        return "cannot run here" if self.here else self.severity
+
     def __str__(self) -> str:
         where = f"{self.where}: " if self.path else ""
-        return f"{self.severity}: {where}{self.message}"
+        return f"{self.label}: {where}{self.message}"
 
 
 def format_path(path: Where) -> str:

@@ -22,6 +22,8 @@ def _all(first: str, *items: str) -> dict[str, str]:
 
 # The version the `sling-<os>-<arch>` wheel of pyproject.toml ships, and the oldest known here.
 SHIPPED = "1.4.11"
+# The newest release these rules were read from: of a later one they know nothing, and say so.
+KNOWN_UP_TO = "1.5.23"
 
 MODES = {
     "full-refresh": "1.4.11",
@@ -256,6 +258,67 @@ VARIABLES = {
     "object_temp_full_name": "1.4.25",
     "stream_description": "1.5.5",
 }
+# Variables sling reads from its environment as settings that decide what it runs (its helper
+# programs), where it reads its configuration and secrets or writes scratch files, what it prints,
+# or where it sends reports; read from sling-cli's source (`os.Getenv` at each tag). A
+# replication's `env:` may not set them: sling puts `env:` into its own environment before it
+# starts its helpers. (Settings of a load, `SLING_THREADS`, `SLING_STATE`, `SLING_LOADED_AT_COLUMN`
+# and the like, stay open: real replication files set them; so does `SLING_LOGGING`, whose lines
+# the studio reads whatever their format.)
+ENV_SETTINGS = {
+    # Helper programs, and how they are fetched and run.
+    **_all("1.4.11", "SQLITE_PATH", "DUCKDB_PATH", "DUCKDB_VERSION", "DUCKDB_USE_INSTALLED_EXTENSIONS"),
+    "DUCKDB_USE_TMP_FILE": "1.4.11",
+    # Its home, configuration and credentials files, scratch files.
+    **_all(
+        "1.4.11",
+        "SLING_HOME_DIR",
+        "SLING_ENV_YAML",
+        "ENV_YAML",
+        "DBIO_HOME",
+        "DBT_PROFILES_DIR",
+        "PROFILE_PATHS",
+        "AZURE_CLIENT_CERTIFICATE_PATH",
+        "SLING_TEMP_DIR",
+        "SLING_TEMP_CLOUD_FOLDER",
+        "SLING_KEEP_TEMP",
+    ),
+    # Debugging: what it prints of itself (connections included), profiling, where it reports.
+    **_all("1.4.11", "DEBUG", "_DEBUG_CALLER_LEVEL", "SLING_PPROF", "SENTRY_DSN"),
+    # Who it is and what it runs: set by sling (or the studio) for the run itself.
+    **_all(
+        "1.4.11",
+        "SLING_CLI",
+        "SLING_CLI_ARGS",
+        "SLING_EXEC_ID",
+        "SLING_TASK_CONFIG",
+        "SLING_REPLICATION_ID",
+        "SLING_REPLICATION_NAME",
+        "SLING_REPLICATION_TASKS",
+        "SLING_THREAD_CHILD",
+        "SLING_PACKAGE",
+        "SLING_TEST_ENDPOINTS",
+        "SLING_PROJECT_ID",
+        "dbio_API_KEY",
+    ),
+}
+# What the programs sling starts, and sling's own runtime, read as settings whatever the version:
+# the loader (`LD_PRELOAD`...), where programs and files are found, proxies for its connections.
+PROCESS_SETTINGS = frozenset(
+    {"PATH", "HOME", "TMPDIR", "GCONV_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR", "GODEBUG", "GOTRACEBACK"}
+    | {
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "no_proxy",
+    }
+)
+PROCESS_SETTING_PREFIXES = ("LD_", "DYLD_")
+
 # Rules that changed, and the first version with the new behaviour.
 FEATURES = {
     # `- log: msg` (the type taken from the key); before, an item without `type` is refused.
@@ -316,6 +379,33 @@ class Sling:
 
     def feature(self, name: str) -> bool:
         return self.since(FEATURES[name])
+
+    @property
+    def unknown(self) -> str | None:
+        """For a release newer than these rules: that what it changed is not known here (said,
+        never guessed); None for a release they cover."""
+        if self.number <= parse_version(KNOWN_UP_TO):
+            return None
+        return (
+            f"this studio knows sling's rules up to {KNOWN_UP_TO}; this binary is {self.version}: "
+            "what later releases added, changed or refuse is not checked (a key or mode they added "
+            "is reported as unknown)"
+        )
+
+    def env_refusal(self, name: str) -> str | None:
+        """Why a replication's `env:` may not set `name` (something sling, or a program it starts,
+        reads as a setting of its own), or None."""
+        if (
+            self.has(ENV_SETTINGS, name)
+            or name in PROCESS_SETTINGS
+            or name.startswith(PROCESS_SETTING_PREFIXES)
+        ):
+            return (
+                f"`{name}` is a setting sling {self.version} (or a program it starts) reads from its "
+                "environment: a replication's `env:` may not set it on this server (the studio's "
+                "operator sets sling's settings)"
+            )
+        return None
 
 
 DEFAULT = Sling(SHIPPED)

@@ -9,5 +9,10 @@ from studio import configured
 
 
 def sling(request: HttpRequest) -> dict[str, str | None]:
-    """For every page's footer: the sling the studio runs, and the version whose rules apply without one."""
-    return {"sling_version": configured.sling_version(), "sling_rules": DEFAULT.version}
+    """For every page's footer: the sling the studio runs, the version whose rules apply without
+    one, and what the studio cannot tell of a release newer than its rules."""
+    return {
+        "sling_version": configured.sling_version(),
+        "sling_rules": DEFAULT.version,
+        "sling_unknown": configured.rules().unknown,
+    }

@@ -1,11 +1,13 @@
 """Sling as this studio runs it, made once for each run, test or discover: its binary, Sling's
-home and the folder it runs in, what it may reach (the file fence, the hosts), the connections
-the run names (and nothing else of the studio's) with their secrets, and every stored secret
-masked in what it prints. Every sling process the studio starts is started from here."""
+home and the folder it runs in, what it may reach (the file fence and the hosts, as text before
+it starts; what it may read, write and run, by the kernel while it runs), the connections the
+run names (and nothing else of the studio's) with their secrets, and every stored secret masked
+in what it prints. Every sling process the studio starts is started from here."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,7 @@ from replication.config import ReplicationConfig, needed_connections
 from replication.fence import Fence
 from replication.reach import Reach
 from replication.resolve import Names
+from replication.sling import sandbox
 from studio import configured, models, validation
 
 
@@ -29,15 +32,18 @@ class Launch:
     env: dict[str, str]
     secrets: list[str]
     cwd: Path
+    rules: sandbox.Rules | None  # None: STUDIO_SANDBOX=off
 
     def execute(self, **follow: Callable[..., Any]) -> sling.RunResult:
         """Run it to its end; `follow`: `sling.execute`'s callbacks (on_line, on_progress, ...)."""
-        return sling.execute(self.prepared, env=self.env, cwd=self.cwd, secrets=self.secrets, **follow)
+        return sling.execute(
+            self.prepared, env=self.env, cwd=self.cwd, secrets=self.secrets, rules=self.rules, **follow
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Launcher:
-    home: Path
+    home: Path  # Sling's folder: each test or discover gets a home of its own in it (a run, in its folder)
     cwd: Path  # the project folder: the demo's relative `file://` paths are in it
     fence: Fence
     reach: Reach
@@ -63,18 +69,22 @@ class Launcher:
         chosen = sling.subset(config, streams)
         prepared = sling.prepare(chosen, binary=configured.binary(), workdir=workdir, mode=mode)
         named = [stored[name.upper()] for name in needed_connections(config) if name.upper() in stored]
-        sling.check_reach(
-            self.fence,
-            self.reach,
-            chosen,
-            names=Names.of(config, validation.context(connections=stored.values())),
-            connections=[(c.name, c.type, c.full_params()) for c in named],
-        )
+        if settings.STUDIO_TEXT_CHECKS:
+            sling.check_reach(
+                self.fence,
+                self.reach,
+                chosen,
+                names=Names.of(config, validation.context(connections=stored.values())),
+                connections=[(c.name, c.type, c.full_params()) for c in named],
+            )
+        rules = self.confinement(write=[workdir])
         connections, secrets = _environment_of(config, stored)
         # Every studio secret is masked in the log, named by the run or not (a file may be named so).
         secrets += stored_secrets(stored.values())
-        env = sling.environment(connections, home=self.home, text=prepared.config_path.read_text())
-        return Launch(prepared, env, secrets, self.cwd)
+        # A home of the run's own: what one run writes there (sling's env.yaml, its store) is
+        # never read by another.
+        env = sling.environment(connections, home=workdir / "home", text=prepared.config_path.read_text())
+        return Launch(prepared, env, secrets, self.cwd, rules)
 
     def command(self, connection: models.Connection | None, *args: str) -> str:
         """`sling <args>` (a short command: `conns test`, `conns discover`) with only `connection`
@@ -83,13 +93,45 @@ class Launcher:
         named: dict[str, str] = {}
         if connection is not None:
             fields = connection.full_params()
-            sling.check_reach(
-                self.fence, self.reach, connections=[(connection.name, connection.type, fields)]
-            )
+            if settings.STUDIO_TEXT_CHECKS:
+                sling.check_reach(
+                    self.fence, self.reach, connections=[(connection.name, connection.type, fields)]
+                )
             named = {connection.name: connection.sling_env()}
-        env = sling.environment(named, home=self.home)
-        secrets = connection.secret_values() if connection else []
-        return sling.call(configured.binary(), args, env=env, cwd=self.cwd, secrets=secrets)
+        self.home.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="call-", dir=self.home) as home:
+            rules = self.confinement(write=[Path(home)])
+            env = sling.environment(named, home=Path(home))
+            secrets = connection.secret_values() if connection else []
+            return sling.call(configured.binary(), args, env=env, cwd=self.cwd, secrets=secrets, rules=rules)
+
+    def confinement(self, *, write: Iterable[Path] = ()) -> sandbox.Rules | None:
+        """What the kernel lets a sling process do: run sling and the helpers the studio names,
+        read the file roots, write the writable ones and `write` (its folder, with its home);
+        None when STUDIO_SANDBOX is off. `sling.RunError` when the kernel cannot confine it, or
+        when a root holds what sling may never use (the kernel cannot fence a folder inside an
+        open one: the data folder inside a root is refused here, not judged path by path)."""
+        if settings.STUDIO_SANDBOX == "off":
+            return None
+        problem = configured.sandbox_problem()
+        if problem:
+            raise sling.RunError(problem)
+        for root in self.fence.roots:
+            for refused, what in self.fence.refused:
+                if refused == root or root in refused.parents:
+                    raise sling.RunError(
+                        f"{self.fence.setting}: `{root}` holds `{refused}` ({what.removeprefix('in ')}): "
+                        "the kernel cannot keep sling out of a folder inside one it may use; choose folders "
+                        "beside it"
+                    )
+        certificates = [Path(os.environ[v]) for v in ("SSL_CERT_FILE", "SSL_CERT_DIR") if os.environ.get(v)]
+        temp = [Path(os.environ["SLING_TEMP_DIR"])] if os.environ.get("SLING_TEMP_DIR") else []
+        return sandbox.for_sling(
+            binary=Path(configured.binary()),
+            helpers=configured.helpers(),
+            read=[*self.fence.roots, *certificates],
+            write=[*(self.fence.writable or ()), *temp, *write],
+        )
 
 
 def _environment_of(

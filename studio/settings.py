@@ -7,6 +7,7 @@ SECRET_KEY must be given.
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -67,14 +68,26 @@ ALLOWED_HOSTS = [h for h in os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost").sp
 DATA_DIR = Path(os.getenv("STUDIO_DATA_DIR", BASE_DIR / "data")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 SLING_HOME_DIR = DATA_DIR / "sling"
-# The folders sling may read and write for `file://` streams and targets and local connections
-# (comma-separated; relative to the project folder, sling's working directory). The data folder
-# (but its `files/`), the database, the key files, /proc, /sys and /dev are never open.
-STUDIO_FILE_ROOTS = [
-    (BASE_DIR / root.strip()).resolve()
-    for root in os.getenv("STUDIO_FILE_ROOTS", f"demo/data,{DATA_DIR / 'files'}").split(",")
+# The folders sling may read for `file://` streams and local connections, and those it may write
+# too (`:rw`: targets, sqlite and duckdb databases), comma-separated, relative to the project
+# folder (sling's working directory). The data folder (but its `files/`), the database, the key
+# files, /proc, /sys and /dev are never open. The kernel enforces it (STUDIO_SANDBOX).
+_roots = [
+    ((BASE_DIR / root.strip().removesuffix(":rw")).resolve(), root.strip().endswith(":rw"))
+    for root in os.getenv("STUDIO_FILE_ROOTS", f"demo/data,{DATA_DIR / 'files'}:rw").split(",")
     if root.strip()
 ]
+STUDIO_FILE_ROOTS = [root for root, _ in _roots]
+STUDIO_WRITABLE_ROOTS = [root for root, writable in _roots if writable]
+# Every sling process (a run, Test, Discover) is confined by the kernel with Landlock
+# (Linux 5.13+): it reads, writes and runs only what the studio allows. `required` refuses to start
+# sling where the kernel cannot; `off` runs it with the text checks alone (README: the fence).
+STUDIO_SANDBOX = os.getenv("STUDIO_SANDBOX", "required" if sys.platform == "linux" else "off")
+if STUDIO_SANDBOX not in ("required", "off"):
+    raise ImproperlyConfigured(f"STUDIO_SANDBOX must be required or off, not {STUDIO_SANDBOX!r}")
+# Tests only: False switches the text checks off (the fence, the reach, `env:` names), so the
+# tests show what the kernel alone stops. Never set from the environment.
+STUDIO_TEXT_CHECKS = True
 # Hosts a connection may send sling to (Test, Discover, runs): comma-separated host name patterns
 # (`*.db.internal`) and networks (`10.0.0.0/8`); empty: any but link-local and metadata addresses.
 STUDIO_CONNECTION_HOSTS = [

@@ -8,11 +8,13 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+
 from replication import sling
 from replication.config import ReplicationConfig
 from replication.connections import type_of_url
 from replication.context import ConnectionInfo, Context
-from replication.problems import ERROR, LineOf, Problem
+from replication.problems import LineOf, Problem
 from studio import configured, models
 
 if TYPE_CHECKING:
@@ -39,9 +41,10 @@ def context(stored: bool = True, connections: Iterable[models.Connection] | None
     return Context(
         sling=configured.rules(),
         connections=known,
-        process_env=sling.process_environment(),
+        # The environment sling will have: `$HOME` in an `env:` value is sling's home.
+        process_env={**sling.process_environment(), **sling.own_variables(settings.SLING_HOME_DIR)},
         complete=stored,
-        fence=configured.fence(),
+        fence=configured.text_fence(),
     )
 
 
@@ -85,5 +88,6 @@ def check(
 
 
 def blocking(problems: list[Problem]) -> list[Problem]:
-    """The errors that refuse a save. A replication without streams yet is a draft, not an error."""
-    return [p for p in problems if p.severity == ERROR and p.code != "no-streams"]
+    """The errors that refuse a save: those of the file (one that cannot run here is kept, and
+    its runs are refused). A replication without streams yet is a draft, not an error."""
+    return [p for p in problems if p.refuses_file and p.code != "no-streams"]

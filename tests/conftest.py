@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import shutil
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
@@ -27,22 +29,29 @@ def fast_hasher(settings):
 
 @pytest.fixture(autouse=True)
 def file_roots(settings):
-    """The temporary folder, where tests keep their files, is open to sling; so are the demo's."""
-    settings.STUDIO_FILE_ROOTS = [
-        Path(tempfile.gettempdir()).resolve(),
-        settings.BASE_DIR / "demo" / "data",
-        settings.DATA_DIR / "files",
-    ]
+    """The temporary folder, where tests keep their files, is open to sling (it may write there);
+    so are the demo's files (read) and the data folder's `files/`."""
+    temporary = Path(tempfile.gettempdir()).resolve()
+    settings.STUDIO_FILE_ROOTS = [temporary, settings.BASE_DIR / "demo" / "data", settings.DATA_DIR / "files"]
+    settings.STUDIO_WRITABLE_ROOTS = [temporary, settings.DATA_DIR / "files"]
+
+
+@pytest.fixture(scope="session")
+def data_dirs():
+    """Where the tests' data folders are made: outside the temporary folder open to sling, as
+    the kernel cannot keep sling out of a folder inside one it may use."""
+    base = Path(tempfile.mkdtemp(prefix="studio-tests-", dir=os.environ.get("STUDIO_TEST_DATA", "/var/tmp")))
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
-def data_dir(settings, tmp_path):
-    """A fresh DATA_DIR (and Sling home) per test, so tests never touch the developer's data;
-    beside it in `tmp_path` the test's own files (CSV sources, databases)."""
-    settings.DATA_DIR = tmp_path / "data"
+def data_dir(settings, data_dirs):
+    """A fresh DATA_DIR (and Sling home) per test, so tests never touch the developer's data."""
+    settings.DATA_DIR = Path(tempfile.mkdtemp(dir=data_dirs))
     settings.SLING_HOME_DIR = settings.DATA_DIR / "sling"
-    settings.DATA_DIR.mkdir()
     settings.STUDIO_FILE_ROOTS = [*settings.STUDIO_FILE_ROOTS[:-1], settings.DATA_DIR / "files"]
+    settings.STUDIO_WRITABLE_ROOTS = [*settings.STUDIO_WRITABLE_ROOTS[:-1], settings.DATA_DIR / "files"]
     return settings.DATA_DIR
 
 

@@ -16,7 +16,13 @@ from __future__ import annotations
 from replication.sling.binary import find_binary, known_version, version, wheel_package
 from replication.sling.commands import call, discover_pattern, discovered, expanded
 from replication.sling.confine import check_reach
-from replication.sling.environment import STUDIO_SECRETS, environment, process_environment
+from replication.sling.environment import (
+    HELPERS,
+    STUDIO_SECRETS,
+    environment,
+    own_variables,
+    process_environment,
+)
 from replication.sling.errors import RunError, SlingFailed
 from replication.sling.log import (
     CANCELLED,
@@ -35,6 +41,7 @@ from replication.sling.process import Prepared, RunResult, execute, prepare, sub
 __all__ = [
     "CANCELLED",
     "FAILED",
+    "HELPERS",
     "PENDING",
     "RUNNING",
     "STUDIO_SECRETS",
@@ -57,6 +64,7 @@ __all__ = [
     "find_binary",
     "known_version",
     "mask",
+    "own_variables",
     "prepare",
     "process_environment",
     "subset",

@@ -10,6 +10,7 @@ from typing import Any
 
 from replication.sling.errors import RunError, SlingFailed
 from replication.sling.log import ANSI, mask
+from replication.sling.sandbox import Rules, run_to_end
 
 
 def call(
@@ -20,8 +21,10 @@ def call(
     cwd: Path,
     secrets: Iterable[str] = (),
     timeout: float = 60,
+    rules: Rules | None = None,
 ) -> str:
-    """Run `sling <args>` to its end with JSON output; its stdout, or SlingFailed."""
+    """Run `sling <args>` to its end with JSON output (confined to `rules` when given): its
+    stdout, or SlingFailed."""
     args = list(args)
     if any("\x00" in arg for arg in args):
         raise RunError("a NUL character cannot be given to sling")
@@ -30,11 +33,11 @@ def call(
     env.pop("SLING_SHOW_PROGRESS", None)
     env["SLING_OUTPUT"] = "json"
     try:
-        done = subprocess.run(
-            [binary, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
-        )
+        done = run_to_end([binary, *args], env=env, cwd=cwd, timeout=timeout, rules=rules)
     except subprocess.TimeoutExpired:
         raise SlingFailed(f"sling did not answer within {timeout:.0f} s") from None
+    except OSError as exc:
+        raise RunError(f"cannot start sling ({binary}): {exc.strerror}") from None
     if done.returncode != 0:
         lines = [line.strip("~ ") for line in ANSI.sub("", done.stderr).splitlines() if line.strip()]
         detail = " ".join(line for line in lines if not line.startswith(("fatal", "INF", "DBG")))[-500:]

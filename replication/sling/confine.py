@@ -24,11 +24,18 @@ def check_reach(
     names: Names | None = None,
     connections: Iterable[tuple[str, str, Mapping[str, Any]]] = (),
 ) -> None:
-    """RunError unless every local path the run gives sling is inside the fence as things are
-    now (wildcards expanded, folders walked, symlinks resolved) and every host its connections
-    name may be reached. `names`: how sling names the replication's streams and objects;
-    `connections`: (name, type, fields) of those the run uses."""
-    paths = replication_paths(replication, names or Names()) if replication is not None else ()
+    """RunError unless the replication's `env:` sets none of sling's settings, every local path
+    the run gives sling is inside the fence as things are now (wildcards expanded, folders walked,
+    symlinks resolved) and every host its connections name may be reached. `names`: how sling
+    names the replication's streams and objects; `connections`: (name, type, fields) of those the
+    run uses."""
+    names = names or Names()
+    env = replication.env if replication is not None and isinstance(replication.env, dict) else {}
+    for key in env:
+        refused = isinstance(key, str) and names.sling.env_refusal(key)
+        if refused:
+            raise RunError(f"env.{key}: {refused}")
+    paths = replication_paths(replication, names) if replication is not None else ()
     for where, verb, path in paths:
         refused = fence.expanded_refusal(path, verb)
         if refused:

@@ -14,18 +14,14 @@ from pathlib import Path
 from replication.config import references
 from replication.sling.errors import RunError
 
+# The helper programs sling runs, named by these variables (the studio's environment names them).
+HELPERS = ("SQLITE_PATH", "DUCKDB_PATH")
 # What sling gets of the studio's environment: the variables a process needs to run, and
 # Sling's own settings (`SLING_*`) but those that name connections or the studio's binary.
 PASSED = frozenset(
-    {"PATH", "TZ", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR"}
+    {"PATH", "TZ", "LANG", "LC_ALL", "LC_CTYPE", "SSL_CERT_FILE", "SSL_CERT_DIR"}
     # Sling's settings without its prefix: the helper binaries it runs, and how.
-    | {
-        "SQLITE_PATH",
-        "DUCKDB_PATH",
-        "DUCKDB_VERSION",
-        "DUCKDB_USE_INSTALLED_EXTENSIONS",
-        "DUCKDB_USE_TMP_FILE",
-    }
+    | {*HELPERS, "DUCKDB_VERSION", "DUCKDB_USE_INSTALLED_EXTENSIONS", "DUCKDB_USE_TMP_FILE"}
 )
 NOT_PASSED = frozenset({"SLING_ENV_YAML", "SLING_BINARY", "SLING_HOME_DIR"})
 # The studio's own secrets: never sling's, not even as a connection a replication names.
@@ -45,28 +41,38 @@ def process_environment(base: Mapping[str, str] | None = None) -> dict[str, str]
     }
 
 
+def own_variables(home: Path, temp: Path | None = None) -> dict[str, str]:
+    """What the studio sets in sling's environment itself: its home, temporary folder and log
+    format. (Sling expands `$HOME` in an `env:` value to this home, not the studio's.)"""
+    # The progress bar is drawn on a terminal only, unless asked for (cmd/sling/sling_cli.go).
+    return {
+        "HOME": str(home),
+        "SLING_HOME_DIR": str(home),
+        "TMPDIR": str(temp or home / "tmp"),
+        "SLING_LOGGING": "JSON",
+        "NO_COLOR": "1",
+        "SLING_SHOW_PROGRESS": "true",
+    }
+
+
 def environment(
     connections: Mapping[str, str],
     *,
     home: Path,
     base: Mapping[str, str] | None = None,
     text: str = "",
+    temp: Path | None = None,
 ) -> dict[str, str]:
     """The environment for sling: `process_environment`, its home (also HOME, so no `~/.dbt` or
-    `~/.ssh` of the studio's user is read), JSON logs, and `connections` (variable name -> value).
+    `~/.ssh` of the studio's user is read), its temporary folder (`temp`, else its home's `tmp/`:
+    a folder of its own, where the kernel lets it write), JSON logs, and `connections` (variable
+    name -> value).
 
     RunError when `text` (the replication file) or a connection refers to a variable that holds a
     connection: sling would put that connection, secrets and all, in its place."""
-    env = process_environment(base)
-    home.mkdir(parents=True, exist_ok=True)
-    # The progress bar is drawn on a terminal only, unless asked for (cmd/sling/sling_cli.go).
-    env.update(
-        HOME=str(home),
-        SLING_HOME_DIR=str(home),
-        SLING_LOGGING="JSON",
-        NO_COLOR="1",
-        SLING_SHOW_PROGRESS="true",
-    )
+    temp = temp or home / "tmp"
+    temp.mkdir(parents=True, exist_ok=True)
+    env = {**process_environment(base), **own_variables(home, temp)}
     places = [
         ("the replication", text),
         *((f"connection {name}", value) for name, value in connections.items()),

@@ -21,6 +21,7 @@ from typing import Any
 from replication.config import ReplicationConfig
 from replication.sling.errors import RunError
 from replication.sling.log import CANCELLED, FAILED, SUCCEEDED, LogReader, StreamResult, mask
+from replication.sling.sandbox import Rules, confined
 from replication.yamlio import emit
 
 
@@ -75,12 +76,15 @@ def execute(
     should_cancel: Callable[[], bool] = lambda: False,
     on_start: Callable[[int], None] = lambda pid: None,
     grace_seconds: float = 10.0,
+    rules: Rules | None = None,
 ) -> RunResult:
-    """Run sling to the end (or until `should_cancel()`), reporting as it goes."""
+    """Run sling to the end (or until `should_cancel()`), reporting as it goes; confined by the
+    kernel to `rules` (`sandbox`) when given."""
     secrets = [s for s in secrets if s]
     reader = LogReader(prepared.streams)
-    try:
-        process = subprocess.Popen(
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen(
             prepared.argv,
             cwd=cwd,
             env=dict(env),
@@ -93,6 +97,9 @@ def execute(
             bufsize=1,
             start_new_session=True,  # its own process group, so a cancel reaches sling's children
         )
+
+    try:
+        process = confined(rules, start) if rules is not None else start()
     except OSError as exc:
         raise RunError(f"cannot start sling ({prepared.argv[0]}): {exc.strerror}") from None
     try:

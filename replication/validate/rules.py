@@ -194,6 +194,8 @@ class Rules(KeyRules):
     # The rules of a replication and its streams, and the passes over them.
 
     def replication(self, rep: ReplicationConfig) -> None:
+        if self.sling.unknown:
+            self.add((), self.sling.unknown, WARNING, code="version")
         for key in ("source", "target"):
             value = getattr(rep, key)
             if value is None or value == "":
@@ -215,6 +217,11 @@ class Rules(KeyRules):
             self.add(("env",), "`env` must be a mapping of names to values")
         else:
             for key in rep.env:
+                refused = (
+                    isinstance(key, str) and self.context.fence is not None and self.sling.env_refusal(key)
+                )
+                if refused:
+                    self.add(("env", key), refused, code="fence")
                 if key in YAML11_BOOLEANS:
                     self.add(
                         ("env", key),

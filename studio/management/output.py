@@ -1,4 +1,5 @@
-"""How commands report problems: `FILE:LINE: severity: path: message`, one per line."""
+"""How commands report problems: `FILE:LINE: severity: path: message`, one per line (the
+severity of an error about this server, not the file, is `cannot run here`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ if TYPE_CHECKING:
 def problem_line(filename: str, problem: Problem) -> str:
     line = f":{problem.line}" if problem.line else ""
     where = f"{problem.where}: " if problem.path else ""
-    return f"{filename}{line}: {problem.severity}: {where}{problem.message}"
+    return f"{filename}{line}: {problem.label}: {where}{problem.message}"
 
 
 def fail(command: Any, lines: list[str]) -> None:

@@ -26,8 +26,8 @@ def connection_problems(name: str, conn_type: str, fields: dict[str, Any]) -> li
     """What refuses a connection's fields: a local path outside the file fence, a value that
     names another connection (`$OTHER`: sling would put that one's settings there)."""
     problems = []
-    fence = configured.fence()
-    for field, path in connection_paths(conn_type, fields):
+    fence = configured.text_fence()
+    for field, path in connection_paths(conn_type, fields) if fence is not None else ():
         refused = path and fence.refusal(path)
         if refused:
             problems.append(Problem((field,), None, ERROR, refused))
@@ -198,21 +198,27 @@ def stream_matches(*, source: str, pattern: str) -> list[str]:
     if connection is not None and connection.type != "file":
         return found
     # Files: only those inside the fence are named (the others would be refused anyway).
-    fence = configured.fence()
-    return [match for match in found if not fence.expanded_refusal(local_path(match) or match)]
+    fence = configured.text_fence()
+    return [
+        match for match in found if fence is None or not fence.expanded_refusal(local_path(match) or match)
+    ]
 
 
 def connection_discover(connection: models.Connection, *, pattern: str = "") -> list[str]:
     """Stream names `sling conns discover` finds (tables as schema.table, files as paths); on a
     `file` connection its folder must be open to sling, and only what is inside the fence is
     listed. Raises `sling.RunError` (`SlingFailed` when sling answered with an error)."""
-    fence = configured.fence()
+    fence = configured.text_fence()
     files = connection.type == "file"
-    if files:
+    if files and fence is not None:
         folder = next((p for f, p in connection_paths("file", connection.params) if f == "url"), "") or "."
         refused = fence.refusal(folder, "list")
         if refused:
             raise sling.RunError(f"{connection.name}: {refused}")
     args = ["conns", "discover", connection.name] + (["--pattern", pattern] if pattern else [])
     found = sling.discovered(_sling(connection, *args), files=files)
-    return [name for name in found if not files or not fence.expanded_refusal(local_path(name) or name)]
+    return [
+        name
+        for name in found
+        if not files or fence is None or not fence.expanded_refusal(local_path(name) or name)
+    ]

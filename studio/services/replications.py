@@ -285,8 +285,9 @@ class Imported:
 
     @property
     def summary(self) -> str:
-        said = f"{self.streams} stream{'s' * (self.streams != 1)}, {len(self.warnings)} warning(s)"
-        return f"{self.outcome} {self.name}: {said}"
+        here = sum(p.here for p in self.warnings)
+        said = f"{self.streams} stream{'s' * (self.streams != 1)}, {len(self.warnings) - here} warning(s)"
+        return f"{self.outcome} {self.name}: {said}" + (f", {here} that cannot run here" if here else "")
 
 
 @transaction.atomic
@@ -332,7 +333,7 @@ def _parse_checked(text: str | bytes) -> tuple[Document, list[Problem]]:
     except YamlError as exc:
         raise Refused([Problem((), exc.line, ERROR, exc.message)]) from None
     problems = validation.check(document.replication, document.line_of)
-    if any(p.severity == ERROR for p in problems):
+    if any(p.refuses_file for p in problems):
         raise Refused(problems)
     return document, problems
 

@@ -118,6 +118,9 @@ def _check(config: ReplicationConfig, streams: list[str], mode: str, span: str =
             f"or set the environment variable {missing[0]}"
         )
     configured.binary()  # RunError without one
+    problem = configured.sandbox_problem()
+    if problem:
+        raise sling.RunError(problem)
     return chosen
 
 

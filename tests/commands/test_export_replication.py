@@ -68,6 +68,7 @@ def test_it_exports_what_was_imported(path, settings):
     # The corpus' files read and write paths relative to their project (`tests/files/...`):
     # the round trip is what is tested here, not the file fence.
     settings.STUDIO_FILE_ROOTS = [settings.BASE_DIR, Path(tempfile.gettempdir()).resolve()]
+    settings.STUDIO_WRITABLE_ROOTS = settings.STUDIO_FILE_ROOTS
     err = io.StringIO()
     try:
         call_command("import_replication", str(path), "--name", "rep", stdout=io.StringIO(), stderr=err)

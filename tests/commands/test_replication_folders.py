@@ -104,6 +104,29 @@ def test_check_only_validates_a_file_or_a_folder(tmp_path):
     assert not models.Replication.objects.exists()
 
 
+def test_a_file_that_cannot_run_here_is_imported_and_fails_the_check_only_with_here(tmp_path, settings):
+    # Valid sling that reads outside this server's fence: stored (a team may run it elsewhere),
+    # printed as `cannot run here`; `--here` asks whether it runs on this server too.
+    settings.STUDIO_FILE_ROOTS = settings.STUDIO_FILE_ROOTS[-1:]
+    text = "source: LOCAL\ntarget: SNOW\nstreams:\n  file:///etc/passwd:\n    object: raw.passwd\n"
+    source = folder(tmp_path / "in", passwd=text)
+
+    lint, _, linted = run("import_replication", str(source), "--check")
+    here, _, _ = run("import_replication", str(source), "--check", "--here")
+    stored, out, said = run("import_replication", str(source))
+
+    problem = (
+        f'{source / "passwd.yaml"}:4: cannot run here: streams["file:///etc/passwd"]: sling may not read '
+        "`/etc/passwd`: it is outside the folders open to sling (STUDIO_FILE_ROOTS: "
+        f"{settings.STUDIO_FILE_ROOTS[0]})"
+    )
+    assert (lint, linted.splitlines()) == (0, [problem])
+    assert here == 1
+    assert (stored, said.splitlines()) == (0, [problem])
+    assert out.strip().startswith("imported passwd: 1 stream, 0 warning(s), 1 that cannot run here")
+    assert models.Replication.objects.get().name == "passwd"
+
+
 def test_export_all_wants_a_folder(tmp_path):
     code, _, err = run("export_replication", "--all")
 

@@ -99,9 +99,12 @@ class Studio:
         self.env = {
             k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
         }
-        self.env["STUDIO_DATA_DIR"] = str(folder / "data")
-        self.env["STUDIO_FILE_ROOTS"] = str(folder)
-        self.database = folder / "data" / "studio.sqlite3"
+        # The data folder beside the test's files, not among them: a folder open to sling may not
+        # hold it (the kernel could not keep sling out).
+        data = folder.parent / f"{folder.name}-data"
+        self.env["STUDIO_DATA_DIR"] = str(data)
+        self.env["STUDIO_FILE_ROOTS"] = f"{folder}:rw"
+        self.database = data / "studio.sqlite3"
 
     def manage(self, *args: str, importtime: bool = False) -> subprocess.CompletedProcess[str]:
         flags = ["-X", "importtime"] if importtime else []

@@ -117,7 +117,7 @@ def test_three_workers_fire_each_due_time_of_each_schedule_exactly_once(studio):
     )
     assert tasks == [(r[0], 1) for r in sorted(runs)]
     for run_id, *_ in runs:
-        log = (studio.folder / "data" / "runs" / str(run_id) / "sling.log").read_text()
+        log = (studio.data / "runs" / str(run_id) / "sling.log").read_text()
         assert sum(line.startswith("$ ") for line in log.splitlines()) == 1, log
     # And the next due time is the one after: nothing is owed, nothing will fire twice.
     assert {row[0] for row in query(studio, "select next_fire from studio_schedule")} == {

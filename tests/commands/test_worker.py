@@ -32,8 +32,10 @@ class Studio:
         self.folder = folder
         self.database_url = database_url
         self.env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        self.env["STUDIO_DATA_DIR"] = str(folder / "data")
-        self.env["STUDIO_FILE_ROOTS"] = str(folder)  # the test's files are open to sling
+        # The data folder beside the test's files, not among them (the kernel could not keep sling out).
+        self.data = folder.parent / f"{folder.name}-data"
+        self.env["STUDIO_DATA_DIR"] = str(self.data)
+        self.env["STUDIO_FILE_ROOTS"] = f"{folder}:rw"  # the test's files are open to sling
         if database_url:
             self.env["DATABASE_URL"] = database_url
         self.workers: list[subprocess.Popen[bytes]] = []
@@ -72,7 +74,7 @@ class Studio:
         else:
             import sqlite3
 
-            with sqlite3.connect(self.folder / "data" / "studio.sqlite3") as db:
+            with sqlite3.connect(self.data / "studio.sqlite3") as db:
                 row = db.execute(sql).fetchone()
         return dict(zip(columns, row, strict=True)) if row else {}
 

@@ -115,7 +115,7 @@ def test_three_workers_run_each_queued_run_exactly_once(studio):
     assert tasks == [(i, "SUCCESSFUL", 1) for i in range(1, runs + 1)]
     for run_id in range(1, runs + 1):
         # The log is appended to: a second execution would add a second command line.
-        log = (folder / "data" / "runs" / str(run_id) / "sling.log").read_text()
+        log = (studio.data / "runs" / str(run_id) / "sling.log").read_text()
         assert sum(line.startswith("$ ") for line in log.splitlines()) == 1, log
         assert log.count("--- run succeeded") == 1, log
     assert query(studio, "select count(*), sum(rows) from studio_runstream where status = 'succeeded'") == [

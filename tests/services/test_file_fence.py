@@ -4,9 +4,10 @@ An editor with an operator beside them could make sling copy /proc/self/environ,
 or the studio's own database into a file they read. `file://` streams and targets, plain
 paths on a local file connection, `sql: file://` and the files of sqlite and duckdb
 connections must be inside STUDIO_FILE_ROOTS and never in the data folder (but its
-`files/`), the database, the key files, /proc, /sys or /dev: refused at validation (the
-editor, the import) with the stream, the path and the setting named, and again just before
-sling starts, with wildcards expanded and symlinks resolved.
+`files/`), the database, the key files, /proc, /sys or /dev: said at validation (the editor,
+the import) with the stream, the path and the setting named, as "cannot run here" (the file is
+kept: sling would run it elsewhere, issue 26), and refused just before sling starts, with
+wildcards expanded and symlinks resolved.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from replication.local_paths import connection_paths, replication_paths
 from replication.resolve import Names
 from studio import configured, models
 from studio.errors import Refused
+from studio.selectors.replications import current_text
 from studio.services.connections import connection_discover, connection_save
 from studio.services.executor import run_execute
 from studio.services.replications import replication_import, replication_save
@@ -138,24 +140,50 @@ def test_the_paths_of_local_connections():
 # --- at validation: the import, the editor, connections ----------------------------------
 
 
+@pytest.mark.sling
 @pytest.mark.django_db
-def test_the_import_refuses_a_stream_and_a_target_outside_naming_them_the_path_and_the_setting(settings):
+def test_a_file_outside_the_fence_is_stored_as_one_that_cannot_run_here_and_its_run_is_refused(settings):
     # Only the data folder's files: `./out` (beside the checkout, wherever it is) is outside.
+    # Valid sling, run elsewhere (issue 26): this server's fence decides where it runs, not
+    # whether the studio keeps and shows it.
     settings.STUDIO_FILE_ROOTS = settings.STUDIO_FILE_ROOTS[-1:]
     text = "source: LOCAL\ntarget: LOCAL\nstreams:\n  file:///proc/self/environ:\n    object: file://./out/x.csv\n"
 
-    with pytest.raises(Refused) as refused:
-        replication_import(name="steal", text=text)
+    stored, problems = replication_import(name="steal", text=text)
+    run = run_execute(run_create(replication="steal"))
 
-    assert [str(p) for p in refused.value.problems] == [
-        'error: streams["file:///proc/self/environ"]: sling may not read `/proc/self/environ`: '
+    assert [str(p) for p in problems] == [
+        'cannot run here: streams["file:///proc/self/environ"]: sling may not read `/proc/self/environ`: '
         "it is in /proc, never open to sling (STUDIO_FILE_ROOTS)",
-        'error: streams["file:///proc/self/environ"].object: sling may not write `./out/x.csv`: '
+        'cannot run here: streams["file:///proc/self/environ"].object: sling may not write `./out/x.csv`: '
         "it is outside the folders open to sling (STUDIO_FILE_ROOTS: "
         + ", ".join(str(p) for p in django_roots())
         + ")",
     ]
-    assert [p.line for p in refused.value.problems] == [4, 5]
+    assert [p.line for p in problems] == [4, 5]
+    assert current_text(stored) == text
+    assert run.status == "failed"
+    assert run.error == f"{problems[0].where}: {problems[0].message}"
+    assert run.sling_pid is None
+
+
+@pytest.mark.django_db
+def test_a_file_sling_refuses_is_refused_whatever_the_fence_says(settings):
+    settings.STUDIO_FILE_ROOTS = settings.STUDIO_FILE_ROOTS[-1:]
+    text = (
+        "source: LOCAL\ntarget: LOCAL\nstreams:\n  file:///proc/self/environ:\n"
+        "    object: file://./out/x.csv\n    mode: sideways\n"
+    )
+
+    with pytest.raises(Refused) as refused:
+        replication_import(name="steal", text=text)
+
+    labels = {p.message.split(";")[0].split(":")[0]: p.label for p in refused.value.problems}
+    assert labels == {
+        "sling may not read `/proc/self/environ`": "cannot run here",
+        "sling may not write `./out/x.csv`": "cannot run here",
+        "unknown mode `sideways`": "error",
+    }
     assert not models.Replication.objects.exists()
 
 
@@ -166,7 +194,9 @@ def django_roots() -> list[Path]:
 
 
 @pytest.mark.django_db
-def test_the_editor_refuses_a_stream_reading_etc_passwd(client, user, make_replication):
+def test_the_editor_keeps_a_stream_reading_etc_passwd_and_says_it_cannot_run_here(
+    client, user, make_replication
+):
     make_replication("files", source="LOCAL", target="LOCAL", streams={}, defaults={})
 
     response = client.post(
@@ -174,13 +204,12 @@ def test_the_editor_refuses_a_stream_reading_etc_passwd(client, user, make_repli
         {"name": "file:///etc/passwd", "object": "file:///tmp/copy.csv", "version": "1"},
         headers=HTMX,
     )
+    problems = client.get("/r/files/problems/").content.decode()
 
-    assert response.status_code == 422
-    assert (
-        "sling may not read `/etc/passwd`: it is outside the folders open to sling"
-        in response.content.decode()
-    )
-    assert not models.Stream.objects.exists()
+    assert response.status_code == 200
+    assert models.Stream.objects.get().name == "file:///etc/passwd"
+    assert "cannot run here" in problems
+    assert "sling may not read `/etc/passwd`: it is outside the folders open to sling" in problems
 
 
 @pytest.mark.django_db

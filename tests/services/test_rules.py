@@ -5,6 +5,7 @@ stand-in that answers `--version` only (nothing here runs it for anything else).
 from __future__ import annotations
 
 import pytest
+from django.utils.html import escape
 
 from replication.sling import binary as sling_binary
 from replication.yamlio import parse
@@ -93,3 +94,25 @@ def test_a_binary_is_asked_its_version_once_across_processes(settings, tmp_path)
     sling_binary._known.clear()
     assert configured.sling_version() == "1.5.11"
     assert asked.read_text().splitlines() == ["asked", "asked"]
+
+
+@pytest.mark.usefixtures("known_connections")
+def test_a_release_newer_than_the_rules_is_said_plainly_never_guessed(client, user, version_of):
+    version_of("1.7.0")
+    document = parse(CDC)
+
+    found = validation.check(document.replication, document.line_of)
+    page = client.get("/").content.decode()
+
+    said = (
+        "this studio knows sling's rules up to 1.5.23; this binary is 1.7.0: what later releases "
+        "added, changed or refuse is not checked (a key or mode they added is reported as unknown)"
+    )
+    assert [(p.where, p.severity, p.message) for p in found] == [("", "warning", said)]
+    assert escape(f"Runs sling 1.7.0: {said}") in page
+    version_of("1.5.23")
+    assert validation.check(document.replication, document.line_of) == []
+    assert (
+        "Runs sling 1.5.23: what the studio checks and shows follows that version"
+        in client.get("/").content.decode()
+    )

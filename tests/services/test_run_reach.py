@@ -89,6 +89,8 @@ def test_the_environment_is_an_allowlist(tmp_path):
         "SLING_LOGGING": "JSON",
         "NO_COLOR": "1",
         "SLING_SHOW_PROGRESS": "true",  # its progress bar without a terminal: the live row count
+        # Its scratch files in a folder of its own, where the kernel lets it write (issue 22).
+        "TMPDIR": str(tmp_path / "home" / "tmp"),
         "TARGET_DB": '{"type": "sqlite"}',
     }
 

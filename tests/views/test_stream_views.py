@@ -562,13 +562,13 @@ def test_the_stream_panel_escapes_script(client, user, make_replication):
 
 @pytest.mark.sling
 def test_a_wildcards_matches_are_listed_as_sling_finds_them(
-    client, user, data_dir, settings, make_replication
+    client, user, data_dir, settings, make_replication, tmp_path
 ):
     # sling's LOCAL reads relative paths from here (beside the data folder: never open to sling).
-    settings.BASE_DIR = data_dir.parent
-    (data_dir.parent / "drop").mkdir()
+    settings.BASE_DIR = tmp_path
+    (tmp_path / "drop").mkdir()
     for name in ("a-b.csv", "c.csv", "skip.txt"):
-        (data_dir.parent / "drop" / name).write_text("id\n1\n")
+        (tmp_path / "drop" / name).write_text("id\n1\n")
     shop = make_replication(
         "files",
         source="LOCAL",

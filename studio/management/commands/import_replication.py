@@ -16,15 +16,25 @@ from studio.services.replications import replication_check_text, replications_im
 class Command(BaseCommand):
     help = (
         "Parse, validate and store a replication.yaml, or every NAME.yaml of a folder, all or "
-        "nothing; with --check, only validate (for CI)."
+        "nothing; with --check, only validate (for CI). A file that cannot run on this server "
+        "(its fence) is stored, and its runs refused."
     )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("file", metavar="FILE|DIR")
         parser.add_argument("--name", help="name to store a file under (default: from the file name)")
-        parser.add_argument("--check", action="store_true", help="only validate; exit 1 on any error")
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="only validate; exit 1 on any error sling would stop the file on",
+        )
+        parser.add_argument(
+            "--here",
+            action="store_true",
+            help="with --check: exit 1 too when a file cannot run on this server (outside its fence)",
+        )
 
-    def handle(self, *args: Any, file: str, name: str | None, check: bool, **options: Any) -> str:
+    def handle(self, *args: Any, file: str, name: str | None, check: bool, here: bool, **options: Any) -> str:
         path = Path(file)
         paths = sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path]
         if path.is_dir() and name:
@@ -34,7 +44,7 @@ class Command(BaseCommand):
         files = {str(p): (name or slugify(p.stem), self.read(p)) for p in paths}
         checked = f"checked against sling {configured.rules().version}"
         if check:
-            return self.validate_only(files, checked)
+            return self.validate_only(files, checked, here)
         try:
             outcomes = replications_import(files=[(n, text) for n, text in files.values()])
         except Refused as exc:
@@ -54,7 +64,7 @@ class Command(BaseCommand):
             fail(self, [f"{path}: error: cannot read file: {exc.strerror}"])
             raise  # unreachable: fail exits
 
-    def validate_only(self, files: dict[str, tuple[str, bytes]], checked: str) -> str:
+    def validate_only(self, files: dict[str, tuple[str, bytes]], checked: str, here: bool) -> str:
         # A CI job may lint files where no studio database was ever made: check them then
         # without the studio's connections (sling's environment ones still count), and say so.
         stored = models.Connection._meta.db_table in connection.introspection.table_names()
@@ -64,7 +74,7 @@ class Command(BaseCommand):
         for shown, (_, text) in files.items():
             for problem in replication_check_text(text, stored):
                 self.stderr.write(problem_line(shown, problem))
-                errors += problem.severity == "error"
+                errors += problem.refuses_file or (here and problem.here)
         summary = f"{len(files)} file{'s' * (len(files) != 1)}, {errors} error(s), {checked}"
         if errors:
             self.stderr.write(summary)
