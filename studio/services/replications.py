@@ -297,13 +297,13 @@ def replications_import(*, files: list[tuple[str, str | bytes]], user: Any = Non
     refused: dict[str, list[Problem]] = {}
     done: dict[str, Imported] = {}
     for name, text in files:
-        existing = models.Replication.objects.filter(name=name).first()
         try:
-            _check_name(name)
+            _check_name(name)  # before any query: a name may hold what no column can (NUL)
             document, warnings = _parse_checked(text)
         except Refused as exc:
             refused[name] = exc.problems
             continue
+        existing = models.Replication.objects.filter(name=name).first()
         if existing is not None and current_text(existing) == document.text:
             done[name] = Imported(name, "unchanged", existing.streams.count(), warnings)
             continue
@@ -323,7 +323,7 @@ def replication_check_text(text: str | bytes, stored: bool = True) -> list[Probl
         document = parse(text)
     except YamlError as exc:
         return [Problem((), exc.line, ERROR, exc.message)]
-    return validation.check(document.replication, document.line_of, stored)
+    return _nul_problems(document) or validation.check(document.replication, document.line_of, stored)
 
 
 def _parse_checked(text: str | bytes) -> tuple[Document, list[Problem]]:
@@ -332,10 +332,34 @@ def _parse_checked(text: str | bytes) -> tuple[Document, list[Problem]]:
         document = parse(text)
     except YamlError as exc:
         raise Refused([Problem((), exc.line, ERROR, exc.message)]) from None
+    if nul := _nul_problems(document):
+        raise Refused(nul)
     problems = validation.check(document.replication, document.line_of)
     if any(p.refuses_file for p in problems):
         raise Refused(problems)
     return document, problems
+
+
+def _nul_problems(document: Document) -> list[Problem]:
+    """Each key or value holding a NUL character (written as an escape, `"\\0"`): no text column
+    of PostgreSQL can keep one, so the studio refuses it, with its line, before any query."""
+    if "\\" not in document.text:  # only an escape in a double-quoted scalar makes a NUL
+        return []
+    found: list[Problem] = []
+
+    def walk(value: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(value, str) and "\x00" in value:
+            found.append(Problem(path, document.line_of(path), ERROR, "a NUL character cannot be stored"))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key, (*path, key))
+                walk(item, (*path, key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, (*path, i))
+
+    walk(document.replication.to_dict(), ())
+    return found
 
 
 def replication_import_preview(
