@@ -10,6 +10,7 @@ no network). Every error is an RFC 9457 problem document (studio.api.problems).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -156,12 +157,32 @@ for exception, handler in [
     api.add_exception_handler(exception, handler)
 
 
+# `\u0000` in JSON, unless its backslash is itself escaped (`\\u0000` is text).
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _holds_nul(request: HttpRequest) -> bool:
+    """A NUL in the address, the query or a JSON body: the pages' forms refuse it (Django's
+    ProhibitNullCharactersValidator) and PostgreSQL cannot store it, so the API refuses it too,
+    before any endpoint sees it."""
+    if "\x00" in request.path or any(
+        "\x00" in text for key, values in request.GET.lists() for text in [key, *values]
+    ):
+        return True
+    body = request.body if request.method in ("POST", "PUT", "PATCH") else b""
+    return b"\x00" in body or _JSON_NUL.search(body) is not None
+
+
 def _answered(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """An endpoint as Django serves it: open to LoginRequiredMiddleware (the API answers 401
     itself), and a method it lacks answered 405 as a problem document (ninja's is bare)."""
 
     @login_not_required
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if _holds_nul(request):
+            return problem(
+                request, 422, "NUL characters (\\u0000) cannot be stored: remove them.", type=INVALID
+            )
         response = view(request, *args, **kwargs)
         if response.status_code == 405 and response.get("Content-Type") != MEDIA_TYPE:
             allow = response.get("Allow", "")
