@@ -68,3 +68,11 @@ def format_path(path: Where) -> str:
         else:
             out += f'["{text}"]'
     return out
+
+
+def problem_line(filename: str, problem: Problem) -> str:
+    """How commands and the linter print a problem: `FILE:LINE: severity: path: message` (the
+    severity of an error about this server, not the file, is `cannot run here`)."""
+    line = f":{problem.line}" if problem.line else ""
+    where = f"{problem.where}: " if problem.path else ""
+    return f"{filename}{line}: {problem.label}: {where}{problem.message}"

@@ -387,9 +387,9 @@ class Sling:
         if self.number <= parse_version(KNOWN_UP_TO):
             return None
         return (
-            f"this studio knows sling's rules up to {KNOWN_UP_TO}; this binary is {self.version}: "
-            "what later releases added, changed or refuse is not checked (a key or mode they added "
-            "is reported as unknown)"
+            f"sling {self.version} is newer than the rules known here (up to {KNOWN_UP_TO}): what "
+            "later releases added, changed or refuse is not checked (a key or mode they added is "
+            "reported as unknown)"
         )
 
     def env_refusal(self, name: str) -> str | None:
@@ -409,3 +409,28 @@ class Sling:
 
 
 DEFAULT = Sling(SHIPPED)
+
+
+def _releases() -> tuple[str, ...]:
+    """Every release at which these rules change (the first tag of an item or a feature), in order."""
+    tables: list[dict[str, str]] = [
+        MODES,
+        STREAM_KEY_VERSIONS,
+        SOURCE_OPTIONS,
+        TARGET_OPTIONS,
+        REPLICATION_HOOK_POINTS,
+        STREAM_HOOK_POINTS,
+        HOOK_TYPES,
+        VARIABLES,
+        ENV_SETTINGS,
+        FEATURES,
+    ]
+    found = {SHIPPED, KNOWN_UP_TO}
+    for table in tables:
+        found |= {first for first in table.values() if isinstance(first, str)}
+    return tuple(sorted(found, key=parse_version))
+
+
+# The releases where what sling accepts or how it reads a file changes (SHIPPED and KNOWN_UP_TO
+# included): an upgrade's changes happen at one of them.
+RELEASES = _releases()

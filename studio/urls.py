@@ -18,6 +18,7 @@ from studio.views import (
     runs,
     schedules,
     tokens,
+    upgrade,
     yaml,
 )
 
@@ -111,6 +112,7 @@ urlpatterns = [
     path("tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
     # Programs: the HTTP API, its OpenAPI document (schema/) and reference page (docs/).
     path("api/v1/", api_urls()),
+    path("upgrade/", upgrade.upgrade, name="upgrade"),
     # Sign-in is required everywhere (LoginRequiredMiddleware) but here: LoginView says so itself.
     path("login/", auth_views.LoginView.as_view(template_name="studio/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

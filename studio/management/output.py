@@ -1,25 +1,15 @@
-"""How commands report problems: `FILE:LINE: severity: path: message`, one per line (the
-severity of an error about this server, not the file, is `cannot run here`)."""
+"""How commands report: refusals on stderr with exit 1, tables (problems: `problem_line`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from replication.problems import Problem
+from typing import Any
 
 
-def problem_line(filename: str, problem: Problem) -> str:
-    line = f":{problem.line}" if problem.line else ""
-    where = f"{problem.where}: " if problem.path else ""
-    return f"{filename}{line}: {problem.label}: {where}{problem.message}"
-
-
-def fail(command: Any, lines: list[str]) -> None:
-    """Print `lines` to stderr and exit 1 (no traceback, whatever the verbosity)."""
+def fail(command: Any, lines: list[str], code: int = 1) -> None:
+    """Print `lines` to stderr and exit `code` (no traceback, whatever the verbosity)."""
     for line in lines:
         command.stderr.write(line)
-    raise SystemExit(1)
+    raise SystemExit(code)
 
 
 def table(rows: list[tuple[str, ...]], *, right: tuple[int, ...] = ()) -> str:

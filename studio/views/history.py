@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from studio import models
 from studio.roles import role_required
 from studio.selectors.editing import Editor
+from studio.selectors.impact import revision_impact
 from studio.selectors.replications import revision_diff, revisions
 from studio.services import replications as service
 from studio.views.saving import changed, posted_version, small_int, with_editor
@@ -23,7 +24,13 @@ def history(request: HttpRequest, name: str) -> HttpResponse:
     context: dict[str, Any] = {"replication": replication, "revisions": revisions(replication)}
     a, b = small_int(request.GET.get("a")), small_int(request.GET.get("b"))
     if a is not None and b is not None:
-        context.update(compare=True, a=a, b=b, diff=revision_diff(replication, a, b))
+        context.update(
+            compare=True,
+            a=a,
+            b=b,
+            diff=revision_diff(replication, a, b),
+            impact=revision_impact(replication, a, b),
+        )
     return render(request, "studio/history.html", context)
 
 

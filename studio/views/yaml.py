@@ -13,6 +13,7 @@ from studio.errors import Refused
 from studio.forms.yaml import ImportForm
 from studio.roles import role_required
 from studio.selectors.editing import Editor
+from studio.selectors.impact import change_impact
 from studio.selectors.replications import replication_yaml
 from studio.services import replications as service
 from studio.views.saving import changed, posted_version, with_editor
@@ -52,7 +53,10 @@ def import_yaml(request: HttpRequest, editor: Editor) -> HttpResponse:
     except Refused as exc:
         return render(request, "studio/import.html", {**context, "problems": exc.problems}, status=422)
     if request.POST.get("confirm") != "yes":
-        context.update(problems=problems, diff=diff, confirm=True, exact=ImportForm.carry(document.text))
+        impact = change_impact(editor.config, document.replication, editor.context)
+        context.update(
+            problems=problems, diff=diff, impact=impact, confirm=True, exact=ImportForm.carry(document.text)
+        )
         return render(request, "studio/import.html", context)
     service.replication_commit(
         name=replication.name,

@@ -127,6 +127,84 @@ def test_a_file_that_cannot_run_here_is_imported_and_fails_the_check_only_with_h
     assert models.Replication.objects.get().name == "passwd"
 
 
+UPGRADED = """\
+source: PG
+target: SNOW
+hooks:
+  pre: []
+streams:
+  public.users:
+    object: raw.users
+    mode: change-capture
+    primary_key: [id]
+"""
+
+
+def test_check_against_a_newer_sling_says_what_changes_and_when(tmp_path):
+    source = folder(tmp_path / "in", users=UPGRADED, orders=ORDERS)
+
+    code, _, err = run("import_replication", str(source), "--check", "--sling-version", "1.5.23")
+    fine, out, _ = run("import_replication", str(source / "orders.yaml"), "--check", "--sling-version", "1.5")
+
+    assert code == 1  # 1.5.23 refuses users.yaml
+    assert err.splitlines() == [
+        f"{source / 'users.yaml'}:4: refused from 1.4.25: hooks.pre: sling refuses a `pre` hook at "
+        "replication level: put it under defaults.hooks",
+        f'{source / "users.yaml"}:8: allowed from 1.5.9: streams["public.users"].mode: `change-capture` '
+        "needs sling 1.5.9 or newer; this studio runs 1.4.11",
+        "2 files from sling 1.4.11 to 1.5.23: 1 refused, 1 allowed, 0 read differently; "
+        "1 file(s) 1.5.23 refuses",
+    ]
+    assert (fine, out.strip()) == (
+        0,
+        "1 file from sling 1.4.11 to 1.5.0: 0 refused, 0 allowed, 0 read differently; "
+        "0 file(s) 1.5.0 refuses",
+    )
+    assert not models.Replication.objects.exists()
+
+
+def test_the_version_compared_must_be_newer_and_only_compared(tmp_path):
+    source = folder(tmp_path / "in", orders=ORDERS)
+
+    older = run("import_replication", str(source), "--check", "--sling-version", "1.4.11")
+    stored = run("import_replication", str(source), "--sling-version", "1.5.0")
+    garbage = run("import_replication", str(source), "--check", "--sling-version", "latest")
+
+    assert older == (1, "", "error: --sling-version: 1.4.11 is not newer than the sling here (1.4.11)\n")
+    assert stored == (1, "", "error: --sling-version compares, it does not store: give --check too\n")
+    assert garbage == (1, "", "error: --sling-version: not a sling version: 'latest'\n")
+
+
+def test_check_against_a_base_folder_lists_what_the_change_does_and_exits_3_when_it_drops(tmp_path):
+    # A CI job: the pull request's folder against main's.
+    main = folder(tmp_path / "main", orders=ORDERS, users=USERS)
+    pr = folder(
+        tmp_path / "pr",
+        orders=ORDERS.replace("raw.orders", "raw.orders_v2"),
+        fresh=USERS.replace("users", "items"),
+    )
+    calm = folder(tmp_path / "calm", orders=ORDERS, users=USERS, fresh=USERS.replace("users", "items"))
+
+    code, _, err = run("import_replication", str(pr), "--check", "--base", str(main))
+    fine, out, _ = run("import_replication", str(calm), "--check", "--base", str(main))
+
+    assert code == 3
+    assert err.splitlines() == [
+        f"{pr / 'fresh.yaml'}: adds `RAW.ITEMS` (stream `public.items`)",
+        f"{pr / 'fresh.yaml'}: asset key of `public.items`: none -> target/raw/items",
+        f"{pr / 'orders.yaml'}: renames `RAW.ORDERS` to `RAW.ORDERS_V2` (stream `public.orders`)",
+        f"{pr / 'orders.yaml'}: asset key of `public.orders`: target/raw/orders -> target/raw/orders_v2",
+        f"{main / 'users.yaml'}: stops writing `RAW.USERS` (stream `public.users`)",
+        f"{main / 'users.yaml'}: asset key of `public.users`: target/raw/users -> none",
+        f"against {main}: a target is renamed, dropped or reloaded in full",
+    ]
+    assert fine == 0
+    assert out.splitlines()[:2] == [
+        f"{calm / 'fresh.yaml'}: adds `RAW.ITEMS` (stream `public.items`)",
+        f"{calm / 'fresh.yaml'}: asset key of `public.items`: none -> target/raw/items",
+    ]
+
+
 def test_export_all_wants_a_folder(tmp_path):
     code, _, err = run("export_replication", "--all")
 

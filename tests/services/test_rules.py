@@ -105,7 +105,7 @@ def test_a_release_newer_than_the_rules_is_said_plainly_never_guessed(client, us
     page = client.get("/").content.decode()
 
     said = (
-        "this studio knows sling's rules up to 1.5.23; this binary is 1.7.0: what later releases "
+        "sling 1.7.0 is newer than the rules known here (up to 1.5.23): what later releases "
         "added, changed or refuse is not checked (a key or mode they added is reported as unknown)"
     )
     assert [(p.where, p.severity, p.message) for p in found] == [("", "warning", said)]

@@ -130,6 +130,7 @@ def test_a_viewer_reads_everything(client, demo):
         "/connections/",
         "/runs/",
         f"/runs/{models.Run.objects.get().pk}/",
+        "/upgrade/",
     ):
         response = client.get(path)
         assert response.status_code == 200, path

@@ -5,8 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from replication.problems import problem_line
 from studio.errors import Refused
-from studio.management.output import fail, problem_line
+from studio.management.output import fail
 from studio.services.connections import connections_import
 
 
