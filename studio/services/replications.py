@@ -341,24 +341,23 @@ def _parse_checked(text: str | bytes) -> tuple[Document, list[Problem]]:
 
 
 def _nul_problems(document: Document) -> list[Problem]:
-    """Each key or value holding a NUL character (written as an escape, `"\\0"`): no text column
-    of PostgreSQL can keep one, so the studio refuses it, with its line, before any query."""
+    """Each key holding a NUL character (written as an escape, `"\\0"`), with its line, before
+    any query sees it: PostgreSQL cannot store one (a value's NUL is the rules' to refuse:
+    replication.validate.keys)."""
     if "\\" not in document.text:  # only an escape in a double-quoted scalar makes a NUL
         return []
     found: list[Problem] = []
-
-    def walk(value: Any, path: tuple[Any, ...]) -> None:
-        if isinstance(value, str) and "\x00" in value:
-            found.append(Problem(path, document.line_of(path), ERROR, "a NUL character cannot be stored"))
-        elif isinstance(value, dict):
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), document.replication.to_dict())]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
             for key, item in value.items():
-                walk(key, (*path, key))
-                walk(item, (*path, key))
+                if isinstance(key, str) and "\x00" in key:
+                    message = "the text contains a NUL character, which cannot be stored"
+                    found.append(Problem((*path, key), document.line_of((*path, key)), ERROR, message))
+                stack.append(((*path, key), item))
         elif isinstance(value, list):
-            for i, item in enumerate(value):
-                walk(item, (*path, i))
-
-    walk(document.replication.to_dict(), ())
+            stack.extend(((*path, i), item) for i, item in enumerate(value))
     return found
 
 
