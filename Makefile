@@ -51,6 +51,7 @@ bench: install-test
 	$(PY) bench/lineage.py
 	$(PY) bench/load.py
 	$(PY) bench/automation.py
+	$(PY) bench/api.py
 
 clean:
 	rm -rf $(VENV) .venv-dagster data

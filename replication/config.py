@@ -92,6 +92,17 @@ class ReplicationConfig:
         streams = {name: {**(own or {}), "mode": mode} for name, own in self.streams.items()}
         return replace(self, streams=streams)
 
+    def with_range(self, span: str) -> ReplicationConfig:
+        """The replication as `sling run --range START,END` runs it: every stream reading that
+        range (`source_options.range`, what backfill mode loads)."""
+        streams = {}
+        for name, own in self.streams.items():
+            # Its effective options made its own: options of its own stop some defaults' (`format`).
+            options = self.effective(name).get("source_options")
+            options = {**(options if isinstance(options, dict) else {}), "range": span}
+            streams[name] = {**(own or {}), "source_options": options}
+        return replace(self, streams=streams)
+
     def stream_names(self) -> list[str]:
         return [str(name) for name in self.streams]
 

@@ -271,6 +271,8 @@ class Run(models.Model):
     # The chosen stream names; empty means the whole replication.
     streams = models.JSONField(default=list, blank=True)
     mode = models.CharField(max_length=40, blank=True, help_text="overrides every chosen stream's mode")
+    # `start,end`: every chosen stream's `source_options.range` (sling's `--range`, for backfill).
+    range = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -632,3 +634,25 @@ class WorkerBeat(models.Model):
 
     def __str__(self) -> str:
         return f"worker {self.pid} on {self.host}"
+
+
+class ApiToken(models.Model):
+    """A personal API token: a request carrying it acts as its user, with the user's roles or
+    (`read_only`) a viewer's. Only its SHA-256 is kept (`digest`): the token is shown once, when
+    it is made; `prefix` (its first characters) tells tokens apart on the tokens page."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, unique=True)
+    read_only = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField(null=True, blank=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -5,7 +5,7 @@
 - operator: start and cancel runs;
 - admin: all of it (superusers are admins).
 
-A signed-in user in no role group is a viewer.
+A signed-in user in no role group is a viewer; so is a request with a read-only API token.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ NEEDED = {"edit": "editor", "run": "operator"}
 def roles_of(user: Any) -> set[str]:
     if not getattr(user, "is_authenticated", False):
         return set()
+    if getattr(user, "read_only_token", False):  # set by the API for a read-only token's request
+        return {VIEWER}
     if user.is_superuser:
         return set(ROLES)
     if not hasattr(user, "_studio_roles"):

@@ -142,6 +142,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    # The API's reference page and its vendored Swagger UI (studio/api/).
+    "ninja",
     "studio",
 ]
 

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from studio.api.api import urlpatterns as api_urls
 from studio.views import (
     connections,
     dagster,
@@ -17,6 +18,7 @@ from studio.views import (
     replications,
     runs,
     schedules,
+    tokens,
     upgrade,
     yaml,
 )
@@ -109,6 +111,10 @@ urlpatterns = [
     path("connections/", include(connection_urls)),
     path("runs/", include(run_urls)),
     path("lineage/", include(lineage_urls)),
+    path("tokens/", tokens.tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
+    # Programs: the HTTP API, its OpenAPI document (schema/) and reference page (docs/).
+    path("api/v1/", api_urls()),
     path("upgrade/", upgrade.upgrade, name="upgrade"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

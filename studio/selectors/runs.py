@@ -11,10 +11,11 @@ from typing import Any
 from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
 
 from replication import sling
-from replication.config import ReplicationConfig, effective_config, needed_connections
+from replication.config import NAME, ReplicationConfig, effective_config, needed_connections
 from replication.resolve import Names, resolve_object
 from replication.versions import MODES
 from studio import configured, models, validation
+from studio.errors import Refused
 from studio.launcher import defined_outside
 
 StreamStatus = models.RunStream.Status
@@ -115,7 +116,22 @@ def run_list(
     *, replication: str = "", stream: str = "", status: str = "", trigger: str = ""
 ) -> QuerySet[models.Run]:
     """Run history, newest first: all runs, one replication's, or one stream's, of one status
-    or trigger when given; with their row totals."""
+    or trigger when given; with their row totals. `Refused`, naming the filter, for a name no
+    replication can have or a status or trigger runs do not have (the runs page and the API
+    refuse them alike)."""
+    if replication and not NAME.fullmatch(replication):
+        raise Refused.field(
+            "replication", f"`{replication[:100]}` is not a replication name: letters, digits, - and _"
+        )
+    for field, value, values in (
+        ("status", status, models.Run.Status.values),
+        ("trigger", trigger, models.Run.Trigger.values),
+    ):
+        if value not in ("", *values):
+            raise Refused.field(
+                field,
+                f"filter runs by a status and a trigger of the lists: {field} is one of {', '.join(values)}",
+            )
     # A wildcard's line already sums the streams it expanded into.
     totals = models.RunStream.objects.filter(run=OuterRef("pk"), expanded_from="")
     totals = totals.values("run").annotate(total=Sum("rows"))
@@ -206,10 +222,16 @@ def stream_objects(config: ReplicationConfig, streams: Iterable[str]) -> dict[st
     }
 
 
-def run_check(config: ReplicationConfig, streams: list[str], mode: str) -> ReplicationConfig:
-    """The replication with only the chosen streams; RunError when a run of them cannot start
-    (`run_create` records it refused)."""
+def run_check(config: ReplicationConfig, streams: list[str], mode: str, span: str = "") -> ReplicationConfig:
+    """The replication with only the chosen streams (and `span`, a range "start,end", on each);
+    RunError when a run of them cannot start (`run_create` records it refused)."""
     chosen = sling.subset(config, streams)
+    if span:
+        if span.count(",") != 1 or not all(part.strip() for part in span.split(",")):
+            raise sling.RunError(
+                f'the range `{span[:100]}` is not "start,end" (one comma), e.g. 2024-01-01,2024-02-01'
+            )
+        chosen = chosen.with_range(span)
     if mode:
         _check_mode(chosen, mode)
     if streams:

@@ -111,7 +111,12 @@ def _carried(
     )
 
 
-def connection_delete(*, connection: models.Connection) -> None:
+@transaction.atomic
+def connection_delete(*, connection: models.Connection, base_version: int | None = None) -> None:
+    """Delete the connection; with `base_version`, only that version of it: `Conflict` when
+    someone saved it since."""
+    if base_version is not None:
+        versioned_update(connection, base_version, changed=changed_since(None, base_version))
     connection.delete()
 
 

@@ -182,8 +182,9 @@ def _claim(run: models.Run) -> int:
 def _execute(run: models.Run, on_line: Callable[[str], None], cancel: threading.Event | None) -> None:
     if run.replication is None:
         raise sling.RunError(f"replication `{run.replication_name}` was deleted")
+    config = run.replication.as_config()
     launch = Launcher.here().run(
-        run.replication.as_config(),
+        config.with_range(run.range) if run.range else config,
         streams=run.streams or None,
         mode=run.mode or None,
         workdir=settings.DATA_DIR / "runs" / str(run.pk),

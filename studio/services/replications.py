@@ -254,8 +254,8 @@ def replication_create(
 def replication_import(
     *, name: str, text: str | bytes, user: Any = None, new: bool = False
 ) -> tuple[models.Replication, list[Problem]]:
-    """Parse, validate and store a replication document (`new`: only as a replication of its
-    own, never over one of that name).
+    """Parse, validate and store a replication document: a new version of it, or with `new` a
+    new replication (`Refused` when the name is taken).
 
     Raises `Refused` (nothing saved) on unreadable YAML or any validation error;
     returns the warnings otherwise.
@@ -267,7 +267,11 @@ def replication_import(
         )
     document, problems = _parse_checked(text)
     replication = replication_save(
-        name=name, config=document.replication, user=user, summary="imported", text=document.text
+        name=name,
+        config=document.replication,
+        user=user,
+        summary="imported",
+        text=document.text,
     )
     return replication, problems
 
@@ -295,13 +299,13 @@ def replications_import(*, files: list[tuple[str, str | bytes]], user: Any = Non
     refused: dict[str, list[Problem]] = {}
     done: dict[str, Imported] = {}
     for name, text in files:
-        existing = models.Replication.objects.filter(name=name).first()
         try:
-            _check_name(name)
+            _check_name(name)  # before any query: a name may hold what no column can (NUL)
             document, warnings = _parse_checked(text)
         except Refused as exc:
             refused[name] = exc.problems
             continue
+        existing = models.Replication.objects.filter(name=name).first()
         if existing is not None and current_text(existing) == document.text:
             done[name] = Imported(name, "unchanged", existing.streams.count(), warnings)
             continue
@@ -321,7 +325,7 @@ def replication_check_text(text: str | bytes, stored: bool = True) -> list[Probl
         document = parse(text)
     except YamlError as exc:
         return [Problem((), exc.line, ERROR, exc.message)]
-    return validation.check(document.replication, document.line_of, stored)
+    return _nul_problems(document) or validation.check(document.replication, document.line_of, stored)
 
 
 def _parse_checked(text: str | bytes) -> tuple[Document, list[Problem]]:
@@ -334,6 +338,8 @@ def _parse_checked(text: str | bytes) -> tuple[Document, list[Problem]]:
 
 
 def _checked(document: Document) -> list[Problem]:
+    if nul := _nul_problems(document):
+        raise Refused(nul)
     problems = validation.check(document.replication, document.line_of)
     if any(p.refuses_file for p in problems):
         raise Refused(problems)
@@ -350,6 +356,27 @@ _ON_THE_SERVER = (
     "so it answers within seconds; import a bigger one on the server: "
     "`python manage.py import_replication FILE --name NAME`"
 )
+
+
+def _nul_problems(document: Document) -> list[Problem]:
+    """Each key holding a NUL character (written as an escape, `"\\0"`), with its line, before
+    any query sees it: PostgreSQL cannot store one (a value's NUL is the rules' to refuse:
+    replication.validate.keys)."""
+    if "\\" not in document.text:  # only an escape in a double-quoted scalar makes a NUL
+        return []
+    found: list[Problem] = []
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), document.replication.to_dict())]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and "\x00" in key:
+                    message = "the text contains a NUL character, which cannot be stored"
+                    found.append(Problem((*path, key), document.line_of((*path, key)), ERROR, message))
+                stack.append(((*path, key), item))
+        elif isinstance(value, list):
+            stack.extend(((*path, i), item) for i, item in enumerate(value))
+    return found
 
 
 def replication_import_preview(
@@ -387,7 +414,17 @@ def replication_duplicate(*, replication: models.Replication, user: Any = None) 
     return replication_save(name=name, config=replication.as_config(), user=user, summary=summary, text=text)
 
 
-def replication_delete(*, replication: models.Replication) -> None:
+@transaction.atomic
+def replication_delete(*, replication: models.Replication, base_version: int | None = None) -> None:
+    """Delete the replication (its streams, revisions, schedules); with `base_version`, only
+    that version of it: `Conflict` when someone saved it since."""
+    if base_version is not None:
+        versioned_update(
+            replication,
+            base_version,
+            changed=lambda current: revision_diff(current, base_version, current.version) or "",
+            name=replication.name,
+        )
     replication.delete()
 
 

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 
 from replication import sling
 from studio import models
+from studio.errors import Refused
 from studio.selectors.runs import run_check, stream_objects
 from studio.services.executor import end_run, run_reap
 
@@ -36,6 +37,7 @@ def run_create(
     replication: models.Replication | str,
     streams: Iterable[str] = (),
     mode: str = "",
+    span: str = "",
     user: Any = None,
     trigger: str = Trigger.MANUAL,
     schedule: models.Schedule | None = None,
@@ -45,8 +47,9 @@ def run_create(
     """Record a run of `replication` (its `streams`, or all of it) and lock those streams.
 
     Returns the run `queued`, or `failed` with a one-line `error` when it cannot
-    start: unknown replication or stream, a disabled stream, an unknown mode, a
-    connection or the sling binary missing, a stream already queued or running.
+    start: unknown replication or stream, a disabled stream, an unknown mode, a `span`
+    (`start,end`: sling's `--range`) that is not one, a connection or the sling binary
+    missing, a stream already queued or running.
     With `refuse_busy`, that last one raises `StreamBusy` instead and records nothing.
     `trigger` says what started it: a person (`user`), a `schedule`, or a retry of `retry_of`.
     """
@@ -61,6 +64,7 @@ def run_create(
         replication_name=name,
         streams=chosen_names,
         mode=mode or "",
+        range=span or "",
         requested_by=user if getattr(user, "is_authenticated", False) else None,
         trigger=trigger,
         schedule=schedule,
@@ -71,7 +75,7 @@ def run_create(
         if found is None:
             raise sling.RunError(f"no replication named `{name}`")
         config = found.as_config()
-        chosen = run_check(config, chosen_names, mode)
+        chosen = run_check(config, chosen_names, mode, span)
         _lock(run, found, [str(s) for s in chosen.streams])
     except sling.RunError as exc:
         if refuse_busy and isinstance(exc, StreamBusy):
@@ -135,8 +139,8 @@ def run_queue(
     after: datetime | None = None,
     **how: Any,
 ) -> models.Run:
-    """`run_create` (`how`: its trigger and the rest), then `run_enqueue` when the run may
-    start: what the browser's run buttons, the schedules and the retries do."""
+    """`run_create` (`how`: its range, trigger and the rest), then `run_enqueue` when the run
+    may start: what the browser's run buttons, the schedules and the retries do."""
     run = run_create(replication=replication, streams=streams, mode=mode, user=user, **how)
     if run.status == Status.QUEUED:
         run_enqueue(run=run, after=after)
@@ -156,3 +160,21 @@ def run_cancel(*, run: models.Run) -> models.Run:
         models.Run.objects.filter(pk=run.pk, status=Status.RUNNING).update(cancel_requested=True)
     run.refresh_from_db()
     return run
+
+
+def run_again(*, run: models.Run, user: Any = None, failed_only: bool = False) -> models.Run:
+    """Queue `run` again: its streams, mode and range; with `failed_only`, only the streams that
+    failed in it (a wildcard whose match failed runs whole again). `Refused` when it has none."""
+    streams = run.streams
+    if failed_only:
+        failed = run.run_streams.filter(status=models.RunStream.Status.FAILED, expanded_from="")
+        streams = list(failed.order_by("position").values_list("name", flat=True))
+        if not streams:
+            raise Refused.field("failed", f"run #{run.pk} has no failed stream to run again")
+    return run_queue(
+        replication=run.replication or run.replication_name,
+        streams=streams,
+        mode=run.mode,
+        span=run.range,
+        user=user,
+    )

@@ -17,6 +17,8 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 from django_htmx.http import reswap, retarget
 
+from studio.api.problems import is_api, problem
+
 logger = logging.getLogger("django.request")
 
 TITLES = {400: "Bad request", 404: "Not found", 500: "Something went wrong"}
@@ -28,7 +30,10 @@ MESSAGES = {
 
 
 def error_page(request: HttpRequest, status: int, message: str | None = None) -> HttpResponse:
-    """The page for `status`; for htmx, the sentence in the page's notices."""
+    """The page for `status`; for htmx, the sentence in the page's notices; for the API, a
+    problem document."""
+    if is_api(request):
+        return problem(request, status, message or MESSAGES[status])
     context = {"status": status, "title": TITLES[status], "message": message or MESSAGES[status]}
     htmx = request.headers.get("HX-Request") == "true"
     template = "studio/_error.html" if htmx else "studio/error.html"
@@ -43,7 +48,12 @@ def error_page(request: HttpRequest, status: int, message: str | None = None) ->
 
 
 def locked_out(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
-    """django-axes' answer to a sign-in during a lockout (AXES_LOCKOUT_CALLABLE)."""
+    """django-axes' answer to a sign-in during a lockout (AXES_LOCKOUT_CALLABLE); the API's
+    token lockout answers itself (studio.api.auth)."""
+    if is_api(request):
+        from studio.api.auth import lockout  # the API's modules load after the views'
+
+        return lockout(request)
     username = (credentials or {}).get("username") or request.POST.get("username", "")
     context = {
         "username": str(username)[:150],

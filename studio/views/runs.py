@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
-from replication.config import NAME
 from studio import models
+from studio.errors import Refused
 from studio.roles import role_required
 from studio.selectors import runs as selectors
 from studio.selectors.monitoring import alerts_of_run, history
@@ -170,9 +170,13 @@ def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required("run")
 def run_again(request: HttpRequest, pk: int) -> HttpResponse:
+    """Run it again: the same streams, or (`failed=1`) only those that failed in it."""
     old = _run(pk)
-    replication = old.replication or old.replication_name
-    run = service.run_queue(replication=replication, streams=old.streams, mode=old.mode, user=request.user)
+    try:
+        run = service.run_again(run=old, user=request.user, failed_only=request.POST.get("failed") == "1")
+    except Refused as exc:
+        messages.error(request, exc.problems[0].message)
+        return redirect("run", pk)
     return _started(request, run)
 
 
@@ -183,11 +187,10 @@ def run_list(request: HttpRequest) -> HttpResponse:
     get = request.GET
     name, stream = get.get("replication", ""), get.get("stream", "")
     status, trigger = get.get("status", ""), get.get("trigger", "")
-    if name and not NAME.fullmatch(name):
-        return error_page(request, 400, f"`{name[:100]}` is not a replication name: letters, digits, - and _")
-    if status not in ("", *models.Run.Status.values) or trigger not in ("", *models.Run.Trigger.values):
-        return error_page(request, 400, "filter runs by a status and a trigger of the lists")
-    runs = selectors.run_list(replication=name, stream=stream, status=status, trigger=trigger)
+    try:
+        runs = selectors.run_list(replication=name, stream=stream, status=status, trigger=trigger)
+    except Refused as exc:
+        return error_page(request, 400, exc.problems[0].message)
     page = Paginator(runs, 50).get_page(get.get("page"))
     filters = {"replication": name, "stream": stream, "status": status, "trigger": trigger}
     context = {

@@ -119,6 +119,8 @@ PAGES: list[tuple[str, str, Callable[[Any], None] | None]] = [
     ("lineage", "/lineage/", _lineage_drawn),
     ("lineage, node panel", "/lineage/?replication=demo", _lineage_panel),
     ("downstream asset new", "/lineage/downstream/new/", None),
+    ("api tokens", "/tokens/", None),
+    ("upgrade", "/upgrade/", None),
     ("not found", "/r/no_such_replication/", None),
 ]
 
