@@ -189,8 +189,8 @@ def run_log(request: HttpRequest, pk: int, offset: int = Query(0, ge=0, le=2**31
     """The log (secrets masked) after chunk `offset`: follow a run by asking again from the
     `offset` answered."""
     run = _run(pk)
-    text, last = selectors.run_log(run=run, after=offset)
-    return {"text": text, "offset": last, "more": run.is_active or bool(text)}
+    page = selectors.run_log(run=run, after=offset)
+    return {"text": page.text, "offset": page.last, "more": run.is_active or bool(page.text)}
 
 
 @api.post("/runs/{int:pk}/cancel/", response={200: RunOut, **CHANGE_ERRORS}, tags=TAGS, auth=RUN)
