@@ -63,6 +63,10 @@ class ConnectionForm(forms.Form):
                 "hx-target": "#connection-fields",
                 "hx-swap": "outerHTML",
                 "hx-include": "closest form",
+                # The last type chosen wins: a change while the previous answer is still being
+                # swapped in replaces that request (htmx drops it by default, leaving the fields
+                # of a type no longer chosen).
+                "hx-sync": "this:replace",
             }
         )
         stored = field_secrets(connection.secrets) if connection else {}

@@ -46,20 +46,30 @@ def test_secrets_go_in_and_never_come_out(api, demo):
         _no_secret(api["viewer"]("GET", path))
 
 
-def test_a_change_keeps_the_secrets_it_leaves_out(api, demo):
+def test_a_change_keeps_the_secrets_it_leaves_out_while_they_go_where_they_went(api, demo):
     api["editor"](
         "POST",
         "/connections/",
         {"name": "WH", "type": "postgres", "fields": {"host": "a", "password": PASSWORD}},
     )
     changed = api["editor"](
-        "PUT", "/connections/WH/", {"name": "WH", "type": "postgres", "fields": {"host": "b"}, "version": 1}
+        "PUT",
+        "/connections/WH/",
+        {"name": "WH", "type": "postgres", "fields": {"host": "a", "schema": "s"}, "version": 1},
+    )
+    # Another host: the stored password is not sent there unless typed again (issue 22).
+    moved = api["editor"](
+        "PUT", "/connections/WH/", {"name": "WH", "type": "postgres", "fields": {"host": "b"}, "version": 2}
     )
 
     assert changed.status_code == 200 and changed["ETag"] == '"2"'
     _no_secret(changed)
     stored = models.Connection.objects.get(name="WH")
-    assert (stored.params["host"], stored.secrets["password"]) == ("b", PASSWORD)
+    assert (stored.params["schema"], stored.secrets["password"]) == ("s", PASSWORD)
+    assert moved.status_code == 422
+    assert "type `password` again" in moved.content.decode()
+    _no_secret(moved)
+    assert models.Connection.objects.get(name="WH").params["host"] == "a"
 
 
 def test_a_change_of_an_older_version_is_refused(api, demo):
@@ -71,20 +81,20 @@ def test_a_change_of_an_older_version_is_refused(api, demo):
     api["admin"](
         "PUT",
         "/connections/WH/",
-        {"name": "WH", "type": "postgres", "fields": {"host": "theirs"}, "version": 1},
+        {"name": "WH", "type": "postgres", "fields": {"host": "a", "schema": "theirs"}, "version": 1},
     )
 
     stale = api["editor"](
         "PUT",
         "/connections/WH/",
-        {"name": "WH", "type": "postgres", "fields": {"host": "mine"}},
+        {"name": "WH", "type": "postgres", "fields": {"host": "a", "schema": "mine"}},
         **{"If-Match": '"1"'},
     )
 
     assert stale.status_code == 412
-    assert "+host: theirs" in answer(stale)["changes"]
+    assert "+schema: theirs" in answer(stale)["changes"]
     assert PASSWORD not in stale.content.decode()
-    assert models.Connection.objects.get(name="WH").params["host"] == "theirs"
+    assert models.Connection.objects.get(name="WH").params["schema"] == "theirs"
     assert api["editor"]("DELETE", "/connections/WH/?version=1").status_code == 409
     assert api["editor"]("DELETE", "/connections/WH/?version=2").status_code == 204
 

@@ -62,17 +62,20 @@ def sleep_until(moment: datetime) -> None:
 
 def test_three_workers_fire_each_due_time_of_each_schedule_exactly_once(studio):  # noqa: F811
     write_csv(studio.folder / "items.csv", ROWS)
-    # Not in the last seconds of a minute: the schedules' first due time is then the next one.
-    if datetime.now(UTC).second > 50:
+    # The workers first, each heard from (on a loaded machine starting three takes seconds a due
+    # time may not wait for), then the schedules.
+    workers = [studio.start_worker("--automation-every", "0.2") for _ in range(3)]
+    wait_for(lambda: query(studio, "select count(*) from studio_workerbeat") == [(3,)], timeout=120)
+    # Not in the second half of a minute: the schedules are all made before the next one.
+    if datetime.now(UTC).second > 30:
         sleep_until(next_minute(datetime.now(UTC)))
     setup = SETUP.format(
         target=f"{studio.database_url}?sslmode=disable", replications=REPLICATIONS, folder=studio.folder
     )
     studio.manage("shell", "-c", setup)
-    created = datetime.now(UTC)
-    first, second = next_minute(created), next_minute(created) + timedelta(minutes=1)
-
-    workers = [studio.start_worker("--automation-every", "0.2") for _ in range(3)]
+    # The due time the schedules were given (read, not assumed from the clock after the setup).
+    [(first,)] = query(studio, "select distinct next_fire from studio_schedule")
+    second = first + timedelta(minutes=1)
     # After the first due time: kill one worker outright (no chance to clean up) and start
     # another in its place, while the others keep firing.
     sleep_until(first + timedelta(seconds=2))
@@ -116,9 +119,12 @@ def test_three_workers_fire_each_due_time_of_each_schedule_exactly_once(studio):
         " from django_tasks_database_dbtaskresult order by 1",
     )
     assert tasks == [(r[0], 1) for r in sorted(runs)]
-    for run_id, *_ in runs:
+    for run_id, _, _, status, _ in runs:
         log = (studio.data / "runs" / str(run_id) / "sling.log").read_text()
-        assert sum(line.startswith("$ ") for line in log.splitlines()) == 1, log
+        started = sum(line.startswith("$ ") for line in log.splitlines())
+        # Sling started once; a run reaped from the killed worker may have been killed before
+        # it started sling (on a loaded machine, the claim and the start are seconds apart).
+        assert started == 1 or (status == "failed" and started == 0), log
     # And the next due time is the one after: nothing is owed, nothing will fire twice.
     assert {row[0] for row in query(studio, "select next_fire from studio_schedule")} == {
         second + timedelta(minutes=1)
