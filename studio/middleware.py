@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
 from replication.yamlio import MAX_BYTES
+from studio.api.problems import is_api
 from studio.views.errors import error_page, logger
 
 MAX_MB = MAX_BYTES // 2**20
@@ -81,3 +82,27 @@ def client_ip(request: HttpRequest) -> str | None:
     if remote in settings.STUDIO_TRUSTED_PROXIES and forwarded:
         return forwarded.split(",")[-1].strip()
     return remote
+
+
+class NulCharactersMiddleware:
+    """A NUL character in the address, the query or a form field is refused with a 400 before
+    any view reads it: no column stores one (PostgreSQL refuses it in text, which answered 500
+    on the pages whose parameters reach a query). The API refuses it itself, as a problem
+    document (studio.api.api)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not is_api(request) and _has_nul(request):
+            return error_page(
+                request, 400, "The request holds a NUL character (\\0), which cannot be stored."
+            )
+        return self.get_response(request)
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    if "\x00" in request.path:
+        return True
+    forms = [request.GET] + ([request.POST] if request.method == "POST" else [])
+    return any("\x00" in text for form in forms for key, values in form.lists() for text in [key, *values])
