@@ -85,10 +85,10 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 class NulCharactersMiddleware:
-    """A NUL character in the address, the query or a form field is refused with a 400 before
-    any view reads it: no column stores one (PostgreSQL refuses it in text, which answered 500
-    on the pages whose parameters reach a query). The API refuses it itself, as a problem
-    document (studio.api.api)."""
+    """A NUL character in the address or the query is refused with a 400 before any view reads
+    it: no column stores one (PostgreSQL refuses it in text, which answered 500 on the pages
+    whose parameters reach a query). A form's fields are the forms' to refuse, naming the field
+    (Django's fields refuse a NUL); the API refuses it itself, as a problem document."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -102,7 +102,5 @@ class NulCharactersMiddleware:
 
 
 def _has_nul(request: HttpRequest) -> bool:
-    if "\x00" in request.path:
-        return True
-    forms = [request.GET] + ([request.POST] if request.method == "POST" else [])
-    return any("\x00" in text for form in forms for key, values in form.lists() for text in [key, *values])
+    query = request.GET.lists()
+    return "\x00" in request.path or any("\x00" in text for key, values in query for text in [key, *values])

@@ -153,10 +153,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # A NUL in the address, the query or a form: 400 before any view or query reads it.
-    "studio.middleware.NulCharactersMiddleware",
     # Its own 400, 404 and 500 pages whatever DEBUG says (it needs the user, for the navigation).
     "studio.middleware.ErrorPagesMiddleware",
+    # A NUL in the address or the query: 400 before any view or query reads it.
+    "studio.middleware.NulCharactersMiddleware",
     # Every page needs a signed-in user, but the sign-in page (`login_not_required`).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

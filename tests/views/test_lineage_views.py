@@ -173,7 +173,9 @@ def test_hostile_input_never_breaks_the_page(client, user, demo, params):
     for headers in ({}, HX):
         response = client.get("/lineage/", params, headers=headers)
 
-        assert response.status_code in (200, 404, 422)
+        # A NUL in the query is refused before the view (400: tests/views/test_nul_characters.py).
+        nul = any("\x00" in str(value) for value in params.values())
+        assert response.status_code == 400 if nul else response.status_code in (200, 404, 422)
 
 
 def test_grouping_draws_boxes_with_positions_from_the_server(client, user, demo):
