@@ -14,10 +14,15 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test tests/oidc_provider/node_modules/.installed
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[test]'
 	scripts/ensure-chromium.sh
+	touch $@
+
+# The OpenID provider the sign-in tests start (node's oidc-provider, exactly as locked).
+tests/oidc_provider/node_modules/.installed: tests/oidc_provider/package-lock.json
+	cd tests/oidc_provider && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The web server, and beside it the worker that executes queued runs (stopped with the server).

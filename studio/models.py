@@ -656,3 +656,21 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class SignOn(models.Model):
+    """A studio user as an OpenID provider knows them: its issuer and the person's `sub` there. A
+    person is found by this link alone, never by an e-mail address or a user name, so an account
+    at the provider never takes over a local account that happens to share them."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sign_ons")
+    issuer = models.CharField(max_length=500)
+    subject = models.CharField(max_length=255)
+    created = models.DateTimeField(auto_now_add=True)
+    last_signed_in = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="sign_on_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"

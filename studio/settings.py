@@ -283,3 +283,37 @@ AXES_CLIENT_IP_CALLABLE = "studio.middleware.client_ip"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
+
+# Single sign-on with OpenID Connect (mozilla-django-oidc; README: Signing in with your identity
+# provider). Off while STUDIO_OIDC_ISSUER is unset. The provider's endpoints and keys are read from
+# its discovery document when someone signs in (studio/sso.py), never at start-up.
+STUDIO_OIDC_ISSUER = os.getenv("STUDIO_OIDC_ISSUER", "").rstrip("/")
+STUDIO_OIDC_NAME = os.getenv("STUDIO_OIDC_NAME", "single sign-on")
+# The claim that lists a person's groups at the provider, and which group gives which role:
+# `group=role,...` (a person in several mapped groups has every role they give; in none, a viewer).
+STUDIO_OIDC_GROUPS_CLAIM = os.getenv("STUDIO_OIDC_GROUPS_CLAIM", "groups")
+STUDIO_OIDC_ROLES: dict[str, str] = {}
+for _pair in filter(None, (p.strip() for p in os.getenv("STUDIO_OIDC_ROLES", "").split(","))):
+    _group, _, _role = _pair.rpartition("=")
+    if not _group.strip() or _role.strip() not in ("viewer", "editor", "operator", "admin"):
+        raise ImproperlyConfigured(
+            f"STUDIO_OIDC_ROLES: {_pair!r} is not GROUP=ROLE with a role of viewer, editor, operator, admin"
+        )
+    STUDIO_OIDC_ROLES[_group.strip()] = _role.strip()
+OIDC_RP_CLIENT_ID = os.getenv("STUDIO_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = envsecret("STUDIO_OIDC_CLIENT_SECRET") or ""
+OIDC_RP_SCOPES = os.getenv("STUDIO_OIDC_SCOPES", "openid email profile groups")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso-callback"
+if STUDIO_OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured("STUDIO_OIDC_ISSUER needs STUDIO_OIDC_CLIENT_ID and STUDIO_OIDC_CLIENT_SECRET")
+if STUDIO_OIDC_ISSUER:
+    AUTHENTICATION_BACKENDS.append("studio.sso.Backend")
+# Local accounts' passwords: off, the sign-in page offers single sign-on only, and a password is
+# refused everywhere (the admin's sign-in too), since no backend checks one.
+STUDIO_LOCAL_SIGNIN = envbool("STUDIO_LOCAL_SIGNIN", "true")
+if not STUDIO_LOCAL_SIGNIN:
+    if not STUDIO_OIDC_ISSUER:
+        raise ImproperlyConfigured("STUDIO_LOCAL_SIGNIN=false needs STUDIO_OIDC_ISSUER: nobody could sign in")
+    AUTHENTICATION_BACKENDS.remove("django.contrib.auth.backends.ModelBackend")

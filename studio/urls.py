@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
 from studio.api.api import urlpatterns as api_urls
@@ -18,6 +19,7 @@ from studio.views import (
     replications,
     runs,
     schedules,
+    sign_in,
     tokens,
     upgrade,
     yaml,
@@ -120,7 +122,10 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),
     # Sign-in is required everywhere (LoginRequiredMiddleware) but here: LoginView says so itself.
-    path("login/", auth_views.LoginView.as_view(template_name="studio/login.html"), name="login"),
+    path("login/", sign_in.SignInView.as_view(), name="login"),
+    # Single sign-on (studio/sso.py): to the identity provider, and back from it.
+    path("sso/start/", login_not_required(sign_in.SignOnStart.as_view()), name="sso-start"),
+    path("sso/callback/", login_not_required(sign_in.SignOnCallback.as_view()), name="sso-callback"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]
