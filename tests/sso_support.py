@@ -20,7 +20,7 @@ import pytest
 FOLDER = Path(__file__).parent / "oidc_provider"
 CLIENT_ID = "sling-studio"
 # A value to look for in pages and logs: it must be in none.
-CLIENT_SECRET = "client-secret-4f1d9c0e7b2a"  # noqa: S105
+CLIENT_SECRET = "client-secret-4f1d9c0e7b2a"
 
 
 class OpenIDProvider:
@@ -45,7 +45,7 @@ class OpenIDProvider:
         self.issuer: str = json.loads(line)["issuer"]
 
     def _post(self, path: str, body: Any) -> None:
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - our loopback provider's http:// address
             f"{self.issuer}{path}", data=json.dumps(body).encode(), method="POST"
         )
         with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - our loopback provider
