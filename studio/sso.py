@@ -6,7 +6,7 @@ requests; the studio adds what it leaves out or lets through: the ID token's iss
 expiry are checked (the library checks neither issuer nor audience and lets an expired token raise
 an error page), userinfo must speak of the same person, people are found by (issuer, sub), never by
 e-mail, and every refusal is a sentence for the sign-in page (`SignOnRefused`), counted by
-django-axes as a failed sign-in under SSO_USER, never a 500.
+django-axes as a failed sign-in under studio.signins.SSO_USER, never a 500.
 """
 
 from __future__ import annotations
@@ -25,9 +25,6 @@ from studio.services.sign_on import sign_on
 
 logger = logging.getLogger("studio.sso")
 
-# The name failed single sign-ons are counted under by django-axes: no user can have it (it has a
-# space), so a lockout of single sign-on from an address locks no one's password sign-in.
-SSO_USER = "single sign-on"
 # Asymmetric algorithms only: with HS256 the client secret would be the key, and a token could be
 # made by anyone who has it.
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]

@@ -29,8 +29,8 @@ from ninja import security
 from studio import roles
 from studio.api.problems import LOCKED, problem
 from studio.services.tokens import token_use
+from studio.signins import TOKEN_USER
 
-TOKEN_USER = "API token"  # noqa: S105 - a user name, not a password
 CREDENTIALS = {"username": TOKEN_USER}
 
 

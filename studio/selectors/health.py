@@ -19,6 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 
 from studio import configured, models
 from studio.services.workers import SILENT_AFTER_SECONDS
+from studio.signins import SSO_USER, TOKEN_USER
 
 # Seconds: a few-second stream up to an hours-long run.
 BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 4 * 3600.0)
@@ -133,12 +134,20 @@ class _Collector:
             beats.add_metric([beat.worker_id[:8], beat.host, str(beat.pid)], beat.last_seen.timestamp())
         yield beats
 
-        failures = AccessAttempt.objects.aggregate(n=Sum("failures_since_start"))["n"] or 0
-        yield GaugeMetricFamily(
+        failures = GaugeMetricFamily(
             "studio_signin_failures",
-            "Failed sign-ins not yet cleared by a success or the cool-off",
-            value=failures,
+            "Failed sign-ins not yet cleared by a success or the cool-off, by way of signing in",
+            labels=["via"],
         )
+        special = Q(username__in=[TOKEN_USER, SSO_USER])
+        counted = AccessAttempt.objects.aggregate(
+            password=Sum("failures_since_start", filter=~special | Q(username__isnull=True)),
+            sso=Sum("failures_since_start", filter=Q(username=SSO_USER)),
+            token=Sum("failures_since_start", filter=Q(username=TOKEN_USER)),
+        )
+        for via, n in counted.items():
+            failures.add_metric([via], n or 0)
+        yield failures
 
 
 def _histogram(name: str, documentation: str, rows: Any, field: str, unit: Any, total: float) -> Metric:

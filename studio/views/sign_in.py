@@ -14,7 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from mozilla_django_oidc import views as oidc_views
 
-from studio.sso import SSO_USER, SignOnRefused, provider
+from studio.signins import SSO_USER
+from studio.sso import SignOnRefused, provider
 
 
 def _ways() -> dict[str, Any]:
