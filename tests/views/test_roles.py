@@ -11,7 +11,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from studio import models
 
@@ -23,6 +23,10 @@ OWN_TOKEN_POSTS = {"tokens", "token-revoke"}
 
 # What load balancers and Prometheus ask without signing in (tests/views/test_health.py).
 MACHINES = ("healthz", "readyz", "metrics")
+# Single sign-on's two steps: to the provider and back, before anyone is signed in
+# (tests/views/test_sign_in.py).
+SIGN_ON = ("sso-start", "sso-callback")
+OPEN = ("login", "logout", *MACHINES, *SIGN_ON)
 
 
 def studio_urls() -> list[tuple[str, str]]:
@@ -36,7 +40,12 @@ def studio_urls() -> list[tuple[str, str]]:
                 # The API answers 401 and problem documents: tests/api/test_api_roles.py walks it.
                 if not route.startswith(("admin/", "api/")):
                     walk(pattern.url_patterns, route)
-            elif isinstance(pattern, URLPattern) and pattern.name not in ("login", "logout", *MACHINES):
+            elif isinstance(pattern, URLPattern) and pattern.name not in (
+                "login",
+                "logout",
+                *MACHINES,
+                *SIGN_ON,
+            ):
                 found.append((pattern.name, route))
 
     walk(get_resolver().url_patterns, "")
@@ -99,6 +108,8 @@ def test_strangers_are_sent_to_sign_in_from_every_url(client, demo):
     # Open to machines, without a sign-in: no worker beats here (not ready), and the test
     # client's 127.0.0.1 is in the metrics' default networks.
     assert [client.get(f"/{name}").status_code for name in MACHINES] == [200, 503, 200]
+    # Without single sign-on set up, its steps say so (404) rather than ask for a sign-in.
+    assert [client.get(reverse(name)).status_code for name in SIGN_ON] == [404, 404]
 
 
 @pytest.mark.parametrize("htmx", [False, True])

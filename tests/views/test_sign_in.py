@@ -69,6 +69,10 @@ def test_local_sign_in_switched_off_refuses_every_password(client, sso_on, fast_
     assert 'id="id_password"' not in page
     assert 'href="/sso/start/?next=/runs/"' in page
 
+    # A session signed in with a password before it was switched off ends too.
+    signed_in = get_user_model().objects.create_user("earlier")
+    client.force_login(signed_in, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get("/replications/").status_code == 302
     refused = client.post("/login/", {"username": "root", "password": "root-password"})
     assert refused.status_code == 403
     assert "Sign-in with a password is switched off here" in refused.content.decode()
