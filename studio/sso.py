@@ -30,6 +30,8 @@ logger = logging.getLogger("studio.sso")
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
 # Clocks of the provider and the studio may differ by this much.
 LEEWAY_SECONDS = 60
+# What the studio reads of the discovery document.
+ENDPOINTS = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri")
 _discovered: dict[str, dict[str, Any]] = {}
 
 
@@ -54,6 +56,10 @@ def provider() -> dict[str, Any]:
         if document.get("issuer", "").rstrip("/") != issuer:
             # OpenID Connect Discovery 1.0, 4.3: a document naming another issuer is not to be used.
             raise SignOnRefused(f"The identity provider at {issuer} names another issuer: tell an admin.")
+        if missing := [key for key in ENDPOINTS if not document.get(key)]:
+            raise SignOnRefused(
+                f"The identity provider at {issuer} names no {', '.join(missing)}: tell an admin."
+            )
         _discovered[issuer] = document
     return _discovered[issuer]
 

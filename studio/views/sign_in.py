@@ -48,6 +48,8 @@ class SignOnStart(oidc_views.OIDCAuthenticationRequestView):
     """To the provider's sign-in, with state, nonce and PKCE kept in the session."""
 
     def __init__(self, **kwargs: Any) -> None:
+        # Not the library's __init__: it wants the endpoint in the settings; it comes from the
+        # provider's discovery document, when someone signs in.
         super(oidc_views.OIDCAuthenticationRequestView, self).__init__(**kwargs)
         self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
 
@@ -56,8 +58,8 @@ class SignOnStart(oidc_views.OIDCAuthenticationRequestView):
             return _page(request, "Single sign-on is not set up here.", 404)
         try:
             self.OIDC_OP_AUTH_ENDPOINT = provider()["authorization_endpoint"]
-        except (SignOnRefused, KeyError) as exc:
-            return _page(request, str(exc) if isinstance(exc, SignOnRefused) else "No sign-in endpoint.", 502)
+        except SignOnRefused as exc:
+            return _page(request, str(exc), 502)
         return super().get(request)
 
 
@@ -73,8 +75,9 @@ class SignOnCallback(oidc_views.OIDCAuthenticationCallbackView):
         # Each state is used once, whatever comes of it (no replay).
         started = request.session.get("oidc_states", {}).pop(request.GET.get("state", ""), None)
         request.session.modified = True
-        if error := request.GET.get("error"):
-            # The person cancelled, or the provider would not let them in.
+        if started is not None and (error := request.GET.get("error")):
+            # The person cancelled, or the provider would not let them in. (Its words are shown
+            # only for a sign-in this browser started: a crafted link cannot put text here.)
             said = request.GET.get("error_description") or error
             return _page(request, f"The identity provider did not sign you in: {said[:200]}", 403)
         if started is None or "code" not in request.GET:

@@ -57,12 +57,27 @@ def shots(tmp_path: Path) -> Path:
     return folder
 
 
-def _sign_in(chromium: Any, base: str, login: str, then: str = "/") -> Any:
-    """Through the studio's sign-in page and the provider's, in a new browser (no session of
-    either); the page once the browser is back at the studio's `then`."""
-    context = chromium.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+@pytest.fixture
+def new_page(chromium: Any) -> Any:
+    """A page in a new browser context (no session of the studio or the provider); every one is
+    closed with the test, so no connection of it outlives the test's database."""
+    contexts: list[Any] = []
+
+    def make(width: int = 1440) -> Any:
+        contexts.append(chromium.new_context(viewport={"width": width, "height": 900}))
+        page = contexts[-1].new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def _sign_in(new_page: Any, base: str, login: str, then: str = "/") -> Any:
+    """Through the studio's sign-in page and the provider's; the page once the browser is back at
+    the studio's `then`."""
+    page = new_page()
     page.goto(f"{base}/login/")
     page.click("text=Sign in with Example ID")
     page.fill("input[name=login]", login)
@@ -79,7 +94,7 @@ def _signin_failures(client: Any) -> dict[str, float]:
     return {s.labels["via"]: s.value for s in samples if s.name == "studio_signin_failures"}
 
 
-def test_first_sign_in_makes_the_user_with_the_roles_of_its_groups(chromium, live_server, sso, caplog):
+def test_first_sign_in_makes_the_user_with_the_roles_of_its_groups(new_page, live_server, sso, caplog):
     signed_in: list[Any] = []
 
     def receiver(sender: Any, user: Any, **kwargs: Any) -> None:
@@ -88,7 +103,7 @@ def test_first_sign_in_makes_the_user_with_the_roles_of_its_groups(chromium, liv
     # The audit trail records sign-ins from this signal: the flow must be a normal Django login.
     user_logged_in.connect(receiver)
     try:
-        page = _sign_in(chromium, live_server.url, "alice")
+        page = _sign_in(new_page, live_server.url, "alice")
     finally:
         user_logged_in.disconnect(receiver)
     assert page.url == f"{live_server.url}/"
@@ -106,34 +121,33 @@ def test_first_sign_in_makes_the_user_with_the_roles_of_its_groups(chromium, liv
     assert CLIENT_SECRET not in caplog.text
 
 
-def test_a_group_left_takes_its_role_away_at_the_next_sign_in(chromium, live_server, sso):
-    _sign_in(chromium, live_server.url, "alice").context.close()
+def test_a_group_left_takes_its_role_away_at_the_next_sign_in(new_page, live_server, sso):
+    _sign_in(new_page, live_server.url, "alice")
     alice = get_user_model().objects.get(username="alice")
     assert roles.OPERATOR in roles.roles_of(alice)
 
     sso.accounts(alice={"email": "alice@example.com", "groups": ["data-eng", "finance"]})
-    _sign_in(chromium, live_server.url, "alice").context.close()
+    _sign_in(new_page, live_server.url, "alice")
     alice = get_user_model().objects.get(username="alice")  # one user still, its roles read anew
     assert roles.roles_of(alice) == {roles.VIEWER, roles.EDITOR}
     assert models.SignOn.objects.count() == 1
 
     sso.accounts(alice={"email": "alice@example.com", "groups": []})
-    _sign_in(chromium, live_server.url, "alice").context.close()
+    _sign_in(new_page, live_server.url, "alice")
     alice = get_user_model().objects.get(username="alice")
     assert roles.roles_of(alice) == {roles.VIEWER}
 
 
-def test_a_user_switched_off_in_the_studio_is_refused(chromium, live_server, sso):
-    _sign_in(chromium, live_server.url, "alice").context.close()
+def test_a_user_switched_off_in_the_studio_is_refused(new_page, live_server, sso):
+    _sign_in(new_page, live_server.url, "alice")
     get_user_model().objects.filter(username="alice").update(is_active=False)
-    page = _sign_in(chromium, live_server.url, "alice", then="/sso/callback/")
+    page = _sign_in(new_page, live_server.url, "alice", then="/sso/callback/")
     assert "Your studio account is switched off: ask an admin." in page.inner_text("p.error")
-    page.context.close()
 
 
-def test_a_local_account_of_the_same_name_and_email_is_not_taken_over(chromium, live_server, sso):
+def test_a_local_account_of_the_same_name_and_email_is_not_taken_over(new_page, live_server, sso):
     local = get_user_model().objects.create_user("alice", email="alice@example.com", password="local-pw")
-    _sign_in(chromium, live_server.url, "alice").context.close()
+    _sign_in(new_page, live_server.url, "alice")
     link = models.SignOn.objects.get()
     assert link.user != local
     assert link.user.username == "alice-2"
@@ -148,10 +162,13 @@ def test_a_local_account_of_the_same_name_and_email_is_not_taken_over(chromium, 
         ("expire", "The identity provider's sign-in token has expired"),
     ],
 )
-def test_a_forged_or_expired_id_token_is_refused_and_counted(chromium, live_server, sso, client, mode, said):
+def test_a_forged_or_expired_id_token_is_refused_and_counted(
+    new_page, live_server, sso, client, shots, mode, said
+):
     before = _signin_failures(client)
     sso.tamper(mode)
-    page = _sign_in(chromium, live_server.url, "alice", then="/sso/callback/")
+    page = _sign_in(new_page, live_server.url, "alice", then="/sso/callback/")
+    page.screenshot(path=shots / f"sso-refused-{mode}.png")
     assert said in page.inner_text("p.error")
     assert page.locator("text=Sign in with Example ID").count() == 1  # and the way to try again
     assert not get_user_model().objects.filter(username="alice").exists()
@@ -162,27 +179,30 @@ def test_a_forged_or_expired_id_token_is_refused_and_counted(chromium, live_serv
     assert page.url.startswith(f"{live_server.url}/login/")
 
 
-def test_the_sign_in_page_with_single_sign_on(chromium, live_server, sso, settings, shots):
+def test_the_sign_in_page_with_single_sign_on(new_page, live_server, sso, settings, shots):
     for width in (1024, 1440):
-        context = chromium.new_context(viewport={"width": width, "height": 800})
-        page = context.new_page()
+        page = new_page(width)
         page.goto(f"{live_server.url}/login/")
         page.screenshot(path=shots / f"login-sso-{width}.png")
         assert page.locator("#id_password").count() == 1
         assert violations(page) == []
-        context.close()
     settings.STUDIO_LOCAL_SIGNIN = False
     settings.AUTHENTICATION_BACKENDS = [
         b for b in settings.AUTHENTICATION_BACKENDS if b != "django.contrib.auth.backends.ModelBackend"
     ]
-    page = _sign_in(chromium, live_server.url, "alice")
+    page = _sign_in(new_page, live_server.url, "alice")
     page.goto(f"{live_server.url}/tokens/")
     page.screenshot(path=shots / "tokens-sso-user.png", full_page=True)
-    page.context.close()
-    context = chromium.new_context(viewport={"width": 1024, "height": 800})
-    page = context.new_page()
+    page = new_page(1024)
     page.goto(f"{live_server.url}/login/")
     page.screenshot(path=shots / "login-sso-only-1024.png")
     assert page.locator("#id_password").count() == 0  # single sign-on alone
     assert violations(page) == []
-    context.close()
+
+
+def test_a_discovery_document_naming_another_issuer_is_not_used(sso, settings, client):
+    # The same provider reached under another name: its document names 127.0.0.1, not localhost.
+    settings.STUDIO_OIDC_ISSUER = sso.issuer.replace("127.0.0.1", "localhost")
+    answer = client.get("/sso/start/")
+    assert answer.status_code == 502
+    assert "names another issuer: tell an admin." in answer.content.decode()

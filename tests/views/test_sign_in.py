@@ -128,8 +128,14 @@ def test_a_link_this_browser_did_not_start_is_refused_and_a_state_is_used_once(c
 
 
 @pytest.mark.django_db
-def test_the_providers_refusal_is_shown(client, sso_on):
-    answer = client.get("/sso/callback/?error=access_denied&error_description=End-User+aborted&state=x")
+def test_the_providers_refusal_is_shown_for_a_sign_in_this_browser_started(client, sso_on):
+    crafted = client.get("/sso/callback/?error=access_denied&error_description=Call+us+at+555&state=x")
+    assert crafted.status_code == 403
+    assert "Call us" not in crafted.content.decode()
+    session = client.session
+    session["oidc_states"] = {"st4te": {"nonce": "n0nce", "code_verifier": None}}
+    session.save()
+    answer = client.get("/sso/callback/?error=access_denied&error_description=End-User+aborted&state=st4te")
     assert answer.status_code == 403
     assert "The identity provider did not sign you in: End-User aborted" in answer.content.decode()
 
