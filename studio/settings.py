@@ -295,7 +295,7 @@ STUDIO_OIDC_GROUPS_CLAIM = os.getenv("STUDIO_OIDC_GROUPS_CLAIM", "groups")
 STUDIO_OIDC_ROLES: dict[str, str] = {}
 for _pair in filter(None, (p.strip() for p in os.getenv("STUDIO_OIDC_ROLES", "").split(","))):
     _group, _, _role = _pair.rpartition("=")
-    if not _group.strip() or _role.strip() not in ("viewer", "editor", "operator", "admin"):
+    if not _group.strip() or _role.strip() not in ("viewer", "editor", "operator", "admin"):  # studio.roles
         raise ImproperlyConfigured(
             f"STUDIO_OIDC_ROLES: {_pair!r} is not GROUP=ROLE with a role of viewer, editor, operator, admin"
         )
