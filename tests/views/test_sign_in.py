@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
@@ -201,3 +202,20 @@ def test_settings_refuse_a_role_map_and_a_sign_in_nobody_could_use():
     assert (
         _settings_error(STUDIO_OIDC_ISSUER="https://id.example", STUDIO_OIDC_ROLES="a=b=admin", **both) == ""
     )
+
+
+@pytest.mark.django_db
+def test_failed_single_sign_ons_lock_single_sign_on_out_from_the_address(client, sso_on, fast_hasher):
+    def back_from_the_provider() -> Any:
+        session = client.session
+        session["oidc_states"] = {"st4te": {"nonce": "n0nce", "code_verifier": None}}
+        session.save()
+        return client.get("/sso/callback/?code=c0de&state=st4te")
+
+    answers = [back_from_the_provider().status_code for _ in range(sso_on.AXES_FAILURE_LIMIT + 1)]
+    assert answers[0] == 403
+    assert answers[-1] == 429
+    assert "Too many failed sign-ins" in back_from_the_provider().content.decode()
+    # A password sign-in from the same address is not locked by it.
+    get_user_model().objects.create_user("erin", password="erin-password")
+    assert client.post("/login/", {"username": "erin", "password": "erin-password"}).status_code == 302
