@@ -61,7 +61,6 @@ const provider = new Provider(issuer, {
   },
   features: { devInteractions: { enabled: true } },
 });
-provider.proxy = false;
 
 provider.use(async (ctx, next) => {
   await next();
