@@ -92,10 +92,8 @@ def status(studio: Studio, run_id: int) -> str:
 
 
 def streams(studio: Studio, run_id: int) -> dict[str, dict[str, Any]]:
-    sql = (
-        "select name, status, rows, error, started_at, ended_at, holder from studio_runstream "
-        f"where run_id = {run_id} order by position"
-    )
+    columns = "name, status, rows, error, started_at, ended_at, holder"
+    sql = f"select {columns} from studio_runstream where run_id = {int(run_id)} order by position"  # noqa: S608
     keys = ("status", "rows", "error", "started_at", "ended_at", "holder")
     return {Path(row[0]).name: dict(zip(keys, row[1:], strict=True)) for row in query(studio, sql)}
 
