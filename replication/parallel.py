@@ -21,6 +21,8 @@ FILE_DATABASES = frozenset({"sqlite", "duckdb", "motherduck", "ducklake"})
 # A server database: sling opens a few connections per stream; 8 at once stays well inside a
 # default PostgreSQL's 100 connections.
 SERVER_LIMIT = 8
+# The highest limit a connection may be given.
+MAX_STREAMS = 1000
 # Sling settings of `env:` whose state spans the streams of a run.
 SPANNING_ENV = ("SLING_STATE",)
 
