@@ -20,6 +20,7 @@ import shlex
 import signal
 import socket
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from studio.services.executor import (
     retrying,
     tolerant,
 )
+from studio.services.workers import SILENT_AFTER_SECONDS
 
 Status = models.Run.Status
 StreamStatus = models.RunStream.Status
@@ -142,7 +144,7 @@ def _take(run: models.Run, holder: str) -> list[str] | str | None:
         used = models.RunSlot.objects.filter(connection=name).exclude(holder=holder).count()
         if used >= limit:
             return _wait(locked, f"waiting for `{name}`: {used} of {limit} in use")
-    chosen = free[: batch(len(pending), locked.parallel)]
+    chosen = free[: batch(len(pending), _processes(locked))]
     streams.filter(pk__in=[s.pk for s in chosen]).update(holder=holder)
     now = timezone.now()
     host, pid = socket.gethostname(), os.getpid()
@@ -153,6 +155,14 @@ def _take(run: models.Run, holder: str) -> list[str] | str | None:
     if locked.waiting:
         models.Run.objects.filter(pk=run.pk).update(waiting="")
     return [s.name for s in chosen]
+
+
+def _processes(run: models.Run) -> int:
+    """How many processes can really run the run's streams at once: its limit, or fewer when
+    fewer workers beat (one worker: one process takes them all, as `sling run -r` would)."""
+    since = timezone.now() - timedelta(seconds=SILENT_AFTER_SECONDS)
+    workers = models.WorkerBeat.objects.filter(last_seen__gte=since).count()
+    return min(run.parallel, workers) if workers else run.parallel
 
 
 def _wait(run: models.Run, why: str) -> str:

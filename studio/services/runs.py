@@ -168,13 +168,18 @@ def run_cancel(*, run: models.Run) -> models.Run:
     return run
 
 
+def failed_streams(run: models.Run) -> list[str]:
+    """The streams that failed in `run`, in its order (a wildcard whose match failed: whole)."""
+    failed = run.run_streams.filter(status=models.RunStream.Status.FAILED, expanded_from="")
+    return list(failed.order_by("position").values_list("name", flat=True))
+
+
 def run_again(*, run: models.Run, user: Any = None, failed_only: bool = False) -> models.Run:
     """Queue `run` again: its streams, mode and range; with `failed_only`, only the streams that
     failed in it (a wildcard whose match failed runs whole again). `Refused` when it has none."""
     streams = run.streams
     if failed_only:
-        failed = run.run_streams.filter(status=models.RunStream.Status.FAILED, expanded_from="")
-        streams = list(failed.order_by("position").values_list("name", flat=True))
+        streams = failed_streams(run)
         if not streams:
             raise Refused.field("failed", f"run #{run.pk} has no failed stream to run again")
     return run_queue(

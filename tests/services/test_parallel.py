@@ -6,6 +6,7 @@ real workers."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from run_support import csv_to_sqlite, replication
 
 from replication.config import ReplicationConfig
@@ -98,3 +99,12 @@ def test_a_replication_with_hooks_around_its_streams_stays_one_process(tmp_path)
     )
     stateful = ReplicationConfig(source="LOCAL", target="TARGET_DB", streams={}, env={"SLING_STATE": "x"})
     assert one_process_reason(stateful) == "its `env: SLING_STATE` keeps state across streams"
+
+
+def test_with_one_worker_beating_one_process_takes_every_stream(tmp_path):
+    csv_to_sqlite(tmp_path, {f"s{n}.csv": 1 for n in range(8)})
+    now = timezone.now()
+    models.WorkerBeat.objects.create(worker_id="w1", host="h", pid=1, started=now, last_seen=now)
+    run = running()
+
+    assert _take(run, "h:1:1.1") == [f"file://{tmp_path}/s{n}.csv" for n in range(8)]
