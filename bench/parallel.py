@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -121,7 +122,9 @@ def studio(
                     stderr=subprocess.DEVNULL,
                 )
             )
-        time.sleep(2)  # the workers up and idle: their start is not the run's time
+        with psycopg.connect(url, autocommit=True) as db:  # the workers up and idle: their start is not timed
+            while db.execute("select count(*) from studio_workerbeat").fetchone()[0] < workers:
+                time.sleep(0.1)
         queue = "from studio.services.runs import run_queue\nrun_queue(replication='bench', parallel=4)"
         subprocess.run([*manage, "shell", "-c", queue], cwd=ROOT, env=env, check=True, capture_output=True)
         with psycopg.connect(url, autocommit=True) as db:
@@ -133,8 +136,15 @@ def studio(
                     break
                 time.sleep(0.1)
             log = "".join(r[0] for r in db.execute("select text from studio_runlogchunk order by seq"))
+            spans = db.execute("select started_at, ended_at from studio_runstream").fetchall()
         if status != "succeeded":
             raise SystemExit(f"studio run {status}: {log[-3000:]}")
+        processes = sum(1 for line in log.splitlines() if "] $ " in line or line.startswith("$ "))
+        print(
+            f"  {workers} worker(s): {(finished - created).total_seconds():.1f} s, "
+            f"{processes} sling processes, at most {most_at_once(spans)} streams at once",
+            flush=True,
+        )
         return (finished - created).total_seconds(), log
     finally:
         for worker in started:
@@ -142,6 +152,15 @@ def studio(
         for worker in started:
             worker.wait()
         drop(url)
+
+
+def most_at_once(spans: list[tuple[datetime, datetime]]) -> int:
+    events = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans], key=lambda e: e)
+    running = most = 0
+    for _, step in events:
+        running += step
+        most = max(most, running)
+    return most
 
 
 def count_pg(url: str, tables: list[str]) -> int:

@@ -14,7 +14,6 @@ the others' rows kept, as sling keeps them.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import shlex
 import signal
@@ -51,8 +50,6 @@ StreamStatus = models.RunStream.Status
 # How often a part that waits for a connection asks again.
 WAIT_SECONDS = 0.5
 
-logger = logging.getLogger("studio.worker")
-
 
 def fans_out(run: models.Run) -> bool:
     """Whether the queued `run` runs side by side; when its replication must stay one process
@@ -75,6 +72,7 @@ def run_parallel(run: models.Run) -> models.Run:
         return run  # cancelled, or taken by another worker
     # Its processes are its slots (the reaper reads those); the run lives while any part beats.
     models.Run.objects.filter(pk=run.pk).update(pid=None)
+    retrying(run.refresh_from_db)
     from studio import tasks  # the tasks framework: only a worker runs this
 
     parts = min(run.parallel, run.run_streams.count())

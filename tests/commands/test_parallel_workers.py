@@ -87,6 +87,13 @@ def queue(studio: Studio, files: dict[str, int], *, target: str, limit: int = 2,
     return int(studio.manage("shell", "-c", setup).stdout.split()[-1])
 
 
+def start_workers(studio: Studio, count: int, *args: str) -> list[Any]:
+    """`count` workers, up: each has said it is alive (a part's batch counts the workers beating)."""
+    workers = [studio.start_worker(*args) for _ in range(count)]
+    wait_for(lambda: query(studio, "select count(*) from studio_workerbeat") == [(count,)], timeout=60)
+    return workers
+
+
 def status(studio: Studio, run_id: int) -> str:
     return query(studio, f"select status from studio_run where id = {run_id}")[0][0]  # noqa: S608
 
@@ -129,9 +136,8 @@ def ended(studio: Studio, run_id: int, timeout: float = 120) -> str:
 
 def test_each_stream_runs_once_within_the_connection_s_limit_and_a_failure_keeps_the_others(studio):
     files = {f"s{n}.csv": 20_000 for n in range(7)} | {"missing.csv": -1}
+    start_workers(studio, 3)
     run_id = queue(studio, files, target="OUT", limit=2)
-    for _ in range(3):
-        studio.start_worker()
 
     assert ended(studio, run_id) == "failed", studio.worker_output(0)
 
@@ -154,14 +160,15 @@ def test_each_stream_runs_once_within_the_connection_s_limit_and_a_failure_keeps
         assert len(started) == 1, (name, text)
     assert most_at_once(rows) <= 2
     assert query(studio, "select count(*) from studio_runslot") == [(0,)]
+    for worker in range(3):  # no part of the run failed in its worker
+        assert "Traceback" not in studio.worker_output(worker), studio.worker_output(worker)
     assert text.endswith("--- run failed: 1 stream(s) failed: " + f"file://{studio.folder}/missing.csv ---\n")
 
 
 def test_a_sqlite_target_takes_one_writer_at_a_time_and_every_row_lands(studio):
     files = {f"s{n}.csv": 5_000 for n in range(6)}
+    start_workers(studio, 2)
     run_id = queue(studio, files, target="TARGET_DB", parallel=4)
-    for _ in range(2):
-        studio.start_worker()
 
     assert ended(studio, run_id) == "succeeded", log(studio, run_id)
 
@@ -174,9 +181,8 @@ def test_a_sqlite_target_takes_one_writer_at_a_time_and_every_row_lands(studio):
 
 def test_cancel_stops_every_running_stream_and_starts_no_more(studio):
     files = {f"s{n}.csv": 300_000 for n in range(6)}
+    start_workers(studio, 2)
     run_id = queue(studio, files, target="OUT", limit=2)
-    for _ in range(2):
-        studio.start_worker()
     wait_for(lambda: any(r["status"] == "running" for r in streams(studio, run_id).values()), timeout=60)
 
     cancelled = studio.manage(
@@ -198,8 +204,8 @@ def test_cancel_stops_every_running_stream_and_starts_no_more(studio):
 
 def test_a_worker_killed_mid_stream_fails_that_stream_and_the_run_goes_on(studio):
     files = {f"s{n}.csv": 200_000 for n in range(4)}
+    workers = start_workers(studio, 2, "--reap-every", "0.5")
     run_id = queue(studio, files, target="OUT", limit=2, parallel=2)
-    workers = [studio.start_worker("--reap-every", "0.5") for _ in range(2)]
 
     def running_slot() -> tuple[int, int] | None:
         """A worker's pid and its sling's, while sling writes a stream."""
