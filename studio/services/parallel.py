@@ -134,6 +134,7 @@ def _take(run: models.Run, holder: str) -> list[str] | str | None:
     config = locked.replication.as_config()
     names = sorted({n.upper() for n in (config.source, config.target) if n})
     stored = {c.name: c for c in models.Connection.objects.select_for_update().filter(name__in=names)}
+    processes = _processes(locked)
     for name in names:
         found = stored.get(name)
         limit = (found.max_streams or default_limit(found.type)) if found else default_limit("local")
@@ -142,7 +143,8 @@ def _take(run: models.Run, holder: str) -> list[str] | str | None:
         used = models.RunSlot.objects.filter(connection=name).exclude(holder=holder).count()
         if used >= limit:
             return _wait(locked, f"waiting for `{name}`: {used} of {limit} in use")
-    chosen = free[: batch(len(pending), _processes(locked))]
+        processes = min(processes, limit)  # one writer at a time: one process takes them all
+    chosen = free[: batch(len(pending), processes)]
     streams.filter(pk__in=[s.pk for s in chosen]).update(holder=holder)
     now = timezone.now()
     host, pid = socket.gethostname(), os.getpid()

@@ -9,6 +9,7 @@ import threading
 
 import pytest
 from django_tasks_db.models import DBTaskResult
+from playwright.sync_api import expect
 from run_support import write_csv
 
 from studio import models
@@ -48,16 +49,19 @@ def test_two_workers_run_streams_side_by_side_and_the_failed_one_runs_again(page
 
     second = threading.Thread(target=second_worker)
     second.start()
-    page.wait_for_function(
-        "document.querySelectorAll('#run-status tbody .status.running').length === 2", timeout=60_000
-    )
-    page.locator("#run-status h1 .status.failed").wait_for(timeout=120_000)
-    first.join()
-    second.join()
+    try:
+        running = page.locator("#run-status tbody .status.running")
+        expect(running).to_have_count(2, timeout=60_000)
+        page.locator("#run-status h1 .status.failed").wait_for(timeout=120_000)
+    finally:
+        models.Run.objects.filter(pk=run.pk, status="running").update(cancel_requested=True)
+        first.join()
+        second.join()
 
     page.reload()
     statuses = page.locator("#run-status tbody tr td:nth-child(2)").all_inner_texts()
-    assert sorted(statuses) == ["failed"] + ["succeeded"] * 7
+    outcomes = list(models.RunStream.objects.filter(run=run).values_list("name", "status", "error"))
+    assert sorted(statuses) == ["failed"] + ["succeeded"] * 7, outcomes
     page.click("button:has-text('Run the failed streams again')")
     page.wait_for_url("**/runs/*/")
     again = models.Run.objects.exclude(pk=run.pk).get()

@@ -41,13 +41,25 @@ def test_a_sqlite_target_takes_one_process_and_the_run_says_what_it_waits_for(tm
     first = _take(run, "h:1:1.1")
     second = _take(run, "h:1:1.2")
 
-    assert first == [f"file://{tmp_path}/s{n}.csv" for n in range(2)]  # 8 streams over 4 parts
-    assert second == "waiting for `TARGET_DB`: 1 of 1 in use"
-    page = client.get(f"/runs/{run.pk}/").text
-    assert "waiting for `TARGET_DB`: 1 of 1 in use" in page
-    # A connection given room takes a second process.
+    # One writer at a time: one process takes every stream (a start each would only cost).
+    assert first == [f"file://{tmp_path}/s{n}.csv" for n in range(8)]
+    assert second is None  # nothing left for another part
+
+
+def test_a_connection_s_limit_shares_the_streams_and_makes_the_rest_wait(tmp_path, client, user):
+    csv_to_sqlite(tmp_path, {f"s{n}.csv": 1 for n in range(8)})
     models.Connection.objects.filter(name="TARGET_DB").update(max_streams=2)
-    assert _take(run, "h:1:1.2") == [f"file://{tmp_path}/s{n}.csv" for n in (2, 3)]
+    run = running()
+
+    first, second, third = (_take(run, f"h:1:1.{part}") for part in (1, 2, 3))
+
+    assert first == [f"file://{tmp_path}/s{n}.csv" for n in range(4)]  # 8 streams over 2 processes
+    assert second == [f"file://{tmp_path}/s{n}.csv" for n in (4, 5)]
+    assert third == "waiting for `TARGET_DB`: 2 of 2 in use"
+    page = client.get(f"/runs/{run.pk}/").text
+    assert "waiting for `TARGET_DB`: 2 of 2 in use" in page
+    _finish(run, "h:1:1.1")  # a part gives its slots back: the waiting part goes on
+    assert _take(run, "h:1:1.3") == [f"file://{tmp_path}/s6.csv"]
     assert models.Run.objects.get(pk=run.pk).waiting == ""
 
 
