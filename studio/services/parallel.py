@@ -33,6 +33,7 @@ from studio import models
 from studio.launcher import Launcher
 from studio.services.executor import (
     HEARTBEAT_SECONDS,
+    LOG_CHUNK_BYTES,
     REAPED,
     _claim,
     _last_chunk,
@@ -220,8 +221,8 @@ class _SharedLog(_Log):
             self.seq = _last_chunk(self.run)
             text = "\n".join(self.pending) + "\n"
             models.RunLogChunk.objects.bulk_create(
-                models.RunLogChunk(run=self.run, seq=self.seq + n, text=text[at : at + 64 * 1024])
-                for n, at in enumerate(range(0, len(text), 64 * 1024), 1)
+                models.RunLogChunk(run=self.run, seq=self.seq + n, text=text[at : at + LOG_CHUNK_BYTES])
+                for n, at in enumerate(range(0, len(text), LOG_CHUNK_BYTES), 1)
             )
             self.pending, self.size = [], 0
         self.flushed = time.monotonic()
