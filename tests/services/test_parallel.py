@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
-from run_support import csv_to_sqlite, replication
+from run_support import csv_to_sqlite, replication, sqlite_connection
 
 from replication.config import ReplicationConfig
 from replication.parallel import batch, default_limit, one_process_reason
 from studio import models
+from studio.launcher import Launcher
 from studio.services.executor import _claim
 from studio.services.parallel import _finish, _take, fans_out
 from studio.services.runs import run_create
@@ -120,3 +121,25 @@ def test_with_one_worker_beating_one_process_takes_every_stream(tmp_path):
     run = running()
 
     assert _take(run, "h:1:1.1") == [f"file://{tmp_path}/s{n}.csv" for n in range(8)]
+
+
+def test_a_part_s_sling_gets_the_connections_of_its_own_streams_only(tmp_path, settings):
+    csv_to_sqlite(tmp_path, {"a.csv": 1})
+    sqlite_connection("OTHER_DB", tmp_path / "other.sqlite")
+    replication(
+        "hooks",
+        "source: LOCAL\ntarget: TARGET_DB\n"
+        f"streams:\n  file://{tmp_path}/a.csv:\n    object: main.a\n"
+        f"  file://{tmp_path}/b.csv:\n    object: main.b\n"
+        "    hooks:\n      post:\n        - type: query\n"
+        "          connection: OTHER_DB\n          query: select 1\n",
+    )
+    config = models.Replication.objects.get(name="hooks").as_config()
+
+    alone = Launcher.here().run(
+        config, streams=[f"file://{tmp_path}/a.csv"], mode=None, workdir=tmp_path / "a"
+    )
+    both = Launcher.here().run(config, streams=None, mode=None, workdir=tmp_path / "both")
+
+    assert "TARGET_DB" in alone.env and "OTHER_DB" not in alone.env
+    assert "OTHER_DB" in both.env
