@@ -84,7 +84,7 @@ BARE, STUDIO = "bare sling run -r", "manage.py run_replication"
 def studio_environment(tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PYTHONDONTWRITEBYTECODE")}
     env["STUDIO_DATA_DIR"] = str(tmp / "data")
-    env["STUDIO_FILE_ROOTS"] = str(tmp)  # the CSV and the target are open to sling
+    env["STUDIO_FILE_ROOTS"] = f"{tmp / 'files'}:rw"  # the CSV and the target are open to sling
     # Compiled once, as on a deployed studio (not every start, as PYTHONDONTWRITEBYTECODE would).
     env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
     return env
@@ -129,7 +129,13 @@ def pickup(tmp: Path, name: str, repeat: int) -> list[float]:
 
 def compare(tmp: Path, name: str, rows: int, repeat: int) -> tuple[dict[str, list[float]], list[int]]:
     """Import a CSV -> SQLite replication `name` of `rows` rows, then time both commands alternately."""
-    csv, target, config = tmp / f"{name}.csv", tmp / f"{name}.sqlite", tmp / f"{name}.yaml"
+    # Beside the data folder, not around it (the kernel cannot fence a folder inside an open one).
+    (tmp / "files").mkdir(exist_ok=True)
+    csv, target, config = (
+        tmp / "files" / f"{name}.csv",
+        tmp / "files" / f"{name}.sqlite",
+        tmp / f"{name}.yaml",
+    )
     write_csv(csv, rows)
     config.write_text(replication_yaml(csv))
     connection = {"type": "sqlite", "url": f"sqlite://{target}"}

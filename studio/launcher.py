@@ -68,7 +68,8 @@ class Launcher:
         stored = {c.name: c for c in models.Connection.objects.all()}
         chosen = sling.subset(config, streams)
         prepared = sling.prepare(chosen, binary=configured.binary(), workdir=workdir, mode=mode)
-        named = [stored[name.upper()] for name in needed_connections(config) if name.upper() in stored]
+        # The connections of the chosen streams only (a part of a run has its own streams' hooks).
+        named = [stored[name.upper()] for name in needed_connections(chosen) if name.upper() in stored]
         if settings.STUDIO_TEXT_CHECKS:
             sling.check_reach(
                 self.fence,
@@ -78,7 +79,7 @@ class Launcher:
                 connections=[(c.name, c.type, c.full_params()) for c in named],
             )
         rules = self.confinement(write=[workdir])
-        connections, secrets = _environment_of(config, stored)
+        connections, secrets = _environment_of(chosen, stored)
         # Every studio secret is masked in the log, named by the run or not (a file may be named so).
         secrets += stored_secrets(stored.values())
         # A home of the run's own: what one run writes there (sling's env.yaml, its store) is

@@ -29,6 +29,9 @@ class Connection(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+    # How many sling processes may use it at once, across all workers; NULL: its type's default
+    # (`replication.parallel.default_limit`: one writer on a SQLite or DuckDB file).
+    max_streams = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -304,6 +307,10 @@ class Run(models.Model):
     attempt = models.PositiveSmallIntegerField(default=1)
     # Set, once, by the worker that acted on the run's end (a retry queued, alerts recorded).
     followed_up = models.BooleanField(default=False)
+    # How many sling processes may run its streams at once (the run's limit; 1: one process,
+    # as `sling run -r` runs a file), and why its streams wait when they do.
+    parallel = models.PositiveSmallIntegerField(default=1)
+    waiting = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -391,6 +398,11 @@ class RunStream(models.Model):
     # The target object the stream was queued to write, as the editor resolves it: its "Last run"
     # is shown only while the stream still writes there (a restore or an edit may move it).
     object = models.TextField(blank=True)
+    # When sling started and ended it, as its log says; and the process group that took it
+    # (`RunSlot.holder`) when the run's streams run side by side.
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    holder = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["run", "position"]
@@ -418,6 +430,29 @@ class StreamLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stream} (run #{self.run_id})"
+
+
+class RunSlot(models.Model):
+    """A sling process of a run using a connection: the rows counted against each connection's
+    limit (and the run's), across all workers and machines; deleted when the process ends, or
+    by the reaper when it died (its `host` and `pid`, or no `heartbeat` for a while)."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="slots")
+    holder = models.CharField(max_length=100)
+    connection = models.CharField(max_length=200)
+    host = models.CharField(max_length=255)
+    pid = models.IntegerField()
+    sling_pid = models.IntegerField(null=True, blank=True)
+    heartbeat = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["connection"])]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "holder", "connection"], name="one_slot_per_connection"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection} ({self.holder}, run #{self.run_id})"
 
 
 class Schedule(models.Model):

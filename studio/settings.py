@@ -113,6 +113,9 @@ SLING_STUDIO_TRANSLATOR = os.getenv("SLING_STUDIO_TRANSLATOR", "")
 # to the address it was added from in the browser (README: Schedules, retries and alerts).
 STUDIO_BASE_URL = os.getenv("STUDIO_BASE_URL", "").rstrip("/")
 # A due time a worker finds later than this is recorded as missed, not run.
+# How many sling processes a worker's run may use at once for its streams (each on any free
+# worker; connections' limits hold as well). 1: one process per run, as `sling run -r`.
+STUDIO_RUN_PARALLEL = int(envnumber("STUDIO_RUN_PARALLEL", "4") or 1)
 STUDIO_SCHEDULE_GRACE_MINUTES = envnumber("STUDIO_SCHEDULE_GRACE_MINUTES", "5")
 # A stream without a freshness policy of its own (meta.dagster.freshness_policy, or its
 # replication's setting) is stale after this long without a success; unset: never.

@@ -38,7 +38,7 @@ _TICK_START = r"(?:\d+h)?(?:\d+m)?\d+(?:\.\d+)?s \d[\d,]* "
 _TICK = re.compile(
     r" *(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?P<s>\d+(?:\.\d+)?)s (?P<rows>\d[\d,]*) "
     r"(?P<rate>[\d.,]+|\?) [rp]/s (?P<size>[\d.]+ [kMGTPE]?i?B)(?: \| (?P<status>[^\n]*?))?"
-    r"(?= " + _TICK_START + r"| ?\n| ?$)"
+    r"(?= " + _TICK_START + r"| ?\{| ?\n| ?$)"
 )
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
 
@@ -170,10 +170,12 @@ class LogReader:
         self._event(message)
         return f"{level[:3].upper()} {message}" if message else ""
 
-    def stderr_data(self, data: str) -> list[str]:
-        """Some of sling's stderr, as it comes: progress ticks update the running stream
+    def output(self, data: str) -> list[str]:
+        """Some of sling's output, as it comes: progress ticks update the running stream
         at once; returns the display lines it completes (ticks show on the run page, not
-        in the log)."""
+        in the log). Sling's stdout may come through here too (`process` reads both through
+        one pipe, so lines keep the order sling wrote them in): a line that is one of its JSON
+        events is read as `stdout` reads it, even right after a tick (which ends no line)."""
         self._err += data
         shown, pos = [], 0
         while pos < len(self._err):
@@ -190,7 +192,9 @@ class LogReader:
             newline = self._err.find("\n", pos)
             if newline < 0:
                 break
-            shown.append(self.stderr(self._err[pos:newline]))
+            line = self._err[pos:newline]
+            event = line.lstrip(" ")  # after a tick: the space that ends it
+            shown.append(self.stdout(event) if _is_event(event) else self.stderr(line))
             pos = newline + 1
         self._err = self._err[pos:]
         return [line for line in shown if line]
@@ -255,6 +259,17 @@ class LogReader:
                 result.error = "sling stopped before this stream finished" if not cancelled else ""
         self._settle()
         return list(self.streams.values())
+
+
+def _is_event(line: str) -> bool:
+    """A line of sling's JSON log (`SLING_LOGGING=JSON`): an object with its level and message."""
+    if not line.startswith("{"):
+        return False
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(event, dict) and "lvl" in event and "msg" in event
 
 
 def _normalize(name: str) -> str:

@@ -83,18 +83,17 @@ def execute(
     secrets = [s for s in secrets if s]
     reader = LogReader(prepared.streams)
 
-    def start() -> subprocess.Popen[str]:
+    def start() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             prepared.argv,
             cwd=cwd,
             env=dict(env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            bufsize=1,
+            # One pipe for both: read apart, sling's JSON lines (stdout) and its error report and
+            # progress bar (stderr) interleaved by chance, and a log could show a failure's report
+            # before the lines that led to it. Each line is one write, so lines never mix.
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so a cancel reaches sling's children
         )
 
@@ -124,7 +123,7 @@ def execute(
 
 
 def _follow(
-    process: subprocess.Popen[str],
+    process: subprocess.Popen[bytes],
     reader: LogReader,
     secrets: list[str],
     on_line: Callable[[str], None],
@@ -132,27 +131,20 @@ def _follow(
     should_cancel: Callable[[], bool],
     grace_seconds: float,
 ) -> bool:
-    """Read sling's output until both pipes close; True when a cancel was requested."""
-    lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
-    readers = [
-        threading.Thread(target=_pump, args=(process.stdout, "out", lines), daemon=True),
-        threading.Thread(target=_pump_chunks, args=(process.stderr, "err", lines), daemon=True),
-    ]
-    for thread in readers:
-        thread.start()
-    open_pipes, cancelled, kill_at = 2, False, None
-    while open_pipes:
+    """Read sling's output until its pipe closes; True when a cancel was requested."""
+    chunks: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=_pump, args=(process.stdout, chunks), daemon=True).start()
+    cancelled, kill_at = False, None
+    while True:
         try:
-            source, raw = lines.get(timeout=0.5)
+            data = chunks.get(timeout=0.5)
         except queue.Empty:
-            source, raw = "", None
-        if source and raw is None:
-            open_pipes -= 1
-        elif raw is not None:
-            shown = [reader.stdout(raw)] if source == "out" else reader.stderr_data(raw)
-            for text in shown:
-                if text:
-                    on_line(mask(text, secrets))
+            data = ""
+        if data is None:
+            break
+        if data:
+            for text in reader.output(data):
+                on_line(mask(text, secrets))
             on_progress(list(reader.streams.values()))
         if not cancelled and should_cancel():
             cancelled, kill_at = True, time.monotonic() + grace_seconds
@@ -164,29 +156,23 @@ def _follow(
     return cancelled
 
 
-def _pump(pipe: Any, source: str, lines: queue.Queue[tuple[str, str | None]]) -> None:
-    for raw in pipe:
-        lines.put((source, raw))
-    lines.put((source, None))
-
-
-def _pump_chunks(pipe: Any, source: str, lines: queue.Queue[tuple[str, str | None]]) -> None:
-    """Like `_pump`, but what is written, as it is written: the progress bar ends no line."""
+def _pump(pipe: Any, chunks: queue.Queue[str | None]) -> None:
+    """What sling writes, as it writes it (the progress bar ends no line); None at its end."""
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     while chunk := os.read(pipe.fileno(), 65536):
-        lines.put((source, decoder.decode(chunk)))
+        chunks.put(decoder.decode(chunk))
     if rest := decoder.decode(b"", final=True):
-        lines.put((source, rest))
-    lines.put((source, "\n"))  # the last line, even without its newline
-    lines.put((source, None))
+        chunks.put(rest)
+    chunks.put("\n")  # the last line, even without its newline
+    chunks.put(None)
 
 
-def _signal(process: subprocess.Popen[str], signum: int) -> None:
+def _signal(process: subprocess.Popen[bytes], signum: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signum)
 
 
-def _stop(process: subprocess.Popen[str], *, grace_seconds: float) -> None:
+def _stop(process: subprocess.Popen[bytes], *, grace_seconds: float) -> None:
     """SIGTERM sling's process group, then SIGKILL if it is still there after the grace time."""
     _signal(process, signal.SIGTERM)
     try:

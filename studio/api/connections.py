@@ -12,6 +12,7 @@ from ninja import Query, Schema, Status
 from pydantic import Field
 
 from replication import sling
+from replication.parallel import MAX_STREAMS, default_limit
 from replication.yamlio import dump
 from studio import models
 from studio.api.api import api
@@ -33,6 +34,12 @@ class ConnectionOut(Schema):
     version: int = Field(description="also the ETag: send it back in If-Match to change it")
     fields: dict[str, Any] = Field(description="the public fields (a URL without its password)")
     secret_fields: list[str] = Field(description="the secret fields stored: named, never shown")
+    max_streams: int | None = Field(
+        description="sling processes that may use it at once; null: its type's default"
+    )
+    streams_at_once: int | None = Field(
+        description="the limit that holds: max_streams or the type's default (null: none)"
+    )
     updated: Any
 
 
@@ -41,6 +48,12 @@ class ConnectionIn(Schema):
     type: str = Field(description="a Sling connection type: postgres, sqlite, file, s3, ...")
     url: str = Field("", max_length=4000, description="a connection URL, instead of fields")
     fields: dict[str, Any] = Field(default={}, description="host, user, password, ... as Sling names them")
+    max_streams: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_STREAMS,
+        description="sling processes that may use it at once, across all workers; null: its type's default",
+    )
 
 
 class ConnectionChange(ConnectionIn):
@@ -69,6 +82,8 @@ def _out(connection: models.Connection) -> dict[str, Any]:
         "fields": connection.params,
         # `url:password` is the password of `url`: the field is named, as the others.
         "secret_fields": sorted({name.split(":")[0] for name in connection.secrets}),
+        "max_streams": connection.max_streams,
+        "streams_at_once": connection.max_streams or default_limit(connection.type),
         "updated": connection.updated,
     }
 
@@ -108,7 +123,9 @@ def connections(request: HttpRequest) -> Any:
 def connection_create(request: HttpRequest, body: ConnectionIn, response: HttpResponse) -> Any:
     """A new connection; secret fields are stored apart, encrypted, and never given back."""
     try:
-        saved = service.connection_edit(instance=None, name=body.name, fields=_fields(body))
+        saved = service.connection_edit(
+            instance=None, name=body.name, fields=_fields(body), max_streams=body.max_streams
+        )
     except ValueError as exc:
         if isinstance(exc, Refused):
             raise
@@ -139,7 +156,11 @@ def connection_change(request: HttpRequest, name: str, body: ConnectionChange, r
     version = edited_version(request, body.version)
     try:
         saved = service.connection_edit(
-            instance=connection, name=body.name, fields=_fields(body, connection), base_version=version
+            instance=connection,
+            name=body.name,
+            fields=_fields(body, connection),
+            base_version=version,
+            max_streams=body.max_streams,
         )
     except ValueError as exc:
         if isinstance(exc, Refused):

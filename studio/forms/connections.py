@@ -21,6 +21,7 @@ from replication.connections import (
     url_example,
     url_fields,
 )
+from replication.parallel import MAX_STREAMS, default_limit
 from replication.yamlio import dump
 from studio.forms.fields import YamlField
 from studio.forms.renderer import LongSelect
@@ -92,6 +93,20 @@ class ConnectionForm(forms.Form):
             label="Other fields",
             initial=dump(others).rstrip("\n") if others else "",
             help_text="any further field, as YAML (`key: value`); secret ones are stored apart",
+        )
+        default = default_limit(conn_type)
+        self.fields["max_streams"] = forms.IntegerField(
+            required=False,
+            min_value=1,
+            max_value=MAX_STREAMS,
+            label="Streams at once",
+            initial=connection.max_streams if connection else None,
+            help_text="how many sling processes may use it at the same time, across all workers; empty: "
+            + (
+                f"{default} for a {conn_type} connection"
+                if default
+                else "no limit for files (one path, one writer)"
+            ),
         )
         self.secret_names = list(stored)
         for name in self.secret_names:

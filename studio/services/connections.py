@@ -4,6 +4,7 @@ env.yaml; and asking sling about one (`conns test`, `conns discover`)."""
 from __future__ import annotations
 
 import logging
+from types import EllipsisType
 from typing import Any
 
 from django.db import transaction
@@ -12,6 +13,7 @@ from replication import sling
 from replication.config import references
 from replication.connections import TYPES, carry_secrets, connection_type, split_secrets
 from replication.local_paths import connection_paths, local_path
+from replication.parallel import MAX_STREAMS
 from replication.problems import ERROR, Problem
 from replication.yamlio import YamlError, load_mapping
 from studio import configured, models
@@ -48,12 +50,17 @@ def connection_problems(name: str, conn_type: str, fields: dict[str, Any]) -> li
 
 @transaction.atomic
 def connection_save(
-    *, name: str, fields: dict[str, Any], instance: models.Connection | None = None
+    *,
+    name: str,
+    fields: dict[str, Any],
+    instance: models.Connection | None = None,
+    max_streams: int | EllipsisType | None = ...,
 ) -> models.Connection:
     """Create or update a connection from Sling-style fields (`type`, `url`, `host`, ...).
 
     Secret fields (and a URL's password) are stored apart from the others. `Refused` when a
-    field is refused (`connection_problems`).
+    field is refused (`connection_problems`). `max_streams`: how many sling processes may use it
+    at once (None: its type's default; left out: as it was).
     """
     conn_type = connection_type(fields)
     fields = {k: v for k, v in fields.items() if k != "type"}
@@ -64,6 +71,10 @@ def connection_save(
         raise Refused(problems)
     public, secret = split_secrets(conn_type, fields)
     values = {"name": name.upper(), "type": conn_type, "params": public, "secrets": secret}
+    if max_streams is not ...:
+        if max_streams is not None and not 1 <= max_streams <= MAX_STREAMS:
+            raise Refused.field("max_streams", f"streams at once must be 1 to {MAX_STREAMS}")
+        values["max_streams"] = max_streams
     if instance is None:
         instance = models.Connection.objects.filter(name=values["name"]).first()
         if instance is None:
@@ -83,9 +94,10 @@ def connection_edit(
     fields: dict[str, Any],
     base_version: int | None = None,
     base: dict[str, Any] | None = None,
+    max_streams: int | EllipsisType | None = ...,
 ) -> models.Connection:
     """Create (no `instance`) or change a connection as its form sends it: the change of
-    `base_version` (what the editor saw then: `base`).
+    `base_version` (what the editor saw then: `base`), and its limit (`connection_save`).
 
     `Refused` when another connection has the name, or when the edit changes where the
     connection goes and leaves a stored secret empty; `Conflict` when someone saved it since;
@@ -98,7 +110,7 @@ def connection_edit(
         fields, problems = _carried(instance, str(connection_type(fields)), fields)
         if problems:
             raise Refused(problems)
-    return connection_save(name=name, fields=fields, instance=instance)
+    return connection_save(name=name, fields=fields, instance=instance, max_streams=max_streams)
 
 
 def _carried(

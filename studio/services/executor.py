@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -282,7 +282,16 @@ class _Progress:
         for result in results:
             duration = None if result.duration is None else round(result.duration, 3)
             progress = asdict(result.progress) if result.progress else {}
-            state = (result.status, result.rows, result.target or "", result.error, duration, progress)
+            state = (
+                result.status,
+                result.rows,
+                result.target or "",
+                result.error,
+                duration,
+                progress,
+                _moment(result.started),
+                _moment(result.ended),
+            )
             if self.saved.get(result.name) == state:
                 continue
             row = self.rows.get(result.name)
@@ -295,10 +304,17 @@ class _Progress:
                     expanded_from=result.expanded_from or "",
                 )
                 self.rows[result.name] = row
-            if (row.status, row.rows, row.target, row.error, row.duration, row.progress) != state:
-                row.status, row.rows, row.target, row.error, row.duration, row.progress = state
-                row.save(update_fields=["status", "rows", "target", "error", "duration", "progress"])
+            fields = ["status", "rows", "target", "error", "duration", "progress", "started_at", "ended_at"]
+            if tuple(getattr(row, f) for f in fields) != state:
+                for field, value in zip(fields, state, strict=True):
+                    setattr(row, field, value)
+                row.save(update_fields=fields)
             self.saved[result.name] = state
+
+
+def _moment(seconds: float | None) -> datetime | None:
+    """A time of sling's log (`time.time()` when the line was read) as the database keeps it."""
+    return None if seconds is None else datetime.fromtimestamp(seconds, tz=UTC)
 
 
 class _Watch:

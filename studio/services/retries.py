@@ -9,7 +9,7 @@ from django.db import transaction
 
 from studio import models
 from studio.errors import Refused
-from studio.services.runs import StreamBusy, run_queue
+from studio.services.runs import StreamBusy, failed_streams, run_queue
 from studio.services.versions import versioned_update
 
 RETRIES_MAX = 10
@@ -59,8 +59,9 @@ def retry_delay(policy: models.RunPolicy, attempt: int) -> timedelta:
 
 
 def run_retry(*, run: models.Run, now: datetime) -> models.Run | None:
-    """The next attempt of the failed `run`, queued to start after the backoff, when its
-    replication's policy has one left; None otherwise. A run refused before it started
+    """The next attempt of the failed `run` (its failed streams; all of its streams when sling
+    failed none of them), queued to start after the backoff, when its replication's policy
+    has one left; None otherwise. A run refused before it started
     (a missing connection, say) is not retried: it would be refused again. Neither is
     one whose streams someone runs again meanwhile."""
     if run.status != models.Run.Status.FAILED or run.started is None or run.replication is None:
@@ -71,7 +72,7 @@ def run_retry(*, run: models.Run, now: datetime) -> models.Run | None:
     try:
         return run_queue(
             replication=run.replication,
-            streams=run.streams,
+            streams=failed_streams(run) or run.streams,
             mode=run.mode,
             trigger=models.Run.Trigger.RETRY,
             schedule=run.schedule,

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from replication import sling
@@ -43,6 +44,7 @@ def run_create(
     schedule: models.Schedule | None = None,
     retry_of: models.Run | None = None,
     refuse_busy: bool = False,
+    parallel: int = 1,
 ) -> models.Run:
     """Record a run of `replication` (its `streams`, or all of it) and lock those streams.
 
@@ -51,6 +53,7 @@ def run_create(
     (`start,end`: sling's `--range`) that is not one, a connection or the sling binary
     missing, a stream already queued or running.
     With `refuse_busy`, that last one raises `StreamBusy` instead and records nothing.
+    `parallel`: how many sling processes may run its streams at once (a worker's run).
     `trigger` says what started it: a person (`user`), a `schedule`, or a retry of `retry_of`.
     """
     chosen_names = list(dict.fromkeys(str(s) for s in streams))
@@ -70,6 +73,7 @@ def run_create(
         schedule=schedule,
         retry_of=retry_of,
         attempt=retry_of.attempt + 1 if retry_of is not None else 1,
+        parallel=max(1, parallel),
     )
     try:
         if found is None:
@@ -140,7 +144,9 @@ def run_queue(
     **how: Any,
 ) -> models.Run:
     """`run_create` (`how`: its range, trigger and the rest), then `run_enqueue` when the run
-    may start: what the browser's run buttons, the schedules and the retries do."""
+    may start: what the browser's run buttons, the schedules and the retries do. A worker runs
+    its streams side by side, `STUDIO_RUN_PARALLEL` processes at most (unless `how` says)."""
+    how.setdefault("parallel", settings.STUDIO_RUN_PARALLEL)
     run = run_create(replication=replication, streams=streams, mode=mode, user=user, **how)
     if run.status == Status.QUEUED:
         run_enqueue(run=run, after=after)
@@ -162,13 +168,18 @@ def run_cancel(*, run: models.Run) -> models.Run:
     return run
 
 
+def failed_streams(run: models.Run) -> list[str]:
+    """The streams that failed in `run`, in its order (a wildcard whose match failed: whole)."""
+    failed = run.run_streams.filter(status=models.RunStream.Status.FAILED, expanded_from="")
+    return list(failed.order_by("position").values_list("name", flat=True))
+
+
 def run_again(*, run: models.Run, user: Any = None, failed_only: bool = False) -> models.Run:
     """Queue `run` again: its streams, mode and range; with `failed_only`, only the streams that
     failed in it (a wildcard whose match failed runs whole again). `Refused` when it has none."""
     streams = run.streams
     if failed_only:
-        failed = run.run_streams.filter(status=models.RunStream.Status.FAILED, expanded_from="")
-        streams = list(failed.order_by("position").values_list("name", flat=True))
+        streams = failed_streams(run)
         if not streams:
             raise Refused.field("failed", f"run #{run.pk} has no failed stream to run again")
     return run_queue(

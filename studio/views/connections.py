@@ -59,6 +59,7 @@ def connection_edit(request: HttpRequest, name: str | None = None) -> HttpRespon
                 fields=form.sling_fields(),
                 base_version=posted_version(request) if connection is not None else None,
                 base=base_state(base),
+                max_streams=form.cleaned_data.get("max_streams"),
             )
         except Refused as exc:
             refusal_into(form, exc)

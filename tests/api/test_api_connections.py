@@ -99,6 +99,22 @@ def test_a_change_of_an_older_version_is_refused(api, demo):
     assert api["editor"]("DELETE", "/connections/WH/?version=2").status_code == 204
 
 
+def test_the_streams_at_once_go_in_and_come_out_with_the_type_s_default(api, demo):
+    created = api["editor"](
+        "POST", "/connections/", {"name": "lake", "type": "sqlite", "url": "sqlite:///tmp/l.db"}
+    )
+    limited = api["editor"](
+        "POST",
+        "/connections/",
+        {"name": "dw", "type": "postgres", "url": "postgresql://u@h/db", "max_streams": 3},
+    )
+    refused = api["editor"]("POST", "/connections/", {"name": "x", "type": "postgres", "max_streams": 0})
+
+    assert (answer(created)["max_streams"], answer(created)["streams_at_once"]) == (None, 1)
+    assert (answer(limited)["max_streams"], answer(limited)["streams_at_once"]) == (3, 3)
+    assert refused.status_code == 422 and "max_streams" in refused.content.decode()
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -156,8 +156,9 @@ def test_a_failing_stream_fails_the_run_and_the_others_still_load(tmp_path):
             "no stream named `file://elsewhere.csv` in this replication",
         ),
         (["shop", "--mode", "sideways"], "unknown mode `sideways`; expected one of: full-refresh, "),
+        (["shop", "--range", "2024-01-01"], 'the range `2024-01-01` is not "start,end" (one comma)'),
     ],
-    ids=["replication", "stream", "mode"],
+    ids=["replication", "stream", "mode", "range"],
 )
 def test_it_refuses_unknown_names_in_one_line(tmp_path, args, message):
     csv_to_sqlite(tmp_path, {"orders.csv": 3})

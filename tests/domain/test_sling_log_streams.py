@@ -38,7 +38,7 @@ def run_traced(tmp_path: Path, streams: dict[str, str]) -> tuple[list[sling.Stre
     reader = sling.LogReader(streams)
     for line in done.stdout.splitlines():
         reader.stdout(line)
-    reader.stderr_data(done.stderr + "\n")
+    reader.output(done.stderr + "\n")
     return reader.finish(done.returncode, cancelled=False), done.stderr
 
 

@@ -31,9 +31,9 @@ def reader() -> sling.LogReader:
 def test_each_tick_updates_the_running_stream_at_once():
     log = reader()
 
-    shown = log.stderr_data("1s 11,000 ? p/s 340 kB ")
+    shown = log.output("1s 11,000 ? p/s 340 kB ")
     first = log.streams[STREAM].progress
-    log.stderr_data("2s 38,250 27302 r/s 1.2 MB ")
+    log.output("2s 38,250 27302 r/s 1.2 MB ")
 
     assert shown == []  # ticks are not log lines
     assert first == sling.Progress(rows=11_000, rate=None, elapsed=1.0, size="340 kB")
@@ -49,7 +49,7 @@ def test_ticks_read_the_same_however_the_pipe_cuts_them(cuts):
     seen = []
     start = 0
     for cut in [*sorted(cuts), len(BAR)]:
-        assert log.stderr_data(BAR[start:cut]) == []
+        assert log.output(BAR[start:cut]) == []
         start = cut
         progress = log.streams[STREAM].progress
         if progress is not None and (not seen or seen[-1] != progress):
@@ -65,8 +65,8 @@ def test_a_message_shown_in_the_bar_counts_as_logged_once():
     log = reader()
     done = 'inserted 1200 rows into "main"."big" in 2 secs [600 r/s]'
 
-    log.stderr_data(f"1s 1,100 ? p/s 40 kB | {done} 2s 1,200 600 r/s 44 kB | {done} ")
-    log.stderr_data(f"3s 1,200 400 r/s 44 kB | {done}\n")
+    log.output(f"1s 1,100 ? p/s 40 kB | {done} 2s 1,200 600 r/s 44 kB | {done} ")
+    log.output(f"3s 1,200 400 r/s 44 kB | {done}\n")
     log.stdout(json.dumps({"lvl": "info", "msg": "execution succeeded"}))
 
     result = log.streams[STREAM]
@@ -77,7 +77,7 @@ def test_the_error_report_after_a_bar_still_names_the_failed_stream():
     log = reader()
     log.stdout(json.dumps({"lvl": "info", "msg": "execution failed"}))
 
-    shown = log.stderr_data(
+    shown = log.output(
         "1s 5,000 ? p/s 100 kB \nfatal:\n--- file:///data/big.csv ---\n~ could not write\ndisk full\n"
     )
 
@@ -112,3 +112,39 @@ def test_a_real_run_reports_rows_so_far_while_it_runs(tmp_path):
     assert live, "no progress was seen while the stream ran"
     assert all(0 < p.rows <= 100_000 and p.elapsed >= 1 for p in live)
     assert [p.rows for p in live] == sorted(p.rows for p in live)
+
+
+EVENT = json.dumps({"lvl": "info", "msg": "wrote 38250 rows to file:///out.csv in 2 secs [19125 r/s]"})
+# What one pipe holds when sling writes both: a tick (stderr, no newline), a JSON event (stdout)
+# right after it, the end of the stream, then the error report (stderr).
+MERGED = (
+    "1s 11,000 ? p/s 340 kB "
+    + EVENT
+    + "\n"
+    + json.dumps({"lvl": "info", "msg": "execution failed"})
+    + "\n\x1b[31mfatal:\n--- "
+    + STREAM
+    + " ---\nno space left\x1b[0m\n"
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=1, max_value=len(MERGED) - 1), unique=True, max_size=12))
+def test_sling_s_stdout_and_stderr_read_through_one_pipe_keep_their_order(cuts):
+    log = reader()
+    shown = []
+    start = 0
+    for cut in [*sorted(cuts), len(MERGED)]:
+        shown += log.output(MERGED[start:cut])
+        start = cut
+
+    assert shown == [
+        "INF wrote 38250 rows to file:///out.csv in 2 secs [19125 r/s]",
+        "INF execution failed",
+        "fatal:",
+        f"--- {STREAM} ---",
+        "no space left",
+    ]
+    result = log.streams[STREAM]
+    assert (result.status, result.rows, result.error) == ("failed", 38250, "no space left")
+    assert result.progress == sling.Progress(rows=11_000, rate=None, elapsed=1.0, size="340 kB")

@@ -62,6 +62,20 @@ def test_a_failed_run_is_retried_with_a_doubling_backoff_then_alerted(shop):
 
 
 @pytest.mark.sling
+def test_a_retry_runs_the_failed_streams_only(tmp_path):
+    csv_to_sqlite(tmp_path, {"a.csv": 3, "missing.csv": -1, "b.csv": 2}, name="mixed")
+    mixed = models.Replication.objects.get(name="mixed")
+    policy_save(replication=mixed, base_version=0, retries=1, retry_backoff=1, freshness_minutes=None)
+
+    first = run_execute(run_create(replication="mixed"))
+    second = retry_of(first, T)
+
+    assert first.status == "failed"
+    assert second.streams == [f"file://{tmp_path}/missing.csv"]
+    assert list(second.run_streams.values_list("name", flat=True)) == second.streams
+
+
+@pytest.mark.sling
 def test_a_retry_that_succeeds_ends_the_chain(shop, tmp_path):
     policy_save(replication=shop, base_version=0, retries=3, retry_backoff=1, freshness_minutes=None)
     first = run_execute(run_create(replication="shop"))

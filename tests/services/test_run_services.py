@@ -259,3 +259,24 @@ def test_a_mode_for_the_run_is_checked_as_sling_would_run_it(tmp_path):
     newer = run_create(replication="shop", mode="change-capture")
     assert newer.error == "`change-capture` needs sling 1.5.9 or newer; this studio runs 1.4.11"
     assert run_create(replication="shop", mode="truncate").status == "queued"
+
+
+@pytest.mark.django_db
+@pytest.mark.sling
+def test_the_log_keeps_the_order_sling_wrote_in(tmp_path):
+    # Sling writes its JSON lines on stdout and its error report on stderr; read apart, the
+    # report could come before the lines that led to it (a flaky test showed it). Read through
+    # one pipe, the report closes the log every time.
+    csv_to_sqlite(tmp_path, {"a.csv": 3, "missing.csv": -1})
+    run = run_execute(run_create(replication="shop"))
+
+    log = "".join(models.RunLogChunk.objects.filter(run=run).order_by("seq").values_list("text", flat=True))
+    lines = log.splitlines()
+    assert run.status == "failed"
+    failed, completed, report = (
+        lines.index("INF execution failed"),
+        next(n for n, line in enumerate(lines) if line.startswith("INF Sling Replication Completed")),
+        lines.index("fatal:"),
+    )
+    assert failed < completed < report < len(lines) - 1
+    assert lines[-1].startswith("--- run failed")

@@ -102,6 +102,23 @@ def test_saving_with_an_empty_password_keeps_the_stored_one(client, user, form_v
     assert connection.secrets == {"password": PASSWORD}
 
 
+def test_the_streams_at_once_are_set_on_the_form_and_kept_by_an_edit(client, user, form_values):
+    create_postgres(client, max_streams="3")
+    assert models.Connection.objects.get().max_streams == 3
+    data = edit_form(client, form_values, "WAREHOUSE")
+    assert data["max_streams"] == "3"
+    page = client.get("/connections/new/?type=sqlite").content.decode()
+    assert "empty: 1 for a sqlite connection" in page
+
+    refused = client.post("/connections/WAREHOUSE/", {**data, "max_streams": "0"})
+    data["max_streams"] = ""
+    emptied = client.post("/connections/WAREHOUSE/", data)
+
+    assert refused.status_code == 422 and "greater than or equal to 1" in refused.content.decode()
+    assert emptied.status_code == 302
+    assert models.Connection.objects.get().max_streams is None  # the type's default
+
+
 def test_a_new_password_replaces_the_stored_one(client, user, form_values):
     create_postgres(client)
     data = {**edit_form(client, form_values, "WAREHOUSE"), "password": "n3w-password"}

@@ -27,16 +27,22 @@ class Command(BaseCommand):
             "--stream", action="append", dest="streams", default=[], help="a stream to run (repeatable)"
         )
         parser.add_argument("--mode", default="", help="override every chosen stream's mode")
+        parser.add_argument(
+            "--range",
+            default="",
+            dest="span",
+            help="START,END: sling's --range for backfill (dates or numbers)",
+        )
         parser.add_argument("--queue", action="store_true", help="queue the run for the worker instead")
 
     def handle(
-        self, *args: Any, name: str, streams: list[str], mode: str, queue: bool, **options: Any
+        self, *args: Any, name: str, streams: list[str], mode: str, span: str, queue: bool, **options: Any
     ) -> str:
         if queue and not apps.is_installed("django_tasks_db"):
             # studio.settings_run, chosen by hand: manage.py keeps the full settings for --queue.
             raise CommandError("--queue needs the tasks framework: run it with studio.settings")
         create = runs.run_queue if queue else runs.run_create
-        run = create(replication=name, streams=streams, mode=mode)
+        run = create(replication=name, streams=streams, mode=mode, span=span)
         if run.status == Status.FAILED:
             fail(self, [f"error: {run.error}"])
         if queue:

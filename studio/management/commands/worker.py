@@ -16,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from studio.services.automation import automation_forever, automation_tick
 from studio.services.executor import BACKOFF_SECONDS, DATABASE_DOWN, OUTAGE, logger, retrying, run_reap
+from studio.services.parallel import reap_parts
 from studio.services.workers import BEAT_SECONDS, worker_beat, workers_forget
 
 
@@ -127,6 +128,8 @@ class Command(BaseCommand):
     def reap(self) -> None:
         for run in run_reap():
             self.stdout.write(f"run #{run.pk} of {run.replication_name}: failed ({run.error})")
+        for run in reap_parts():
+            self.stdout.write(f"run #{run.pk} of {run.replication_name}: a part's worker stopped")
 
     def beat_forever(self, beat: dict[str, Any]) -> None:
         """Say this worker is alive, every few seconds (what /readyz and /metrics read)."""
