@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studio', '0016_api'),
+        ('studio', '0017_sso'),
     ]
 
     operations = [
