@@ -656,3 +656,23 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class DiscoveredColumns(models.Model):
+    """The columns sling reported for one stream object of a connection (`conns discover
+    --columns`), and when: kept per stream, so a page reads them instead of asking sling."""
+
+    # A connection's name (upper case), the studio's or sling's own LOCAL: no foreign key.
+    connection = models.CharField(max_length=200)
+    stream = models.CharField(max_length=1000)  # `replication.columns.stream_key`
+    # [[name, general type, native type], ...] in sling's order.
+    columns = models.JSONField(default=list)
+    read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "stream"], name="discovered_columns_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection}: {self.stream}"

@@ -9,8 +9,9 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 
+from replication.columns import StreamColumns, landing, stream_key
 from replication.config import ReplicationConfig, effective_config, with_stream
-from replication.context import Context
+from replication.context import ConnectionInfo, Context
 from replication.problems import Problem
 from replication.resolve import (
     Names,
@@ -237,7 +238,14 @@ class Editor:
             if effective.get("disabled") is not True:
                 problems += key_conflicts(self.replication, {new_name: key})
         preview = resolve_object(new_name, effective, self.names)
+        known = self.columns(new_name)
+        landing_columns, excluded = (
+            landing(known, effective, source=self.source_info, target=self.target_info) if known else ([], [])
+        )
         return {
+            "columns": known,
+            "landing": landing_columns,
+            "excluded": excluded,
             "preview_problems": problems,
             "preview_object": preview,
             "preview_key": key,
@@ -245,6 +253,26 @@ class Editor:
             "preview_wildcard": self.wildcard(new_name, config),
             "preview_yaml": emit_streams({new_name: config}),
         }
+
+    @property
+    def source_info(self) -> ConnectionInfo | None:
+        return self.context.connection(self.names.source)
+
+    @property
+    def target_info(self) -> ConnectionInfo | None:
+        return self.context.connection(self.names.target)
+
+    def column_key(self, name: str) -> str:
+        """The name the columns of stream `name` are kept under on the source."""
+        return stream_key(render_env(name, self.names.env), self.source_info)
+
+    def columns(self, name: str) -> StreamColumns | None:
+        """The columns discovered for stream `name` on the source, when read (no query: the
+        check's lookup has them)."""
+        lookup, source = self.context.columns, self.names.source
+        if lookup is None or not isinstance(source, str) or is_wildcard(name):
+            return None
+        return lookup.get(source.upper(), self.column_key(name))
 
     def wildcard(self, name: str, config: dict[str, Any] | None) -> str | None:
         """How sling takes a wildcard stream: `expands` (one stream per match) or `single`

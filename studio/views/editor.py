@@ -24,6 +24,7 @@ from studio.selectors.connections import connection_names
 from studio.selectors.editing import Editor
 from studio.selectors.runs import stream_runs
 from studio.services import replications as service
+from studio.services.columns import columns_queue_if_stale
 from studio.services.connections import stream_matches as stream_matches_service
 from studio.views.saving import (
     changed,
@@ -183,7 +184,7 @@ def stream_add(request: HttpRequest, editor: Editor) -> HttpResponse:
         user=request.user,
         base_version=posted_version(request),
     )
-    return changed(_stream_panel(request, editor_of(saved), name, saved=True))
+    return changed(stream_panel(request, editor_of(saved), name, saved=True))
 
 
 @require_POST
@@ -225,7 +226,7 @@ def _bulk_done(action: str, count: int, key: str | None, value: Any) -> str:
     return f"{verbs[action]} {streams}."
 
 
-def _stream_name_or_404(editor: Editor, pk: int) -> str:
+def stream_name_or_404(editor: Editor, pk: int) -> str:
     name = editor.stream_name(pk)
     if name is None:
         raise Http404("no such stream in this replication")
@@ -247,7 +248,7 @@ def _panel_context(editor: Editor, stream: str, form: StreamForm) -> dict[str, A
     }
 
 
-def _stream_panel(
+def stream_panel(
     request: HttpRequest, editor: Editor, stream: str, form: StreamForm | None = None, **extra: Any
 ) -> HttpResponse:
     if form is None:
@@ -257,6 +258,10 @@ def _stream_panel(
         "stream_runs": stream_runs(editor.replication.name, stream),
         **extra,
     }
+    if not form.is_bound and isinstance(editor.names.source, str):
+        context["columns_queued"] = columns_queue_if_stale(
+            connection=editor.names.source, stream=stream, known=context["columns"]
+        )
     template = "studio/_stream_panel.html" if request.htmx else "studio/stream.html"
     return render(request, template, context, status=422 if form.is_bound and form.errors else 200)
 
@@ -265,12 +270,12 @@ def _stream_panel(
 @role_required("edit", methods=("POST",))
 @with_editor
 def stream_edit(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
-    stream = _stream_name_or_404(editor, pk)
+    stream = stream_name_or_404(editor, pk)
     if request.method == "GET":
-        return _stream_panel(request, editor, stream)
+        return stream_panel(request, editor, stream)
     form = StreamForm(request.POST, config=editor.config.streams[stream], name=stream)
     if not form.is_valid():
-        return _stream_panel(request, editor, stream, form)
+        return stream_panel(request, editor, stream, form)
     new_name = form.cleaned_data["name"].strip()
     try:
         saved = editor_of(
@@ -288,14 +293,14 @@ def stream_edit(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
         if not all(p.path == ("name",) for p in exc.problems):
             raise  # said above the form (`with_editor`)
         refusal_into(form, exc)  # a name another stream has: said on the form
-        return _stream_panel(request, editor, stream, form)
+        return stream_panel(request, editor, stream, form)
     # The panel, and with it the table's rows and the problems the save changed, when the
     # table lists the same streams in the same order (else the page fetches them).
     rows = saved.changed_rows(editor, *_table(request)) if request.htmx else None
     if rows is None:
-        return changed(_stream_panel(request, saved, new_name, saved=True))
+        return changed(stream_panel(request, saved, new_name, saved=True))
     return shown_in_place(
-        _stream_panel(request, saved, new_name, saved=True, changed_rows=saved.rows_of(rows))
+        stream_panel(request, saved, new_name, saved=True, changed_rows=saved.rows_of(rows))
     )
 
 
@@ -304,7 +309,7 @@ def stream_edit(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
 @with_editor
 def stream_matches(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
     """What a wildcard stream expands into, found as sling finds it, with each object."""
-    stream = _stream_name_or_404(editor, pk)
+    stream = stream_name_or_404(editor, pk)
     context: dict[str, Any] = {"stream": stream, "error": "", "matches": [], "taken": []}
     try:
         found = stream_matches_service(
@@ -319,7 +324,7 @@ def stream_matches(request: HttpRequest, editor: Editor, pk: int) -> HttpRespons
 @require_POST
 @with_editor
 def stream_check(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
-    stream = _stream_name_or_404(editor, pk)
+    stream = stream_name_or_404(editor, pk)
     form = StreamForm(request.POST, config=editor.config.streams[stream], name=stream)
     context = _panel_context(editor, stream, form)
     if form.errors:

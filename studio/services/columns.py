@@ -1,0 +1,141 @@
+"""Columns: read from sling (`conns discover --columns`) for a replication's streams and kept
+with the time they were read; refreshed on request, and in the background (a task on the
+workers' queue) when older than STUDIO_COLUMNS_MAX_AGE_MINUTES; and the first rows of a stream
+as sling reads them (`run --stdout --limit`). Every sling process goes through the launcher:
+confined, fenced, with only the connection it reads, stopped after STUDIO_SLING_CALL_SECONDS."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from replication import sling
+from replication.columns import StreamColumns, stream_key
+from replication.context import ConnectionInfo
+from replication.local_paths import local_path
+from studio import configured, models
+from studio.launcher import Launcher, stored_secrets
+from studio.selectors.columns import as_stream_columns
+
+logger = logging.getLogger(__name__)
+
+
+def _connection(name: str) -> tuple[models.Connection | None, ConnectionInfo]:
+    """The studio's connection `name` (None for sling's own LOCAL) and what it is."""
+    if name.upper() == "LOCAL":
+        return None, ConnectionInfo.of("file")
+    connection = models.Connection.objects.filter(name=name.upper()).first()
+    if connection is None:
+        raise sling.SlingFailed(f"the studio does not define connection `{name}`: it cannot read its columns")
+    return connection, ConnectionInfo.of(connection.type, connection.params)
+
+
+def _fenced(stream: str) -> None:
+    """A local file stream outside the folders sling may read is refused before sling starts."""
+    fence = configured.text_fence()
+    path = local_path(stream)
+    if fence is not None and path is not None:
+        refused = fence.expanded_refusal(path, "read")
+        if refused:
+            raise sling.RunError(refused)
+
+
+def _call(connection: models.Connection | None, *args: str) -> str:
+    """`sling <args>` with `connection` only, stopped in time; errors masked of every secret."""
+    try:
+        return Launcher.here().command(connection, *args, timeout=settings.STUDIO_SLING_CALL_SECONDS or 30)
+    except sling.RunError as exc:
+        raise type(exc)(sling.mask(str(exc), stored_secrets())) from None
+
+
+def columns_discover(*, connection: str, streams: Iterable[str]) -> dict[str, StreamColumns]:
+    """Ask sling for the columns of each of `streams` (as a replication names them) on
+    `connection` and keep them, replacing what was kept: stream -> its columns. A stream sling
+    finds nothing for keeps no columns (its old ones are dropped). Raises `sling.RunError`
+    (`SlingFailed` when sling answered with an error or not in time), keeping what it read
+    before."""
+    row, info = _connection(connection)
+    name = row.name if row else "LOCAL"
+    found: dict[str, StreamColumns] = {}
+    for stream in streams:
+        key = stream_key(stream, info)
+        _fenced(stream)
+        pattern = key if info.kind == "database" and not stream.lower().startswith("file://") else stream
+        output = _call(
+            row, "conns", "discover", name, "--pattern", sling.discover_pattern(pattern), "--columns"
+        )
+        columns = [
+            [column.name, column.type, column.native]
+            for owner, column in sling.discovered_columns(output)
+            # A pattern of a table matches tables whose name has a `_` where it has any letter.
+            if info.kind != "database" or owner.lower() == key
+        ]
+        with transaction.atomic():
+            if not columns:
+                models.DiscoveredColumns.objects.filter(connection=name, stream=key).delete()
+                continue
+            kept, _ = models.DiscoveredColumns.objects.update_or_create(
+                connection=name, stream=key, defaults={"columns": columns, "read_at": timezone.now()}
+            )
+        found[stream] = as_stream_columns(kept.columns, kept.read_at)
+    return found
+
+
+def columns_refresh_stale(*, connection: str, streams: Iterable[str]) -> int:
+    """Read again the columns of those of `streams` never read or read longer ago than
+    STUDIO_COLUMNS_MAX_AGE_MINUTES (the background task's job): how many were read."""
+    row, info = _connection(connection)
+    name = row.name if row else "LOCAL"
+    streams = list(streams)
+    minutes = settings.STUDIO_COLUMNS_MAX_AGE_MINUTES
+    fresh: set[str] = set()
+    if minutes is not None:
+        since = timezone.now() - timezone.timedelta(minutes=minutes)
+        fresh = set(
+            models.DiscoveredColumns.objects.filter(
+                connection=name, stream__in=[stream_key(s, info) for s in streams], read_at__gte=since
+            ).values_list("stream", flat=True)
+        )
+    stale = [s for s in streams if stream_key(s, info) not in fresh]
+    if stale:
+        columns_discover(connection=name, streams=stale)
+    return len(stale)
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    header: list[str]
+    rows: list[list[str]]
+
+
+def stream_preview(
+    *, connection: str, stream: str, select: list[str] | None = None, limit: int = 0
+) -> Preview:
+    """The first `limit` rows (STUDIO_PREVIEW_ROWS when 0) of `stream` as sling reads them from
+    `connection` (with its `select`). Raises `sling.RunError` (`SlingFailed`), secrets masked."""
+    row, _ = _connection(connection)
+    _fenced(stream)
+    limit = limit or settings.STUDIO_PREVIEW_ROWS
+    args = sling.preview_args(row.name if row else "LOCAL", stream, limit=limit, select=select)
+    header, rows = sling.preview_rows(_call(row, *args))
+    return Preview(header, rows[:limit])
+
+
+def columns_queue_if_stale(*, connection: str, stream: str, known: StreamColumns | None) -> bool:
+    """Queue the background refresh of `stream`'s columns when those kept are older than
+    STUDIO_COLUMNS_MAX_AGE_MINUTES (never read: the panel offers to read them); whether it did."""
+    minutes = settings.STUDIO_COLUMNS_MAX_AGE_MINUTES
+    if known is None or minutes is None:
+        return False
+    if timezone.now() - known.read_at < timezone.timedelta(minutes=minutes):
+        return False
+    # Imported here: the task module imports this one.
+    from studio.tasks import refresh_columns
+
+    refresh_columns.enqueue(connection.upper(), [stream])
+    return True

@@ -1,0 +1,241 @@
+"""Columns read through the real sling binary (SQLite, PostgreSQL, CSV and JSON files): kept as
+sling reports them, checked against the keys a stream names, shown as they will land, and the
+first rows as a run writes them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+
+import pytest
+from django.db import connection as django_db
+
+from replication.problems import WARNING
+from studio import configured, models, validation
+from studio.selectors.editing import Editor
+from studio.selectors.replications import stored_streams
+from studio.services.columns import columns_discover, columns_refresh_stale, stream_preview
+from tests.run_support import command, replication, sqlite_connection, write_csv
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _orders(path) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "create table orders (id integer primary key, customer text, total real, placed_at timestamp)"
+        )
+        db.execute("insert into orders values (1, 'ann', 2.5, '2024-01-01'), (2, 'bob', 4.0, '2024-01-02')")
+
+
+def _sling_reports(connection: str, pattern: str, env: dict[str, str]) -> list[list]:
+    """What `sling conns discover --columns` prints for `pattern`, asked directly (no studio)."""
+    done = subprocess.run(
+        [configured.binary(), "conns", "discover", connection, "--pattern", pattern, "--columns"],
+        env={**env, "SLING_OUTPUT": "json", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    table = json.loads(done.stdout.strip().splitlines()[-1])
+    return [
+        [row[table["fields"].index("Column")], row[table["fields"].index("General Type")]]
+        for row in table["rows"]
+    ]
+
+
+def _unknown_columns(name: str) -> list[str]:
+    return [p.message for p in _problems(name) if p.code == "unknown-column"]
+
+
+def _problems(name: str) -> list:
+    return validation.check(stored_streams(models.Replication.objects.get(name=name)).config)
+
+
+def test_it_keeps_a_sqlite_tables_columns_as_sling_reports_them(tmp_path, data_dir):
+    _orders(tmp_path / "shop.db")
+    sqlite_connection("SHOP", tmp_path / "shop.db")
+    found = columns_discover(connection="SHOP", streams=["orders"])
+    reported = _sling_reports(
+        "SHOP", "main.orders", {"SHOP": f"sqlite://{tmp_path / 'shop.db'}", "SLING_HOME_DIR": str(data_dir)}
+    )
+    assert [[c.name, c.type] for c in found["orders"].columns] == reported
+    assert reported == [["id", "bigint"], ["customer", "text"], ["total", "decimal"], ["placed_at", "text"]]
+    # Kept under the table's full name, on the connection.
+    row = models.DiscoveredColumns.objects.get()
+    assert (row.connection, row.stream) == ("SHOP", "main.orders")
+
+
+def test_it_reads_the_columns_of_csv_and_json_files(tmp_path, data_dir):
+    write_csv(tmp_path / "people.csv", 3)
+    (tmp_path / "events.json").write_text('[{"id": 1, "kind": "x", "at": {"day": 1}}]')
+    csv_stream, json_stream = f"file://{tmp_path}/people.csv", f"file://{tmp_path}/events.json"
+    found = columns_discover(connection="LOCAL", streams=[csv_stream, json_stream])
+    assert [(c.name, c.type) for c in found[csv_stream].columns] == [
+        ("id", "bigint"),
+        ("name", "text"),
+        ("amount", "decimal"),
+    ]
+    # JSON objects are flattened as sling flattens them (`at__day`), in sling's order.
+    reported = _sling_reports("LOCAL", f"{tmp_path}/events.json", {"SLING_HOME_DIR": str(data_dir)})
+    assert [[c.name, c.type] for c in found[json_stream].columns] == reported
+    assert sorted(name for name, _ in reported) == ["at__day", "id", "kind"]
+
+
+def test_a_misspelt_update_key_is_a_warning_before_the_run_and_a_failure_in_it(tmp_path, data_dir):
+    _orders(tmp_path / "shop.db")
+    sqlite_connection("SHOP", tmp_path / "shop.db")
+    sqlite_connection("TARGET_DB", tmp_path / "target.db")
+    replication(
+        "orders",
+        "source: SHOP\ntarget: TARGET_DB\nstreams:\n  main.orders:\n    object: main.orders\n"
+        "    mode: incremental\n    primary_key: [id]\n    update_key: custmer\n",
+    )
+    assert _unknown_columns("orders") == []  # columns not read yet: nothing to say
+    columns_discover(connection="SHOP", streams=["main.orders"])
+    [message] = _unknown_columns("orders")
+    assert message.startswith(
+        "`custmer` (update_key) is not a column of `main.orders` on SHOP as its columns"
+    )
+    assert "did you mean `customer`?" in message
+    code, out, err = command("orders")
+    assert code != 0
+    assert "did not find update_key: custmer" in out + err
+
+
+def test_a_cast_of_a_missing_column_and_a_select_of_one_are_warnings(tmp_path, data_dir):
+    write_csv(tmp_path / "people.csv", 2)
+    sqlite_connection("TARGET_DB", tmp_path / "target.db")
+    stream = f"file://{tmp_path}/people.csv"
+    replication(
+        "people",
+        f"source: LOCAL\ntarget: TARGET_DB\nstreams:\n  {stream}:\n    object: main.people\n"
+        "    select: [id, nmae]\n    columns: {amount: decimal, amont: int}\n",
+    )
+    columns_discover(connection="LOCAL", streams=[stream])
+    messages = _unknown_columns("people")
+    assert [m.split(" is not")[0] for m in messages] == ["`nmae` (select)", "`amont` (columns)"]
+    assert all("sling ignores it" in m for m in messages)
+    assert all(p.severity == WARNING for p in _problems("people") if p.code == "unknown-column")
+
+
+def test_what_will_land_follows_select_and_casts(tmp_path, data_dir):
+    write_csv(tmp_path / "people.csv", 2)
+    sqlite_connection("TARGET_DB", tmp_path / "target.db")
+    stream = f"file://{tmp_path}/people.csv"
+    stored = replication(
+        "people",
+        f"source: LOCAL\ntarget: TARGET_DB\nstreams:\n  {stream}:\n    object: main.people\n"
+        "    select: [id, amount]\n    columns: {amount: 'decimal(10,2)'}\n",
+    )
+    columns_discover(connection="LOCAL", streams=[stream])
+    editor = Editor.load(stored)
+    shown = editor.preview(stream, stream, editor.config.streams[stream])
+    landing = [(c.name, c.type, c.source) for c in shown["landing"]]
+    # A `select` of the columns to keep leaves out the `_sling_loaded_at` sling adds otherwise.
+    assert landing == [("id", "bigint", "id"), ("amount", "decimal(10,2)", "amount")]
+    assert shown["excluded"] == ["name"]
+    # The run makes exactly these columns.
+    code, _, err = command("people")
+    assert code == 0, err
+    with sqlite3.connect(tmp_path / "target.db") as db:
+        made = [row[1] for row in db.execute("pragma table_info(people)")]
+    assert made == [name for name, _, _ in landing]
+
+
+def test_what_will_land_has_the_loaded_at_column_sling_adds_from_a_file(tmp_path, data_dir):
+    write_csv(tmp_path / "people.csv", 2)
+    sqlite_connection("TARGET_DB", tmp_path / "target.db")
+    stream = f"file://{tmp_path}/people.csv"
+    stored = replication(
+        "people", f"source: LOCAL\ntarget: TARGET_DB\nstreams:\n  {stream}:\n    object: main.people\n"
+    )
+    columns_discover(connection="LOCAL", streams=[stream])
+    editor = Editor.load(stored)
+    landing = editor.preview(stream, stream, editor.config.streams[stream])["landing"]
+    code, _, err = command("people")
+    assert code == 0, err
+    with sqlite3.connect(tmp_path / "target.db") as db:
+        made = [row[1] for row in db.execute("pragma table_info(people)")]
+    assert made == [c.name for c in landing] == ["id", "name", "amount", "_sling_loaded_at"]
+
+
+def test_the_first_rows_are_the_rows_a_run_writes(tmp_path, data_dir):
+    write_csv(tmp_path / "people.csv", 30)
+    stream = f"file://{tmp_path}/people.csv"
+    preview = stream_preview(connection="LOCAL", stream=stream)
+    assert preview.header == ["id", "name", "amount"]
+    assert len(preview.rows) == 20  # STUDIO_PREVIEW_ROWS
+    sqlite_connection("TARGET_DB", tmp_path / "target.db")
+    replication(
+        "people",
+        f"source: LOCAL\ntarget: TARGET_DB\nstreams:\n  {stream}:\n    object: main.people\n"
+        "    mode: full-refresh\n",
+    )
+    code, _, err = command("people")
+    assert code == 0, err
+    with sqlite3.connect(tmp_path / "target.db") as db:
+        written = [
+            [str(v) for v in row] for row in db.execute("select id, name, amount from people order by id")
+        ]
+    assert preview.rows == written[:20]
+
+
+def test_a_preview_error_names_no_secret(tmp_path, data_dir):
+    models.Connection.objects.create(
+        name="WAREHOUSE",
+        type="postgres",
+        params={"host": "127.0.0.1", "port": 1, "user": "u", "database": "d"},
+        secrets={"password": "hunter2-secret"},
+    )
+    with pytest.raises(Exception) as caught:
+        stream_preview(connection="WAREHOUSE", stream="public.orders")
+    assert "hunter2-secret" not in str(caught.value)
+
+
+def test_a_column_dropped_between_two_reads_is_reported_before_the_next_run(tmp_path, data_dir, settings):
+    _orders(tmp_path / "shop.db")
+    sqlite_connection("SHOP", tmp_path / "shop.db")
+    sqlite_connection("TARGET_DB", tmp_path / "target.db")
+    replication(
+        "orders",
+        "source: SHOP\ntarget: TARGET_DB\nstreams:\n  main.orders:\n    object: main.orders\n"
+        "    mode: incremental\n    primary_key: [id]\n    update_key: placed_at\n",
+    )
+    assert columns_refresh_stale(connection="SHOP", streams=["main.orders"]) == 1
+    assert columns_refresh_stale(connection="SHOP", streams=["main.orders"]) == 0  # fresh: not read again
+    assert _unknown_columns("orders") == []
+    with sqlite3.connect(tmp_path / "shop.db") as db:
+        db.execute("alter table orders drop column placed_at")
+    settings.STUDIO_COLUMNS_MAX_AGE_MINUTES = 0
+    assert columns_refresh_stale(connection="SHOP", streams=["main.orders"]) == 1
+    [message] = _unknown_columns("orders")
+    assert message.startswith("`placed_at` (update_key) is not a column of `main.orders`")
+
+
+@pytest.mark.skipif(django_db.vendor != "postgresql", reason="the PostgreSQL pass reads its own database")
+def test_it_reads_a_postgresql_tables_columns(data_dir, settings):
+    with django_db.cursor() as cursor:
+        cursor.execute(
+            "create table public.column_probe (id bigint primary key, label varchar(20), at timestamptz)"
+        )
+    db = settings.DATABASES["default"]
+    models.Connection.objects.create(
+        name="PGSRC",
+        type="postgres",
+        params={
+            "host": db["HOST"] or "127.0.0.1",
+            "port": int(db["PORT"] or 5432),
+            "user": db["USER"],
+            "database": db["NAME"],
+            "sslmode": "disable",
+        },
+        secrets={"password": db["PASSWORD"]} if db["PASSWORD"] else {},
+    )
+    found = columns_discover(connection="PGSRC", streams=["column_probe"])
+    assert [(c.name, c.type, c.native) for c in found["column_probe"].columns] == [
+        ("id", "bigint", "bigint"),
+        ("label", "string", "character varying(20)"),
+        ("at", "timestamptz", "timestamp with time zone"),
+    ]
