@@ -236,6 +236,9 @@ def test_it_reads_a_postgresql_tables_columns(data_dir, settings):
     found = columns_discover(connection="PGSRC", streams=["column_probe"])
     assert [(c.name, c.type, c.native) for c in found["column_probe"].columns] == [
         ("id", "bigint", "bigint"),
-        ("label", "string", "character varying(20)"),
-        ("at", "timestamptz", "timestamp with time zone"),
+        ("label", "text", "character varying(20)"),
+        ("at", "timestampz", "timestamp with time zone"),
     ]
+    url = models.Connection.objects.get(name="PGSRC").sling_env()
+    reported = _sling_reports("PGSRC", "public.column_probe", {"PGSRC": url, "SLING_HOME_DIR": str(data_dir)})
+    assert [[c.name, c.type] for c in found["column_probe"].columns] == reported
