@@ -40,10 +40,27 @@ class StoredColumns:
         return self  # read-only: the check's memo keeps it as it is
 
     def get(self, connection: str, key: str) -> StreamColumns | None:
+        return self._kept(connection).get(key)
+
+    def of_connection(self, connection: str) -> list[tuple[str, str]]:
+        """(name, type) of every column discovered on `connection`, each name once (its first
+        type), by name: what a bulk edit of its streams may name."""
+
+        def made() -> list[tuple[str, str]]:
+            found: dict[str, str] = {}
+            for known in self._kept(connection).values():
+                for column in known.columns:
+                    found.setdefault(column.name, column.type)
+            return sorted(found.items())
+
+        stamp = self.stamps.get(connection)
+        return [] if stamp is None else editor_cache.of_version(f"{connection}:{stamp}", "column-names", made)
+
+    def _kept(self, connection: str) -> dict[str, StreamColumns]:
         stamp = self.stamps.get(connection)
         if stamp is None:
-            return None
-        return editor_cache.of_version(f"{connection}:{stamp}", "columns", lambda: _of(connection)).get(key)
+            return {}
+        return editor_cache.of_version(f"{connection}:{stamp}", "columns", lambda: _of(connection))
 
 
 def _of(connection: str) -> dict[str, StreamColumns]:

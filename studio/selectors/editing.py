@@ -26,6 +26,7 @@ from replication.validate import validate
 from replication.yamlio import emit_streams
 from studio import configured, editor_cache, models, validation
 from studio.editor_cache import Stored
+from studio.selectors.columns import StoredColumns
 from studio.selectors.replications import key_conflicts, stored_streams, with_keys_stamp
 from studio.selectors.runs import last_stream_runs
 
@@ -273,6 +274,14 @@ class Editor:
         if lookup is None or not isinstance(source, str) or is_wildcard(name):
             return None
         return lookup.get(source.upper(), self.column_key(name))
+
+    def source_columns(self) -> list[tuple[str, str]]:
+        """(name, type) of every column discovered on the source, for bulk edits (no query
+        once the check's lookup has them)."""
+        lookup, source = self.context.columns, self.names.source
+        if not isinstance(lookup, StoredColumns) or not isinstance(source, str):
+            return []
+        return lookup.of_connection(source.upper())
 
     def wildcard(self, name: str, config: dict[str, Any] | None) -> str | None:
         """How sling takes a wildcard stream: `expands` (one stream per match) or `single`

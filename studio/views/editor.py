@@ -72,6 +72,7 @@ def _context(request: HttpRequest, editor: Editor, **extra: Any) -> dict[str, An
         "bulk": {field: request.POST.get(field, "") for field in ("action", "key", "value")},
         "sort_choices": SORT_CHOICES,
         "stream_keys": KeysForm.base_fields,
+        "source_columns": editor.source_columns(),
         "connections": connection_names(),
         "new_stream_form": NewStreamForm(),
         **extra,

@@ -115,3 +115,12 @@ def test_the_panel_runs_as_many_queries_with_the_columns_of_1000_streams_as_of_1
     small = _panel_queries(client, models.Replication.objects.get(name="small"))
     big = _panel_queries(client, models.Replication.objects.get(name="big"))
     assert big == small
+
+
+def test_a_bulk_edit_offers_the_columns_of_the_source(client, user, orders):
+    stored, _ = orders
+    assert 'list="bulk-columns"' not in client.get(f"/r/{stored.name}/").content.decode()
+    client.post(f"/r/{stored.name}/streams/{stored.streams.get().pk}/columns/", headers=HTMX)
+    page = client.get(f"/r/{stored.name}/").content.decode()
+    assert 'list="bulk-columns"' in page
+    assert '<datalist id="bulk-columns"><option value="customer">text</option>' in page
