@@ -178,3 +178,68 @@ def _adds_loaded_at(
     if effective.get("mode") == "snapshot" or effective.get("update_key") == "_sling_loaded_at":
         return True
     return source_kind == FILE and target_kind == DATABASE
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaChange:
+    """A difference between the target table as it is and the columns the stream will send."""
+
+    kind: str  # ADDED, REMOVED or RETYPED
+    column: str
+    was: str  # the target column's type now ("" when added)
+    becomes: str  # the type the stream sends ("" when no longer sent)
+    outcome: str  # what sling does about it under the stream's target options
+
+    @property
+    def breaking(self) -> bool:
+        """Removed and retyped columns are what a replication's policy may refuse a run for."""
+        return self.kind != ADDED
+
+
+ADDED, REMOVED, RETYPED = "added", "removed", "retyped"
+
+
+def _general(type_: str) -> str:
+    return type_.split("(", 1)[0].strip().lower()
+
+
+def schema_changes(
+    landing: list[Landing], current: StreamColumns, effective: Mapping[str, Any]
+) -> list[SchemaChange]:
+    """What differs between the target table's `current` columns and the `landing` ones, and
+    what sling 1.4.11 does about each (measured on the binary, and its `task_run_write.go`): a
+    new column is added (`add_new_columns`, true by default; false fails the run: `column names
+    mismatch`); a column no longer sent stays and gets NULLs; a retyped one keeps its type unless
+    `adjust_column_type` lets sling widen it. A full-refresh run makes the table again instead."""
+    options = effective.get("target_options")
+    options = options if isinstance(options, dict) else {}
+    if effective.get("mode") in (None, "full-refresh") and not (
+        effective.get("primary_key") or effective.get("update_key")
+    ):
+        remade = "the run makes the table again (full-refresh)"
+        added = removed = retyped = remade
+    else:
+        added = (
+            "the run fails: add_new_columns is false (column names mismatch)"
+            if options.get("add_new_columns") is False
+            else "sling adds it to the table"
+        )
+        removed = "the column stays; new rows get NULL in it"
+        retyped = (
+            "sling widens the column when the new type holds more (adjust_column_type)"
+            if options.get("adjust_column_type") is True
+            else "the column keeps its type; a value that does not fit fails the run (no adjust_column_type)"
+        )
+    sent = {c.name.lower(): c for c in landing}
+    changes = [
+        SchemaChange(REMOVED, column.name, column.type, "", removed)
+        for column in current.columns
+        if column.name.lower() not in sent
+    ]
+    for column in landing:
+        there = current.named(column.name)
+        if there is None:
+            changes.append(SchemaChange(ADDED, column.name, "", column.type, added))
+        elif _general(there.type) != _general(column.type):
+            changes.append(SchemaChange(RETYPED, column.name, there.type, column.type, retyped))
+    return changes

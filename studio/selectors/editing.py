@@ -9,9 +9,9 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 
-from replication.columns import StreamColumns, landing, stream_key
+from replication.columns import StreamColumns, landing, schema_changes, stream_key
 from replication.config import ReplicationConfig, effective_config, with_stream
-from replication.context import ConnectionInfo, Context
+from replication.context import DATABASE, ConnectionInfo, Context
 from replication.problems import Problem
 from replication.resolve import (
     Names,
@@ -243,10 +243,13 @@ class Editor:
         landing_columns, excluded = (
             landing(known, effective, source=self.source_info, target=self.target_info) if known else ([], [])
         )
+        table = self.target_columns(preview)
         return {
             "columns": known,
             "landing": landing_columns,
             "excluded": excluded,
+            "target_columns": table,
+            "schema_changes": schema_changes(landing_columns, table, effective) if known and table else [],
             "preview_problems": problems,
             "preview_object": preview,
             "preview_key": key,
@@ -274,6 +277,21 @@ class Editor:
         if lookup is None or not isinstance(source, str) or is_wildcard(name):
             return None
         return lookup.get(source.upper(), self.column_key(name))
+
+    def target_table(self, object_: str | None) -> str | None:
+        """The name the columns of target object `object_` are kept under (None: not a table
+        of a database, or known only when it runs)."""
+        target = self.target_info
+        if not object_ or target is None or target.kind != DATABASE or runtime_variables(object_):
+            return None
+        return stream_key(object_, target)
+
+    def target_columns(self, object_: str | None) -> StreamColumns | None:
+        """The columns of the target table `object_` as last read (no query: see `columns`)."""
+        lookup, target, key = self.context.columns, self.names.target, self.target_table(object_)
+        if lookup is None or not isinstance(target, str) or key is None:
+            return None
+        return lookup.get(target.upper(), key)
 
     def source_columns(self) -> list[tuple[str, str]]:
         """(name, type) of every column discovered on the source, for bulk edits (no query

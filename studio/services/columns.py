@@ -53,12 +53,22 @@ def _call(connection: models.Connection | None, *args: str) -> str:
         raise type(exc)(sling.mask(str(exc), stored_secrets())) from None
 
 
-def columns_discover(*, connection: str, streams: Iterable[str]) -> dict[str, StreamColumns]:
+def columns_discover(
+    *, connection: str, streams: Iterable[str], target: tuple[str | None, str | None] = (None, None)
+) -> dict[str, StreamColumns]:
     """Ask sling for the columns of each of `streams` (as a replication names them) on
-    `connection` and keep them, replacing what was kept: stream -> its columns. A stream sling
-    finds nothing for keeps no columns (its old ones are dropped). Raises `sling.RunError`
-    (`SlingFailed` when sling answered with an error or not in time), keeping what it read
-    before."""
+    `connection` and keep them, replacing what was kept: stream -> its columns; then, with a
+    `target` (connection, table), those of the table the stream lands in. A stream (or table)
+    sling finds nothing for keeps no columns (its old ones are dropped: a table not made yet).
+    Raises `sling.RunError` (`SlingFailed` when sling answered with an error or not in time),
+    keeping what it read before."""
+    found = _discover(connection, streams)
+    if target[0] and target[1]:
+        _discover(target[0], [target[1]])
+    return found
+
+
+def _discover(connection: str, streams: Iterable[str]) -> dict[str, StreamColumns]:
     row, info = _connection(connection)
     name = row.name if row else "LOCAL"
     found: dict[str, StreamColumns] = {}
@@ -103,7 +113,7 @@ def columns_refresh_stale(*, connection: str, streams: Iterable[str]) -> int:
         )
     stale = [s for s in streams if stream_key(s, info) not in fresh]
     if stale:
-        columns_discover(connection=name, streams=stale)
+        _discover(name, stale)
     return len(stale)
 
 

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from replication import sling
-from replication.resolve import render_env
+from replication.resolve import render_env, resolve_object
 from studio.roles import role_required
 from studio.selectors.editing import Editor
 from studio.services import columns as service
@@ -19,14 +19,21 @@ from studio.views.saving import with_editor
 @role_required("edit")
 @with_editor
 def stream_columns_refresh(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
-    """Ask sling for the stream's columns now; the panel again, with them (or why not)."""
+    """Ask sling for the stream's columns now, and for its target table's; the panel again,
+    with them (or why not)."""
     stream = stream_name_or_404(editor, pk)
+    effective = editor.effective(editor.config.streams[stream])
     try:
         service.columns_discover(
-            connection=editor.names.source, streams=[render_env(stream, editor.names.env)]
+            connection=editor.names.source,
+            streams=[render_env(stream, editor.names.env)],
+            target=(
+                editor.names.target,
+                editor.target_table(resolve_object(stream, effective, editor.names)),
+            ),
         )
     except sling.RunError as exc:
-        return stream_panel(request, editor, stream, columns_error=str(exc))
+        return stream_panel(request, Editor.load(editor.replication), stream, columns_error=str(exc))
     return stream_panel(request, Editor.load(editor.replication), stream)
 
 

@@ -1,10 +1,15 @@
 """The source's columns in the stream panel, in a real browser against the real sling: read them,
-pick a primary key from the list, see a misspelt update_key flagged, open the first rows."""
+pick a primary key from the list, see a misspelt update_key flagged, open the first rows, see a
+schema change listed before a run."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from playwright.sync_api import expect
+
+from tests.run_support import command, replication, sqlite_connection
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,3 +50,25 @@ def test_a_misspelt_update_key_is_flagged_and_the_first_rows_open(page):
     header = page.eval_on_selector_all("#preview-rows th", "els => els.map(e => e.textContent)")
     assert header[0] == "product_id"
     assert page.locator("#preview-rows tbody tr").count() > 0
+
+
+def test_a_schema_change_is_listed_before_a_run(page, tmp_path):
+    with sqlite3.connect(tmp_path / "shop.db") as db:
+        db.execute("create table orders (id integer primary key, customer text, total real)")
+        db.execute("insert into orders values (1, 'ann', 2.5)")
+    sqlite_connection("SHOP", tmp_path / "shop.db")
+    sqlite_connection("TARGET_DB", tmp_path / "target.db")
+    stored = replication(
+        "orders",
+        "source: SHOP\ntarget: TARGET_DB\nstreams:\n  main.orders:\n    object: main.orders\n"
+        "    mode: incremental\n    primary_key: [id]\n",
+    )
+    assert command("orders")[0] == 0
+    with sqlite3.connect(tmp_path / "shop.db") as db:
+        db.execute("alter table orders drop column total")
+
+    page.goto(f"{page.base}/r/orders/streams/{stored.streams.get().pk}/")
+    page.click("text=Read the columns")
+    row = page.wait_for_selector("#schema-changes tr:has-text('total')")
+    assert "no longer sent" in row.inner_text()
+    assert "new rows get NULL in it" in row.inner_text()

@@ -242,3 +242,60 @@ def test_it_reads_a_postgresql_tables_columns(data_dir, settings):
     url = models.Connection.objects.get(name="PGSRC").sling_env()
     reported = _sling_reports("PGSRC", "public.column_probe", {"PGSRC": url, "SLING_HOME_DIR": str(data_dir)})
     assert [[c.name, c.type] for c in found["column_probe"].columns] == reported
+
+
+def _changes(name: str, stream: str) -> list:
+    editor = Editor.load(models.Replication.objects.get(name=name))
+    return editor.preview(stream, stream, editor.config.streams[stream])["schema_changes"]
+
+
+def test_a_column_dropped_from_the_source_is_listed_before_the_second_run(tmp_path, data_dir):
+    _orders(tmp_path / "shop.db")
+    sqlite_connection("SHOP", tmp_path / "shop.db")
+    sqlite_connection("TARGET_DB", tmp_path / "target.db")
+    replication(
+        "orders",
+        "source: SHOP\ntarget: TARGET_DB\nstreams:\n  main.orders:\n    object: main.orders_copy\n"
+        "    mode: incremental\n    primary_key: [id]\n",
+    )
+    reading = {"connection": "SHOP", "streams": ["main.orders"], "target": ("TARGET_DB", "main.orders_copy")}
+    columns_discover(**reading)
+    assert _changes("orders", "main.orders") == []  # no table yet: nothing to compare
+    assert command("orders")[0] == 0
+    columns_discover(**reading)
+    assert _changes("orders", "main.orders") == []  # the table is as the stream sends it
+    with sqlite3.connect(tmp_path / "shop.db") as db:
+        db.execute("alter table orders drop column total")
+        db.execute("alter table orders add column note text")
+        db.execute("insert into orders values (3, 'cy', '2024-01-03', 'new')")
+    columns_discover(**reading)
+    changes = {(c.kind, c.column): c for c in _changes("orders", "main.orders")}
+    assert set(changes) == {("removed", "total"), ("added", "note")}
+    assert changes["removed", "total"].breaking
+    assert changes["removed", "total"].outcome == "the column stays; new rows get NULL in it"
+    assert changes["added", "note"].outcome == "sling adds it to the table"
+    # And the run does what was said.
+    assert command("orders")[0] == 0
+    with sqlite3.connect(tmp_path / "target.db") as db:
+        assert db.execute("select total, note from orders_copy where id = 3").fetchone() == (None, "new")
+
+
+def test_a_new_column_without_add_new_columns_is_said_to_fail_the_run_and_does(tmp_path, data_dir):
+    _orders(tmp_path / "shop.db")
+    sqlite_connection("SHOP", tmp_path / "shop.db")
+    sqlite_connection("TARGET_DB", tmp_path / "target.db")
+    replication(
+        "orders",
+        "source: SHOP\ntarget: TARGET_DB\nstreams:\n  main.orders:\n    object: main.orders_copy\n"
+        "    mode: incremental\n    primary_key: [id]\n    target_options: {add_new_columns: false}\n",
+    )
+    assert command("orders")[0] == 0
+    with sqlite3.connect(tmp_path / "shop.db") as db:
+        db.execute("alter table orders add column note text")
+    columns_discover(connection="SHOP", streams=["main.orders"], target=("TARGET_DB", "main.orders_copy"))
+    [change] = _changes("orders", "main.orders")
+    assert (change.kind, change.column) == ("added", "note")
+    assert change.outcome.startswith("the run fails")
+    code, out, err = command("orders")
+    assert code != 0
+    assert "source field 'note' is missing in target table" in out + err
