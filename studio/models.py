@@ -492,6 +492,14 @@ class RunPolicy(models.Model):
         help_text="a stream is stale when its last success is older (unless its "
         "meta.dagster.freshness_policy says otherwise)",
     )
+    # What a run meets when its streams no longer send a column of their table, or send one of
+    # another type (by the columns last read): a warning, or the run refused.
+    schema_changes = models.CharField(
+        max_length=10,
+        choices=[("warn", "warn"), ("refuse", "refuse the run")],
+        default="warn",
+        help_text="when a stream no longer sends a column of its table, or changes its type",
+    )
     version = models.PositiveIntegerField(default=1)
 
     def __str__(self) -> str:

@@ -9,9 +9,8 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 
-from replication.columns import StreamColumns, landing, schema_changes, stream_key
 from replication.config import ReplicationConfig, effective_config, with_stream
-from replication.context import DATABASE, ConnectionInfo, Context
+from replication.context import Context
 from replication.problems import Problem
 from replication.resolve import (
     Names,
@@ -26,7 +25,7 @@ from replication.validate import validate
 from replication.yamlio import emit_streams
 from studio import configured, editor_cache, models, validation
 from studio.editor_cache import Stored
-from studio.selectors.columns import StoredColumns
+from studio.selectors.columns import Shapes, StoredColumns
 from studio.selectors.replications import key_conflicts, stored_streams, with_keys_stamp
 from studio.selectors.runs import last_stream_runs
 
@@ -239,17 +238,13 @@ class Editor:
             if effective.get("disabled") is not True:
                 problems += key_conflicts(self.replication, {new_name: key})
         preview = resolve_object(new_name, effective, self.names)
-        known = self.columns(new_name)
-        landing_columns, excluded = (
-            landing(known, effective, source=self.source_info, target=self.target_info) if known else ([], [])
-        )
-        table = self.target_columns(preview)
+        shape = self.shapes.of(new_name, effective)
         return {
-            "columns": known,
-            "landing": landing_columns,
-            "excluded": excluded,
-            "target_columns": table,
-            "schema_changes": schema_changes(landing_columns, table, effective) if known and table else [],
+            "columns": shape.columns,
+            "landing": shape.landing,
+            "excluded": shape.excluded,
+            "target_columns": shape.table,
+            "schema_changes": shape.changes,
             "preview_problems": problems,
             "preview_object": preview,
             "preview_key": key,
@@ -258,40 +253,9 @@ class Editor:
             "preview_yaml": emit_streams({new_name: config}),
         }
 
-    @property
-    def source_info(self) -> ConnectionInfo | None:
-        return self.context.connection(self.names.source)
-
-    @property
-    def target_info(self) -> ConnectionInfo | None:
-        return self.context.connection(self.names.target)
-
-    def column_key(self, name: str) -> str:
-        """The name the columns of stream `name` are kept under on the source."""
-        return stream_key(render_env(name, self.names.env), self.source_info)
-
-    def columns(self, name: str) -> StreamColumns | None:
-        """The columns discovered for stream `name` on the source, when read (no query: the
-        check's lookup has them)."""
-        lookup, source = self.context.columns, self.names.source
-        if lookup is None or not isinstance(source, str) or is_wildcard(name):
-            return None
-        return lookup.get(source.upper(), self.column_key(name))
-
-    def target_table(self, object_: str | None) -> str | None:
-        """The name the columns of target object `object_` are kept under (None: not a table
-        of a database, or known only when it runs)."""
-        target = self.target_info
-        if not object_ or target is None or target.kind != DATABASE or runtime_variables(object_):
-            return None
-        return stream_key(object_, target)
-
-    def target_columns(self, object_: str | None) -> StreamColumns | None:
-        """The columns of the target table `object_` as last read (no query: see `columns`)."""
-        lookup, target, key = self.context.columns, self.names.target, self.target_table(object_)
-        if lookup is None or not isinstance(target, str) or key is None:
-            return None
-        return lookup.get(target.upper(), key)
+    @cached_property
+    def shapes(self) -> Shapes:
+        return Shapes(self.names, self.context)
 
     def source_columns(self) -> list[tuple[str, str]]:
         """(name, type) of every column discovered on the source, for bulk edits (no query

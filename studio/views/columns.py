@@ -29,7 +29,7 @@ def stream_columns_refresh(request: HttpRequest, editor: Editor, pk: int) -> Htt
             streams=[render_env(stream, editor.names.env)],
             target=(
                 editor.names.target,
-                editor.target_table(resolve_object(stream, effective, editor.names)),
+                editor.shapes.target_key(resolve_object(stream, effective, editor.names)),
             ),
         )
     except sling.RunError as exc:

@@ -16,6 +16,9 @@ from studio import configured, models, validation
 from studio.selectors.editing import Editor
 from studio.selectors.replications import stored_streams
 from studio.services.columns import columns_discover, columns_refresh_stale, stream_preview
+from studio.services.executor import end_run
+from studio.services.retries import policy_save
+from studio.services.runs import run_create
 from tests.run_support import command, replication, sqlite_connection, write_csv
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -299,3 +302,41 @@ def test_a_new_column_without_add_new_columns_is_said_to_fail_the_run_and_does(t
     code, out, err = command("orders")
     assert code != 0
     assert "source field 'note' is missing in target table" in out + err
+
+
+def test_a_refusing_policy_refuses_a_run_that_would_lose_a_column_and_says_why(
+    tmp_path, data_dir, client, user
+):
+    _orders(tmp_path / "shop.db")
+    sqlite_connection("SHOP", tmp_path / "shop.db")
+    sqlite_connection("TARGET_DB", tmp_path / "target.db")
+    stored = replication(
+        "orders",
+        "source: SHOP\ntarget: TARGET_DB\nstreams:\n  main.orders:\n    object: main.orders_copy\n"
+        "    mode: incremental\n    primary_key: [id]\n",
+    )
+    assert command("orders")[0] == 0
+    with sqlite3.connect(tmp_path / "shop.db") as db:
+        db.execute("alter table orders drop column total")
+    columns_discover(connection="SHOP", streams=["main.orders"], target=("TARGET_DB", "main.orders_copy"))
+    # Under the default policy the run goes, and its page says what it met.
+    warned = run_create(replication=stored)
+    assert warned.status == models.Run.Status.QUEUED
+    page = client.get(f"/runs/{warned.pk}/").content.decode()
+    assert "<code>main.orders</code>: <code>total</code> no longer sent (decimal)" in page
+    end_run(warned, models.Run.Status.CANCELLED)
+    policy_save(
+        replication=stored,
+        base_version=0,
+        retries=0,
+        retry_backoff=60,
+        freshness_minutes=None,
+        schema_changes="refuse",
+    )
+    refused = run_create(replication=stored)
+    assert refused.status == models.Run.Status.FAILED
+    assert refused.error == (
+        "refused by the replication's schema policy: stream `main.orders`: `total` is no longer sent; "
+        "read the columns again if the tables changed, or set schema changes to warn"
+    )
+    assert "a run is refused" in client.get(f"/runs/{refused.pk}/").content.decode()

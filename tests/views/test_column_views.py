@@ -124,3 +124,18 @@ def test_a_bulk_edit_offers_the_columns_of_the_source(client, user, orders):
     page = client.get(f"/r/{stored.name}/").content.decode()
     assert 'list="bulk-columns"' in page
     assert '<datalist id="bulk-columns"><option value="customer">text</option>' in page
+
+
+def test_the_schema_policy_is_saved_with_the_run_policy(client, user, orders):
+    stored, _ = orders
+    form = {"retries": "0", "retry_backoff": "60", "freshness_minutes": "", "version": "0"}
+    assert client.post(f"/r/{stored.name}/policy/", {**form, "schema_changes": "refuse"}).status_code == 302
+    # A form that does not send it leaves it as it is.
+    assert (
+        client.post(f"/r/{stored.name}/policy/", {**form, "retries": "1", "version": "1"}).status_code == 302
+    )
+    policy = models.RunPolicy.objects.get()
+    assert (policy.retries, policy.schema_changes) == (1, "refuse")
+    bad = client.post(f"/r/{stored.name}/policy/", {**form, "schema_changes": "ignore", "version": "2"})
+    assert bad.status_code == 422
+    assert models.RunPolicy.objects.get().schema_changes == "refuse"
