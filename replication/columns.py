@@ -243,3 +243,23 @@ def schema_changes(
         elif _general(there.type) != _general(column.type):
             changes.append(SchemaChange(RETYPED, column.name, there.type, column.type, retyped))
     return changes
+
+
+def column_lineage(
+    known: StreamColumns | None,
+    effective: Mapping[str, Any],
+    *,
+    source: ConnectionInfo | None,
+    target: ConnectionInfo | None,
+) -> tuple[list[dict[str, Any]], str]:
+    """Each column of a stream's target with the source column it comes from, how (`same`,
+    `renamed`, `cast`, `added by sling`), and the source columns `select` leaves out (`excluded`,
+    no target column); or, when the studio cannot know, no columns and why."""
+    if effective.get("sql"):
+        return [], "custom sql: the studio cannot know which source column each comes from"
+    if known is None:
+        return [], "the source's columns are not read yet"
+    landed, excluded = landing(known, effective, source=source, target=target)
+    rows = [{"name": c.name, "type": c.type, "from": c.source, "how": c.note or "same"} for c in landed]
+    rows += [{"name": None, "type": None, "from": name, "how": "excluded"} for name in excluded]
+    return rows, ""

@@ -17,6 +17,7 @@ from replication.columns import (
     Landing,
     SchemaChange,
     StreamColumns,
+    column_lineage,
     landing,
     schema_changes,
     stream_key,
@@ -142,6 +143,20 @@ class Shapes:
         return Shape(
             known, landed, excluded, table, schema_changes(landed, table, effective) if table else []
         )
+
+
+def lineage_columns(
+    config: ReplicationConfig, context: Context, stream: str
+) -> tuple[list[dict[str, Any]], str]:
+    """`replication.columns.column_lineage` of `stream` by the columns kept."""
+    effective = config.effective(stream)
+    shapes = Shapes(Names.of(config, context), context)
+    return column_lineage(
+        shapes.of(stream, effective).columns,
+        effective,
+        source=context.connection(config.source),
+        target=context.connection(config.target),
+    )
 
 
 def breaking_changes(config: ReplicationConfig, context: Context) -> dict[str, list[SchemaChange]]:

@@ -9,6 +9,7 @@ import sqlite3
 import pytest
 from playwright.sync_api import expect
 
+from studio.services.columns import columns_discover
 from tests.run_support import command, replication, sqlite_connection
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -72,3 +73,28 @@ def test_a_schema_change_is_listed_before_a_run(page, tmp_path):
     row = page.wait_for_selector("#schema-changes tr:has-text('total')")
     assert "no longer sent" in row.inner_text()
     assert "new rows get NULL in it" in row.inner_text()
+
+
+def test_a_column_is_followed_in_the_lineage(page, tmp_path):
+    with sqlite3.connect(tmp_path / "shop.db") as db:
+        db.execute("create table purchases (id integer primary key, Customer text, secret text)")
+    sqlite_connection("SHOP", tmp_path / "shop.db")
+    sqlite_connection("TARGET_DB", tmp_path / "target.db")
+    replication(
+        "purchases",
+        "source: SHOP\ntarget: TARGET_DB\nstreams:\n  main.purchases:\n    object: main.purchases\n"
+        "    select: [-secret]\n    target_options: {column_casing: lower}\n",
+    )
+    columns_discover(connection="SHOP", streams=["main.purchases"])
+
+    page.goto(f"{page.base}/lineage/node/?key=target/main/purchases")
+    row = page.locator("#lineage-columns tr", has_text="customer")
+    assert "(renamed)" in row.inner_text()
+    assert "(excluded)" in page.locator("#lineage-columns tr", has_text="secret").inner_text()
+    # From the target's column to the source's, and back.
+    row.get_by_role("link", name="Customer").click()
+    chosen = page.wait_for_selector("#lineage-columns tr.chosen")
+    assert chosen.inner_text().startswith("Customer")
+    page.locator("#lineage-columns tr.chosen").get_by_role("link", name="customer").click()
+    expect(page.locator("#lineage-columns tr.chosen td").first).to_have_text("customer")
+    expect(page.locator("#lineage-panel h2")).to_have_text("target/main/purchases")
