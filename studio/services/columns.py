@@ -7,6 +7,7 @@ confined, fenced, with only the connection it reads, stopped after STUDIO_SLING_
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -45,12 +46,25 @@ def _fenced(stream: str) -> None:
             raise sling.RunError(refused)
 
 
+# What sling says when it could not reach a database: said as "could not connect" only, as Test
+# and Discover do (its reason would tell an open port from a closed one); it goes to the log.
+_UNREACHED = re.compile(
+    r"dial tcp|connection refused|could not connect|no such host|i/o timeout|connect: |failed to connect",
+    re.IGNORECASE,
+)
+
+
 def _call(connection: models.Connection | None, *args: str) -> str:
     """`sling <args>` with `connection` only, stopped in time; errors masked of every secret."""
     try:
         return Launcher.here().command(connection, *args, timeout=settings.STUDIO_SLING_CALL_SECONDS or 30)
     except sling.RunError as exc:
-        raise type(exc)(sling.mask(str(exc), stored_secrets())) from None
+        said = sling.mask(str(exc), stored_secrets())
+        name = connection.name if connection else "LOCAL"
+        if isinstance(exc, sling.SlingFailed) and _UNREACHED.search(said):
+            logger.info("sling %s %s: %s", " ".join(args[:2]), name, said)
+            raise sling.SlingFailed(f"{name}: could not connect") from None
+        raise type(exc)(said) from None
 
 
 def columns_discover(

@@ -5,12 +5,15 @@ first rows as a run writes them."""
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import subprocess
+import threading
 
 import pytest
 from django.db import connection as django_db
 
+from replication import sling
 from replication.problems import WARNING
 from studio import configured, models, validation
 from studio.selectors.editing import Editor
@@ -185,16 +188,59 @@ def test_the_first_rows_are_the_rows_a_run_writes(tmp_path, data_dir):
     assert preview.rows == written[:20]
 
 
-def test_a_preview_error_names_no_secret(tmp_path, data_dir):
+@pytest.fixture
+def silent_port():
+    """A local port that accepts connections and never says a word: sling waits on it."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for peer in held:
+        peer.close()
+    server.close()
+
+
+def test_a_preview_and_a_discover_are_stopped_in_time_and_name_no_secret(data_dir, settings, silent_port):
+    settings.STUDIO_SLING_CALL_SECONDS = 2
     models.Connection.objects.create(
         name="WAREHOUSE",
         type="postgres",
-        params={"host": "127.0.0.1", "port": 1, "user": "u", "database": "d"},
+        params={"host": "127.0.0.1", "port": silent_port, "user": "u", "database": "d"},
         secrets={"password": "hunter2-secret"},
     )
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(sling.SlingFailed) as previewed:
         stream_preview(connection="WAREHOUSE", stream="public.orders")
-    assert "hunter2-secret" not in str(caught.value)
+    with pytest.raises(sling.SlingFailed) as discovered:
+        columns_discover(connection="WAREHOUSE", streams=["public.orders"])
+    assert str(previewed.value) == str(discovered.value) == "sling did not answer within 2 s"
+
+
+def test_a_database_sling_cannot_reach_is_said_as_could_not_connect(data_dir):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    models.Connection.objects.create(
+        name="WAREHOUSE",
+        type="postgres",
+        params={"host": "127.0.0.1", "port": port, "user": "u", "database": "d"},
+        secrets={"password": "hunter2-secret"},
+    )
+    with pytest.raises(sling.SlingFailed) as caught:
+        stream_preview(connection="WAREHOUSE", stream="public.orders")
+    assert str(caught.value) == "WAREHOUSE: could not connect"
 
 
 def test_a_column_dropped_between_two_reads_is_reported_before_the_next_run(tmp_path, data_dir, settings):
