@@ -19,9 +19,11 @@ from replication import sling
 from replication.columns import StreamColumns, stream_key
 from replication.context import ConnectionInfo
 from replication.local_paths import local_path
+from replication.resolve import render_env, resolve_object
 from studio import configured, models
 from studio.launcher import Launcher, stored_secrets
 from studio.selectors.columns import as_stream_columns
+from studio.selectors.editing import Editor
 
 logger = logging.getLogger(__name__)
 
@@ -163,3 +165,25 @@ def columns_queue_if_stale(*, connection: str, stream: str, known: StreamColumns
 
     refresh_columns.enqueue(connection.upper(), [stream])
     return True
+
+
+def stream_columns_read(*, editor: Editor, stream: str) -> None:
+    """Read now the columns of the editor's `stream` on its source, and of the table it lands
+    in on its target (a database's). Raises `sling.RunError`."""
+    effective = editor.effective(editor.config.streams[stream])
+    names = editor.names
+    columns_discover(
+        connection=names.source,
+        streams=[render_env(stream, names.env)],
+        target=(names.target, editor.shapes.target_key(resolve_object(stream, effective, names))),
+    )
+
+
+def stream_rows(*, editor: Editor, stream: str) -> Preview:
+    """The first rows of the editor's `stream` as sling reads them, with its `select`. Raises
+    `sling.RunError`."""
+    select = editor.effective(editor.config.streams[stream]).get("select")
+    chosen = select if isinstance(select, list) and all(isinstance(s, str) for s in select) else None
+    return stream_preview(
+        connection=editor.names.source, stream=render_env(stream, editor.names.env), select=chosen
+    )

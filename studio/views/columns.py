@@ -7,7 +7,6 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from replication import sling
-from replication.resolve import render_env, resolve_object
 from studio.roles import role_required
 from studio.selectors.editing import Editor
 from studio.services import columns as service
@@ -22,19 +21,12 @@ def stream_columns_refresh(request: HttpRequest, editor: Editor, pk: int) -> Htt
     """Ask sling for the stream's columns now, and for its target table's; the panel again,
     with them (or why not)."""
     stream = stream_name_or_404(editor, pk)
-    effective = editor.effective(editor.config.streams[stream])
+    error = ""
     try:
-        service.columns_discover(
-            connection=editor.names.source,
-            streams=[render_env(stream, editor.names.env)],
-            target=(
-                editor.names.target,
-                editor.shapes.target_key(resolve_object(stream, effective, editor.names)),
-            ),
-        )
+        service.stream_columns_read(editor=editor, stream=stream)
     except sling.RunError as exc:
-        return stream_panel(request, Editor.load(editor.replication), stream, columns_error=str(exc))
-    return stream_panel(request, Editor.load(editor.replication), stream)
+        error = str(exc)
+    return stream_panel(request, Editor.load(editor.replication), stream, columns_error=error)
 
 
 @require_GET
@@ -43,14 +35,9 @@ def stream_columns_refresh(request: HttpRequest, editor: Editor, pk: int) -> Htt
 def stream_rows(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
     """The stream's first rows as sling reads them (with its `select`), or why not."""
     stream = stream_name_or_404(editor, pk)
-    select = editor.effective(editor.config.streams[stream]).get("select")
     context = {"preview": None, "error": ""}
     try:
-        context["preview"] = service.stream_preview(
-            connection=editor.names.source,
-            stream=render_env(stream, editor.names.env),
-            select=select if isinstance(select, list) and all(isinstance(s, str) for s in select) else None,
-        )
+        context["preview"] = service.stream_rows(editor=editor, stream=stream)
     except sling.RunError as exc:
         context["error"] = str(exc)
     return render(request, "studio/_stream_rows.html", context)
