@@ -9,8 +9,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Max
-
 from replication.columns import (
     REMOVED,
     Column,
@@ -34,13 +32,6 @@ def as_stream_columns(columns: list[Any], read_at: datetime) -> StreamColumns:
         tuple(Column(*(str(part) for part in column[:3])) for column in columns),
         read_at,
     )
-
-
-def columns_read() -> dict[str, str]:
-    """Connection -> when its columns were last read (ISO time), for those with any: what
-    tells one state of the discovered columns from the next (`StoredColumns`)."""
-    rows = models.DiscoveredColumns.objects.values("connection").annotate(last=Max("read_at"))
-    return {row["connection"]: row["last"].isoformat() for row in rows}
 
 
 class StoredColumns:
@@ -83,12 +74,6 @@ def _of(connection: str) -> dict[str, StreamColumns]:
         "stream", "columns", "read_at"
     )
     return {stream: as_stream_columns(columns, read_at) for stream, columns, read_at in rows}
-
-
-def stream_columns(*, connection: str, key: str) -> StreamColumns | None:
-    """The columns kept for stream `key` of `connection` (None: never read)."""
-    row = models.DiscoveredColumns.objects.filter(connection=connection.upper(), stream=key).first()
-    return as_stream_columns(row.columns, row.read_at) if row else None
 
 
 @dataclass(frozen=True, slots=True)

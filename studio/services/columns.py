@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from replication import sling
 from replication.columns import StreamColumns, stream_key
-from replication.context import ConnectionInfo
+from replication.context import DATABASE, ConnectionInfo
 from replication.local_paths import local_path
 from replication.resolve import render_env, resolve_object
 from studio import configured, models
@@ -91,7 +91,7 @@ def _discover(connection: str, streams: Iterable[str]) -> dict[str, StreamColumn
     for stream in streams:
         key = stream_key(stream, info)
         _fenced(stream)
-        pattern = key if info.kind == "database" and not stream.lower().startswith("file://") else stream
+        pattern = key if info.kind == DATABASE and not stream.lower().startswith("file://") else stream
         output = _call(
             row, "conns", "discover", name, "--pattern", sling.discover_pattern(pattern), "--columns"
         )
@@ -99,7 +99,7 @@ def _discover(connection: str, streams: Iterable[str]) -> dict[str, StreamColumn
             [column.name, column.type, column.native]
             for owner, column in sling.discovered_columns(output)
             # A pattern of a table matches tables whose name has a `_` where it has any letter.
-            if info.kind != "database" or owner.lower() == key
+            if info.kind != DATABASE or owner.lower() == key
         ]
         with transaction.atomic():
             if not columns:

@@ -10,7 +10,10 @@ from replication import sling
 from studio.roles import role_required
 from studio.selectors.editing import Editor
 from studio.services import columns as service
-from studio.views.editor import stream_name_or_404, stream_panel
+
+# The editor's own helpers: these views answer with its stream panel.
+from studio.views.editor import _stream_name_or_404 as stream_name_or_404
+from studio.views.editor import _stream_panel as stream_panel
 from studio.views.saving import with_editor
 
 

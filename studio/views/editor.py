@@ -185,7 +185,7 @@ def stream_add(request: HttpRequest, editor: Editor) -> HttpResponse:
         user=request.user,
         base_version=posted_version(request),
     )
-    return changed(stream_panel(request, editor_of(saved), name, saved=True))
+    return changed(_stream_panel(request, editor_of(saved), name, saved=True))
 
 
 @require_POST
@@ -227,7 +227,7 @@ def _bulk_done(action: str, count: int, key: str | None, value: Any) -> str:
     return f"{verbs[action]} {streams}."
 
 
-def stream_name_or_404(editor: Editor, pk: int) -> str:
+def _stream_name_or_404(editor: Editor, pk: int) -> str:
     name = editor.stream_name(pk)
     if name is None:
         raise Http404("no such stream in this replication")
@@ -249,7 +249,7 @@ def _panel_context(editor: Editor, stream: str, form: StreamForm) -> dict[str, A
     }
 
 
-def stream_panel(
+def _stream_panel(
     request: HttpRequest, editor: Editor, stream: str, form: StreamForm | None = None, **extra: Any
 ) -> HttpResponse:
     if form is None:
@@ -271,12 +271,12 @@ def stream_panel(
 @role_required("edit", methods=("POST",))
 @with_editor
 def stream_edit(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
-    stream = stream_name_or_404(editor, pk)
+    stream = _stream_name_or_404(editor, pk)
     if request.method == "GET":
-        return stream_panel(request, editor, stream)
+        return _stream_panel(request, editor, stream)
     form = StreamForm(request.POST, config=editor.config.streams[stream], name=stream)
     if not form.is_valid():
-        return stream_panel(request, editor, stream, form)
+        return _stream_panel(request, editor, stream, form)
     new_name = form.cleaned_data["name"].strip()
     try:
         saved = editor_of(
@@ -294,14 +294,14 @@ def stream_edit(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
         if not all(p.path == ("name",) for p in exc.problems):
             raise  # said above the form (`with_editor`)
         refusal_into(form, exc)  # a name another stream has: said on the form
-        return stream_panel(request, editor, stream, form)
+        return _stream_panel(request, editor, stream, form)
     # The panel, and with it the table's rows and the problems the save changed, when the
     # table lists the same streams in the same order (else the page fetches them).
     rows = saved.changed_rows(editor, *_table(request)) if request.htmx else None
     if rows is None:
-        return changed(stream_panel(request, saved, new_name, saved=True))
+        return changed(_stream_panel(request, saved, new_name, saved=True))
     return shown_in_place(
-        stream_panel(request, saved, new_name, saved=True, changed_rows=saved.rows_of(rows))
+        _stream_panel(request, saved, new_name, saved=True, changed_rows=saved.rows_of(rows))
     )
 
 
@@ -310,7 +310,7 @@ def stream_edit(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
 @with_editor
 def stream_matches(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
     """What a wildcard stream expands into, found as sling finds it, with each object."""
-    stream = stream_name_or_404(editor, pk)
+    stream = _stream_name_or_404(editor, pk)
     context: dict[str, Any] = {"stream": stream, "error": "", "matches": [], "taken": []}
     try:
         found = stream_matches_service(
@@ -325,7 +325,7 @@ def stream_matches(request: HttpRequest, editor: Editor, pk: int) -> HttpRespons
 @require_POST
 @with_editor
 def stream_check(request: HttpRequest, editor: Editor, pk: int) -> HttpResponse:
-    stream = stream_name_or_404(editor, pk)
+    stream = _stream_name_or_404(editor, pk)
     form = StreamForm(request.POST, config=editor.config.streams[stream], name=stream)
     context = _panel_context(editor, stream, form)
     if form.errors:
