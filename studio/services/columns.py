@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -154,12 +155,16 @@ def stream_preview(
 
 def columns_queue_if_stale(*, connection: str, stream: str, known: StreamColumns | None) -> bool:
     """Queue the background refresh of `stream`'s columns when those kept are older than
-    STUDIO_COLUMNS_MAX_AGE_MINUTES (never read: the panel offers to read them); whether it did."""
+    STUDIO_COLUMNS_MAX_AGE_MINUTES (never read: the panel offers to read them); whether it did
+    (or a refresh is queued already)."""
     minutes = settings.STUDIO_COLUMNS_MAX_AGE_MINUTES
     if known is None or minutes is None:
         return False
     if timezone.now() - known.read_at < timezone.timedelta(minutes=minutes):
         return False
+    # One refresh queued per stream, not one per look at its panel (per process: the cache is).
+    if not cache.add(f"columns-queued:{connection.upper()}:{stream}", True, timeout=max(60, minutes * 60)):
+        return True
     # Imported here: the task module imports this one.
     from studio.tasks import refresh_columns
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -78,14 +79,16 @@ def test_a_source_sling_cannot_read_is_said_on_the_panel(client, user, orders):
 
 def test_old_columns_are_read_again_in_the_background(client, user, orders, settings):
     stored, pk = orders
+    cache.clear()  # what an earlier test queued
     models.DiscoveredColumns.objects.create(
         connection="SHOP",
         stream="main.orders",
         columns=[["id", "bigint", "integer"]],
         read_at=timezone.now() - timezone.timedelta(days=3),
     )
-    html = client.get(f"/r/{stored.name}/streams/{pk}/", headers=HTMX).content.decode()
-    assert "(being read again)" in html
+    for _ in range(2):  # a second look queues no second refresh
+        html = client.get(f"/r/{stored.name}/streams/{pk}/", headers=HTMX).content.decode()
+        assert "(being read again)" in html
     [task] = DBTaskResult.objects.all()
     assert task.args_kwargs["args"] == ["SHOP", ["main.orders"]]
 
