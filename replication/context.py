@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from replication.connections import DATABASE_TYPES, FILE_TYPES, type_of_url
 from replication.fence import Fence
 from replication.versions import DEFAULT, Sling
+
+if TYPE_CHECKING:
+    from replication.columns import ColumnLookup
 
 DATABASE, FILE, API = "database", "file", "api"
 # Sling's own connection, always there: the local file system.
@@ -66,14 +69,20 @@ class ConnectionInfo:
     type: str | None
     schema: str | None = None  # its `schema` setting: {target_schema}
     default_schema: str | None = None  # where a table named without a schema lands
+    # When columns were last discovered on it (None: never): a check that reads them is
+    # another check once they are read again.
+    columns_read: str | None = None
 
     @classmethod
-    def of(cls, conn_type: str | None, params: Mapping[str, Any] | None = None) -> ConnectionInfo:
+    def of(
+        cls, conn_type: str | None, params: Mapping[str, Any] | None = None, columns_read: str | None = None
+    ) -> ConnectionInfo:
         schema = (params or {}).get("schema")
         return cls(
             conn_type,
             schema if isinstance(schema, str) and schema else None,
             default_schema(conn_type, params),
+            columns_read,
         )
 
     @property
@@ -95,6 +104,9 @@ class Context:
     workdir: str | None = None
     # The folders sling may use; None: no fence (plain-Python use).
     fence: Fence | None = None
+    # The columns discovered on the connections (None: none known). Not compared: what it holds
+    # changes with the connections' `columns_read`, which is.
+    columns: ColumnLookup | None = field(default=None, compare=False, repr=False)
 
     def connection(self, name: object) -> ConnectionInfo | None:
         """What `source:` or `target:` names: a known connection, a URL, LOCAL; None if unknown."""

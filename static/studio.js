@@ -99,3 +99,26 @@ document.addEventListener("htmx:afterSwap", (event) => {
   const top = panel.getBoundingClientRect().top;
   if (top > window.innerHeight || top < 0) panel.scrollIntoView({ block: "start" });
 });
+
+// A column of the stream panel's list goes into the key field focused last: added to a list
+// (primary_key, select), or put in place of the one there (update_key); then checked as typed.
+let columnField = null;
+document.addEventListener("focusin", (event) => {
+  if (event.target.matches?.("input[list='stream-columns']")) columnField = event.target;
+});
+document.addEventListener("click", (event) => {
+  const button = event.target.closest?.("button[data-column]");
+  if (!button) return;
+  const field = columnField?.isConnected ? columnField : document.querySelector("#id_primary_key");
+  if (!field) return;
+  const name = button.dataset.column;
+  if (field.name === "update_key") {
+    field.value = name;
+  } else {
+    const names = field.value.split(",").map((part) => part.trim()).filter(Boolean);
+    if (!names.includes(name)) names.push(name);
+    field.value = names.join(", ");
+  }
+  field.dispatchEvent(new Event("input", { bubbles: true }));
+  field.focus();
+});

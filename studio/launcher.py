@@ -87,10 +87,11 @@ class Launcher:
         env = sling.environment(connections, home=workdir / "home", text=prepared.config_path.read_text())
         return Launch(prepared, env, secrets, self.cwd, rules)
 
-    def command(self, connection: models.Connection | None, *args: str) -> str:
-        """`sling <args>` (a short command: `conns test`, `conns discover`) with only `connection`
-        (none: sling's own LOCAL) in its environment, its hosts and paths checked first: its
-        output, or `sling.RunError` (`SlingFailed` when sling answered with an error)."""
+    def command(self, connection: models.Connection | None, *args: str, timeout: float = 60) -> str:
+        """`sling <args>` (a short command: `conns test`, `conns discover`, a preview) with only
+        `connection` (none: sling's own LOCAL) in its environment, its hosts and paths checked
+        first, stopped after `timeout` seconds: its output, or `sling.RunError` (`SlingFailed`
+        when sling answered with an error or in time)."""
         named: dict[str, str] = {}
         if connection is not None:
             fields = connection.full_params()
@@ -104,7 +105,15 @@ class Launcher:
             rules = self.confinement(write=[Path(home)])
             env = sling.environment(named, home=Path(home))
             secrets = connection.secret_values() if connection else []
-            return sling.call(configured.binary(), args, env=env, cwd=self.cwd, secrets=secrets, rules=rules)
+            return sling.call(
+                configured.binary(),
+                args,
+                env=env,
+                cwd=self.cwd,
+                secrets=secrets,
+                rules=rules,
+                timeout=timeout,
+            )
 
     def confinement(self, *, write: Iterable[Path] = ()) -> sandbox.Rules | None:
         """What the kernel lets a sling process do: run sling and the helpers the studio names,

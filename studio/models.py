@@ -527,6 +527,14 @@ class RunPolicy(models.Model):
         help_text="a stream is stale when its last success is older (unless its "
         "meta.dagster.freshness_policy says otherwise)",
     )
+    # What a run meets when its streams no longer send a column of their table, or send one of
+    # another type (by the columns last read): a warning, or the run refused.
+    schema_changes = models.CharField(
+        max_length=10,
+        choices=[("warn", "warn"), ("refuse", "refuse the run")],
+        default="warn",
+        help_text="when a stream no longer sends a column of its table, or changes its type",
+    )
     version = models.PositiveIntegerField(default=1)
 
     def __str__(self) -> str:
@@ -709,3 +717,23 @@ class SignOn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} at {self.issuer}"
+
+
+class DiscoveredColumns(models.Model):
+    """The columns sling reported for one stream object of a connection (`conns discover
+    --columns`), and when: kept per stream, so a page reads them instead of asking sling."""
+
+    # A connection's name (upper case), the studio's or sling's own LOCAL: no foreign key.
+    connection = models.CharField(max_length=200)
+    stream = models.CharField(max_length=1000)  # `replication.columns.stream_key`
+    # [[name, general type, native type], ...] in sling's order.
+    columns = models.JSONField(default=list)
+    read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "stream"], name="discovered_columns_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection}: {self.stream}"

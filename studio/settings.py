@@ -120,6 +120,12 @@ STUDIO_SCHEDULE_GRACE_MINUTES = envnumber("STUDIO_SCHEDULE_GRACE_MINUTES", "5")
 # A stream without a freshness policy of its own (meta.dagster.freshness_policy, or its
 # replication's setting) is stale after this long without a success; unset: never.
 STUDIO_FRESHNESS_MINUTES = envnumber("STUDIO_FRESHNESS_MINUTES", None)
+# Columns (README: Columns): those discovered older than this are read again in the background
+# when a stream's panel shows them; sling's discover and preview answer within the seconds below,
+# or are stopped (no server thread waits longer); a preview shows this many rows.
+STUDIO_COLUMNS_MAX_AGE_MINUTES = envnumber("STUDIO_COLUMNS_MAX_AGE_MINUTES", "1440")
+STUDIO_SLING_CALL_SECONDS = envnumber("STUDIO_SLING_CALL_SECONDS", "30")
+STUDIO_PREVIEW_ROWS = int(envnumber("STUDIO_PREVIEW_ROWS", "20") or 20)
 # Alert emails go through Django's mail settings.
 EMAIL_HOST = os.getenv("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(envnumber("EMAIL_PORT", "25") or 25)

@@ -6,6 +6,7 @@ from django_tasks import task
 
 from studio import models
 from studio.services import parallel
+from studio.services.columns import columns_refresh_stale
 from studio.services.executor import run_execute
 
 
@@ -30,3 +31,10 @@ def execute_run_part(run_id: int, part: int) -> str:
     parallel.run_part(run, part)
     run.refresh_from_db()
     return run.status
+
+
+@task()
+def refresh_columns(connection: str, streams: list[str]) -> int:
+    """Read again the columns of `streams` on `connection` that are older than the setting (a
+    stream's panel asks for it when it shows old ones); how many were read."""
+    return columns_refresh_stale(connection=connection, streams=streams)

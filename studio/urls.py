@@ -7,6 +7,7 @@ from django.urls import include, path
 
 from studio.api.api import urlpatterns as api_urls
 from studio.views import (
+    columns,
     connections,
     dagster,
     dashboard,
@@ -39,6 +40,8 @@ replication_urls = [
     path("streams/<int:pk>/", editor.stream_edit, name="stream-edit"),
     path("streams/<int:pk>/check/", editor.stream_check, name="stream-check"),
     path("streams/<int:pk>/matches/", editor.stream_matches, name="stream-matches"),
+    path("streams/<int:pk>/columns/", columns.stream_columns_refresh, name="stream-columns"),
+    path("streams/<int:pk>/rows/", columns.stream_rows, name="stream-rows"),
     path("problems/", editor.problems, name="problems"),
     path("yaml/", yaml.yaml_preview, name="yaml-preview"),
     path("download/", yaml.yaml_download, name="yaml-download"),

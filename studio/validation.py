@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db.models import Max, OuterRef, QuerySet, Subquery
 
 from replication import sling
 from replication.config import ReplicationConfig
@@ -16,6 +17,7 @@ from replication.connections import type_of_url
 from replication.context import ConnectionInfo, Context
 from replication.problems import LineOf, Problem
 from studio import configured, models
+from studio.selectors.columns import StoredColumns
 
 if TYPE_CHECKING:
     from replication.validate import Memo
@@ -30,14 +32,21 @@ def context(stored: bool = True, connections: Iterable[models.Connection] | None
     # of the rest only the variables `process_environment` lets through.
     studio_env = {k: v for k, v in os.environ.items() if k not in sling.STUDIO_SECRETS}
     known = _environment_connections(studio_env)
+    stamps: dict[str, str] = {}
     if stored:
-        rows: Iterable[tuple[str, str, dict[str, Any]]] = (
-            models.Connection.objects.values_list("name", "type", "params")
+        rows: Iterable[tuple[str, str, dict[str, Any], Any, Any]] = (
+            _with_columns_read(models.Connection.objects.all())
             if connections is None
-            else ((c.name, c.type, c.params) for c in connections)
+            else ((c.name, c.type, c.params, None, None) for c in connections)
         )
-        for name, conn_type, params in rows:
-            known[name.upper()] = ConnectionInfo.of(conn_type, params)
+        for name, conn_type, params, read, local_read in rows:
+            if read is not None:
+                stamps[name.upper()] = read.isoformat()
+            if local_read is not None:
+                stamps["LOCAL"] = local_read.isoformat()
+            known[name.upper()] = ConnectionInfo.of(conn_type, params, stamps.get(name.upper()))
+        if "LOCAL" in stamps:
+            known.setdefault("LOCAL", ConnectionInfo.of("file", None, stamps["LOCAL"]))
     return Context(
         sling=configured.rules(),
         connections=known,
@@ -45,7 +54,19 @@ def context(stored: bool = True, connections: Iterable[models.Connection] | None
         process_env={**sling.process_environment(), **sling.own_variables(settings.SLING_HOME_DIR)},
         complete=stored,
         fence=configured.text_fence(),
+        columns=StoredColumns(stamps) if stamps else None,
     )
+
+
+def _with_columns_read(connections: QuerySet[models.Connection]) -> Any:
+    """(name, type, params, when its columns were last read, when LOCAL's were) of each
+    connection, in the one query that reads them: a check knows which columns it read."""
+
+    def last(name: Any) -> Subquery:
+        latest = models.DiscoveredColumns.objects.filter(connection=name).values("connection")
+        return Subquery(latest.annotate(last=Max("read_at")).values("last")[:1])
+
+    return connections.values_list("name", "type", "params", last(OuterRef("name")), last("LOCAL"))
 
 
 def _environment_connections(environ: dict[str, str]) -> dict[str, ConnectionInfo]:

@@ -14,7 +14,15 @@ its version, the connections a run names, their secrets) is `studio.launcher`'s.
 from __future__ import annotations
 
 from replication.sling.binary import find_binary, known_version, version, wheel_package
-from replication.sling.commands import call, discover_pattern, discovered, expanded
+from replication.sling.commands import (
+    call,
+    discover_pattern,
+    discovered,
+    discovered_columns,
+    expanded,
+    preview_args,
+    preview_rows,
+)
 from replication.sling.confine import check_reach
 from replication.sling.environment import (
     HELPERS,
@@ -57,6 +65,7 @@ __all__ = [
     "check_reach",
     "discover_pattern",
     "discovered",
+    "discovered_columns",
     "environment",
     "execute",
     "expanded",
@@ -66,6 +75,8 @@ __all__ = [
     "mask",
     "own_variables",
     "prepare",
+    "preview_args",
+    "preview_rows",
     "process_environment",
     "subset",
     "version",

@@ -1,13 +1,17 @@
-"""Short sling commands (`conns test`, `conns discover`): run to their end, their output read."""
+"""Short sling commands (`conns test`, `conns discover`, a preview to stdout): run to their end,
+their output read."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from replication.columns import Column
 from replication.sling.errors import RunError, SlingFailed
 from replication.sling.log import ANSI, mask
 from replication.sling.sandbox import Rules, run_to_end
@@ -77,3 +81,29 @@ def expanded(output: str, *, quote: str = '"') -> list[str]:
     if rows and "schema" in rows[0]:
         return [f"{quote}{row['schema']}{quote}.{quote}{row['name']}{quote}" for row in rows]
     return [str(row["name"]) for row in rows]
+
+
+def discovered_columns(output: str) -> list[tuple[str, Column]]:
+    """(table or file, column) for each row of `sling conns discover --columns`: a table as
+    `schema.table`, a file as sling names it (`file://...`), in sling's order."""
+    found = []
+    for row in _rows(output):
+        owner = f"{row['schema']}.{row['table']}" if "table" in row else str(row.get("file", ""))
+        native = str(row.get("native type") or "")
+        column = Column(
+            str(row["column"]), str(row.get("general type") or ""), "" if native == "-" else native
+        )
+        found.append((owner, column))
+    return found
+
+
+def preview_args(connection: str, stream: str, *, limit: int, select: list[str] | None = None) -> list[str]:
+    """`sling run` printing the first `limit` rows of `stream` read from `connection` as CSV."""
+    args = ["run", "--src-conn", connection, "--src-stream", stream, "--stdout", "--limit", str(limit)]
+    return [*args, "--select", ",".join(select)] if select else args
+
+
+def preview_rows(output: str) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of what `sling run --stdout` printed (CSV)."""
+    table = list(csv.reader(io.StringIO(output)))
+    return (table[0], table[1:]) if table else ([], [])

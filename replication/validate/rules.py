@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from replication.columns import missing, stream_key
 from replication.config import (
     YAML11_BOOLEANS,
     ReplicationConfig,
@@ -333,6 +334,7 @@ class Rules(KeyRules):
         if isinstance(effective.get("object"), str):
             self.object(path, where_object, stream, config, effective, defaults, kind)
         self.select(path, config, effective, kind)
+        self.known_columns(path, config, effective, stream)
         self.merges(path, config or {}, defaults)
 
     def local_file(self, path: Where, stream: str) -> None:
@@ -435,6 +437,33 @@ class Rules(KeyRules):
         elif any(column.startswith("-") for column in select):
             self.add(
                 where, "a file stream takes `select` as column names: `-column` fails (column ... not found)"
+            )
+
+    def known_columns(
+        self, path: Where, config: StreamConfig | None, effective: StreamConfig, stream: str
+    ) -> None:
+        """A column the stream names that the source does not have, by the columns discovered
+        on it: sling fails the run on a key or `select` column it lacks, and ignores a `columns`
+        cast or a transform of one (sling-cli#651)."""
+        lookup = self.context.columns
+        source = self.names.source
+        if lookup is None or not isinstance(source, str) or is_wildcard(stream):
+            return
+        known = lookup.get(source.upper(), stream_key(stream, self.context.connection(source)))
+        if known is None:
+            return
+        for key, column in missing(effective, known):
+            where = (*path, key) if config and key in config else ("defaults", key)
+            names = [c.name for c in known.columns]
+            # Measured on sling 1.4.11: a missing key column fails an incremental run (`did not find
+            # update_key`, `PK columns mismatch`); a missing `select`ed or cast column is passed over.
+            outcome = "sling fails an incremental run on it" if key.endswith("_key") else "sling ignores it"
+            self.add(
+                where,
+                f"`{column}` ({key}) is not a column of `{stream}` on {source.upper()} as its columns "
+                f"were read at {known.when}: {outcome}{suggest(column, names)}",
+                WARNING,
+                code="unknown-column",
             )
 
     def merges(self, path: Where, own: StreamConfig, defaults: StreamConfig) -> None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -53,6 +53,10 @@ class PolicyOut(Schema):
     retries: int = Field(description="new attempts after a failed run")
     retry_backoff: int = Field(description="seconds before the first retry, doubled for each next one")
     freshness_minutes: int | None
+    schema_changes: str = Field(
+        description="warn, or refuse: a run whose streams would no longer send a column of their table, "
+        "or change its type (by the columns last read)"
+    )
     version: int = Field(description="0 until someone saves it")
 
 
@@ -61,6 +65,7 @@ class PolicyIn(Schema):
     retries: int = Field(ge=0, le=2**31)
     retry_backoff: int = Field(ge=0, le=2**31)
     freshness_minutes: int | None = Field(None, ge=0, le=2**31)
+    schema_changes: Literal["warn", "refuse"] | None = Field(None, description="left as it is when not sent")
 
 
 class ChannelOut(Schema):
@@ -199,6 +204,7 @@ def policy_change(request: HttpRequest, name: str, body: PolicyIn, response: Htt
         retries=body.retries,
         retry_backoff=body.retry_backoff,
         freshness_minutes=body.freshness_minutes,
+        schema_changes=body.schema_changes,
     )
     with_etag(response, policy.version)
     return policy

@@ -101,6 +101,9 @@ class StreamForm(KeysForm):
     def __init__(self, *args: Any, name: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.initial["name"] = name
+        # The stream's discovered columns, offered as one types (the panel's datalist).
+        for key in ("primary_key", "update_key", "select"):
+            self.fields[key].widget.attrs.update(list="stream-columns", autocomplete="off")
 
 
 class SettingsForm(ReplicationForm):

@@ -51,6 +51,14 @@ class PolicyForm(forms.Form):
         label="Freshness (min)",
         help_text="stale after this long without a success (a stream's meta.dagster.freshness_policy wins)",
     )
+    # Not sent (a form from before it): left as it is.
+    schema_changes = forms.ChoiceField(
+        required=False,
+        choices=[("warn", "warn"), ("refuse", "refuse the run")],
+        initial="warn",
+        label="Schema changes",
+        help_text="when a stream no longer sends a column of its table, or changes its type (as last read)",
+    )
     version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
 

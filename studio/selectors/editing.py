@@ -25,6 +25,7 @@ from replication.validate import validate
 from replication.yamlio import emit_streams
 from studio import configured, editor_cache, models, validation
 from studio.editor_cache import Stored
+from studio.selectors.columns import Shapes, StoredColumns
 from studio.selectors.replications import key_conflicts, stored_streams, with_keys_stamp
 from studio.selectors.runs import last_stream_runs
 
@@ -237,7 +238,13 @@ class Editor:
             if effective.get("disabled") is not True:
                 problems += key_conflicts(self.replication, {new_name: key})
         preview = resolve_object(new_name, effective, self.names)
+        shape = self.shapes.of(new_name, effective)
         return {
+            "columns": shape.columns,
+            "landing": shape.landing,
+            "excluded": shape.excluded,
+            "target_columns": shape.table,
+            "schema_changes": shape.changes,
             "preview_problems": problems,
             "preview_object": preview,
             "preview_key": key,
@@ -245,6 +252,18 @@ class Editor:
             "preview_wildcard": self.wildcard(new_name, config),
             "preview_yaml": emit_streams({new_name: config}),
         }
+
+    @cached_property
+    def shapes(self) -> Shapes:
+        return Shapes(self.names, self.context)
+
+    def source_columns(self) -> list[tuple[str, str]]:
+        """(name, type) of every column discovered on the source, for bulk edits (no query
+        once the check's lookup has them)."""
+        lookup, source = self.context.columns, self.names.source
+        if not isinstance(lookup, StoredColumns) or not isinstance(source, str):
+            return []
+        return lookup.of_connection(source.upper())
 
     def wildcard(self, name: str, config: dict[str, Any] | None) -> str | None:
         """How sling takes a wildcard stream: `expands` (one stream per match) or `single`

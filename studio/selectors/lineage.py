@@ -17,6 +17,7 @@ from replication.config import effective_config
 from replication.lineage import export
 from replication.lineage.graph import (
     DOWNSTREAM,
+    SOURCE,
     TARGET,
     Downstream,
     SelectionError,
@@ -30,6 +31,7 @@ from replication.util import paused_gc
 from replication.yamlio import dump, emit_streams
 from studio import configured, models, validation
 from studio.errors import NotFound
+from studio.selectors.columns import lineage_columns
 from studio.selectors.connections import default_schemas
 from studio.selectors.monitoring import stale_keys
 from studio.selectors.runs import last_stream_runs, stream_runs
@@ -110,11 +112,14 @@ def lineage_selection(*, replication: str | None = None, selector: str | None = 
 
 
 def lineage_document(
-    *, replication: str | None = None, selector: str | None = None, fmt: str = "json"
+    *, replication: str | None = None, selector: str | None = None, fmt: str = "json", columns: bool = False
 ) -> str:
-    """The graph as the `lineage` command prints it (JSON or DOT); the page's export is the same text."""
+    """The graph as the `lineage` command prints it (JSON or DOT); the page's export is the same
+    text. With `columns`, each target node of the JSON has its columns (`lineage_columns_of`)."""
     graph = lineage_selection(replication=replication, selector=selector)
-    return export.to_json(graph) + "\n" if fmt == "json" else export.to_dot(graph)
+    if fmt != "json":
+        return export.to_dot(graph)
+    return export.to_json(graph, extra=lineage_columns_of(graph) if columns else None) + "\n"
 
 
 def lineage_view(graph: nx.DiGraph, *, group_by: str | None = None, expand: Iterable[str] = ()) -> View:
@@ -180,7 +185,47 @@ def lineage_node(*, key: str, replication: str | None = None) -> dict[str, Any]:
         node["stale"] = pair in stale_keys([pair])
     elif attrs["kind"] == DOWNSTREAM:
         node["asset"] = models.DownstreamAsset.objects.filter(key=key).first()
+    if attrs["kind"] in (TARGET, SOURCE) and attrs.get("replication"):
+        node["columns"], node["columns_unknown"] = _stream_columns(attrs["replication"], attrs["stream"])
+        if attrs["kind"] == SOURCE:
+            # A source column leads to the target columns it lands as (excluded: to none).
+            node["targets"] = [n for n in sorted(graph.successors(key)) if graph.nodes[n]["kind"] == TARGET]
     return node
+
+
+def _stream_columns(replication: str, stream: str) -> tuple[list[dict[str, Any]], str]:
+    """The column lineage of one stream (`lineage_columns`), its replication read with only it."""
+    row = models.Stream.objects.filter(replication__name=replication, name=stream).select_related(
+        "replication"
+    )
+    found = row.first()
+    if found is None:
+        return [], ""
+    config = found.replication.as_config({found.name: found.config})
+    return lineage_columns(config, validation.context(), found.name)
+
+
+def lineage_columns_of(graph: nx.DiGraph) -> dict[str, dict[str, Any]]:
+    """Target node -> its columns for the `lineage --columns` JSON: each with the source column
+    it comes from and how, or, where the studio cannot know, why (`columns_unknown`)."""
+    targets = [(n, a) for n, a in graph.nodes(data=True) if a["kind"] == TARGET and a.get("replication")]
+    wanted: dict[str, set[str]] = {}
+    for _, attrs in targets:
+        wanted.setdefault(attrs["replication"], set()).add(attrs["stream"])
+    context = validation.context()
+    configs: dict[str, Any] = {}
+    rows = models.Stream.objects.filter(replication__name__in=wanted).select_related("replication")
+    for row in rows:
+        if row.name in wanted[row.replication.name]:
+            configs.setdefault(row.replication.name, (row.replication, {}))[1][row.name] = row.config
+    found = {}
+    for node, attrs in targets:
+        if attrs["replication"] not in configs:
+            continue
+        replication, streams = configs[attrs["replication"]]
+        columns, unknown = lineage_columns(replication.as_config(streams), context, attrs["stream"])
+        found[node] = {"columns": columns} if not unknown else {"columns": None, "columns_unknown": unknown}
+    return found
 
 
 def lineage_unit(

@@ -24,16 +24,26 @@ def policy_save(
     retries: int,
     retry_backoff: int,
     freshness_minutes: int | None,
+    schema_changes: str | None = None,
 ) -> models.RunPolicy:
     """Save the policy edited from `base_version` (0: never saved); `Conflict` when someone
-    saved it since, `Refused` on numbers out of range."""
+    saved it since, `Refused` on numbers out of range. `schema_changes` (warn, refuse; None:
+    as it is) is what a run meets when its tables would lose or retype a column."""
     if not 0 <= retries <= RETRIES_MAX:
         raise Refused.field("retries", f"retries must be 0 to {RETRIES_MAX}")
     if not 1 <= retry_backoff <= BACKOFF_MAX.total_seconds():
         raise Refused.field("retry_backoff", "the backoff must be 1 s to 6 hours")
     if freshness_minutes is not None and freshness_minutes < 1:
         raise Refused.field("freshness_minutes", "freshness must be at least 1 minute")
-    fields = {"retries": retries, "retry_backoff": retry_backoff, "freshness_minutes": freshness_minutes}
+    if schema_changes not in (None, "warn", "refuse"):
+        raise Refused.field("schema_changes", "schema changes are `warn` or `refuse`")
+    fields: dict[str, object] = {
+        "retries": retries,
+        "retry_backoff": retry_backoff,
+        "freshness_minutes": freshness_minutes,
+    }
+    if schema_changes is not None:
+        fields["schema_changes"] = schema_changes
     policy, created = models.RunPolicy.objects.get_or_create(
         replication=replication, defaults={**fields, "version": 1}
     )
@@ -49,7 +59,7 @@ def _described(policy: models.RunPolicy) -> str:
     """A policy in a line: what someone else's save made of it."""
     return (
         f"retries {policy.retries}, backoff {policy.retry_backoff} s, "
-        f"freshness {policy.freshness_minutes or 'none'} min"
+        f"freshness {policy.freshness_minutes or 'none'} min, schema changes: {policy.schema_changes}"
     )
 
 

@@ -19,8 +19,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from replication import sling
-from studio import models
+from studio import models, validation
 from studio.errors import Refused
+from studio.selectors.columns import breaking_changes, schema_policy, schema_refusal
 from studio.selectors.runs import run_check, stream_objects
 from studio.services.executor import end_run, run_reap
 
@@ -80,6 +81,8 @@ def run_create(
             raise sling.RunError(f"no replication named `{name}`")
         config = found.as_config()
         chosen = run_check(config, chosen_names, mode, span)
+        if schema_policy(found) == "refuse" and (changes := breaking_changes(chosen, validation.context())):
+            raise sling.RunError(schema_refusal(changes))
         _lock(run, found, [str(s) for s in chosen.streams])
     except sling.RunError as exc:
         if refuse_busy and isinstance(exc, StreamBusy):

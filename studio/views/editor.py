@@ -24,6 +24,7 @@ from studio.selectors.connections import connection_names
 from studio.selectors.editing import Editor
 from studio.selectors.runs import stream_runs
 from studio.services import replications as service
+from studio.services.columns import columns_queue_if_stale
 from studio.services.connections import stream_matches as stream_matches_service
 from studio.views.saving import (
     changed,
@@ -71,6 +72,7 @@ def _context(request: HttpRequest, editor: Editor, **extra: Any) -> dict[str, An
         "bulk": {field: request.POST.get(field, "") for field in ("action", "key", "value")},
         "sort_choices": SORT_CHOICES,
         "stream_keys": KeysForm.base_fields,
+        "source_columns": editor.source_columns(),
         "connections": connection_names(),
         "new_stream_form": NewStreamForm(),
         **extra,
@@ -257,6 +259,10 @@ def _stream_panel(
         "stream_runs": stream_runs(editor.replication.name, stream),
         **extra,
     }
+    if not form.is_bound and isinstance(editor.names.source, str):
+        context["columns_queued"] = columns_queue_if_stale(
+            connection=editor.names.source, stream=stream, known=context["columns"]
+        )
     template = "studio/_stream_panel.html" if request.htmx else "studio/stream.html"
     return render(request, template, context, status=422 if form.is_bound and form.errors else 200)
 

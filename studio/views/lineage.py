@@ -85,7 +85,9 @@ def node(request: HttpRequest) -> HttpResponse:
     except NotFound as exc:
         return render(request, PANEL, {"error": str(exc), "p": params}, status=404)
     template = PANEL if request.htmx else "studio/lineage_node.html"
-    return render(request, template, {"node": details, "p": params})
+    # A column followed from a neighbour's panel: its row is marked.
+    column = request.GET.get("column", "")[:500]
+    return render(request, template, {"node": details, "p": params, "column": column})
 
 
 @require_GET

@@ -13,10 +13,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
-from studio import models
+from studio import models, validation
 from studio.errors import Refused
 from studio.roles import role_required
 from studio.selectors import runs as selectors
+from studio.selectors.columns import run_schema
 from studio.selectors.monitoring import alerts_of_run, history
 from studio.selectors.replications import replication_names
 from studio.services import runs as service
@@ -98,6 +99,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(pk)
     log = selectors.run_log_tail(run=run)
     context = {**_alerts(run), **_status(request, run), "log": log, "offset": log.last}
+    context["schema_policy"], context["schema_changes"] = run_schema(run, validation.context())
     return render(request, RUN, context)
 
 

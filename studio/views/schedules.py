@@ -75,6 +75,7 @@ def _policy(policy: models.RunPolicy) -> dict[str, Any]:
         "retries": policy.retries,
         "retry_backoff": policy.retry_backoff,
         "freshness_minutes": policy.freshness_minutes,
+        "schema_changes": policy.schema_changes,
         "version": policy.version,
     }
 
@@ -155,6 +156,7 @@ def policy_save(request: HttpRequest, name: str) -> HttpResponse:
                 retries=data["retries"],
                 retry_backoff=data["retry_backoff"],
                 freshness_minutes=data["freshness_minutes"],
+                schema_changes=data["schema_changes"] or None,
             )
         except (Refused, Conflict) as exc:
             refusal_into(form, exc)

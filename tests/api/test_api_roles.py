@@ -42,6 +42,9 @@ ROLE = {
     ("GET", "/replications/{name}/streams/"): None,
     ("GET", "/replications/{name}/streams/{pk}/"): None,
     ("PATCH", "/replications/{name}/streams/{pk}/"): EDIT,
+    ("GET", "/replications/{name}/streams/{pk}/columns/"): None,
+    ("POST", "/replications/{name}/streams/{pk}/columns/"): EDIT,  # starts sling
+    ("POST", "/replications/{name}/streams/{pk}/rows/"): EDIT,  # starts sling
     ("POST", "/replications/{name}/streams/bulk/"): EDIT,
     ("GET", "/connections/"): None,
     ("POST", "/connections/"): EDIT,

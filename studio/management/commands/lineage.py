@@ -18,17 +18,29 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=("json", "dot"), default="json")
         parser.add_argument("--select", help="e.g. '+target/main/orders+', 'group:sales', 'tag:pii'")
         parser.add_argument(
+            "--columns",
+            action="store_true",
+            help="give each target its columns and the source column each comes from (JSON; as last read)",
+        )
+        parser.add_argument(
             "--check",
             action="store_true",
             help="exit 1 when an asset key is defined twice (Dagster refuses it)",
         )
 
     def handle(
-        self, *args: Any, name: str | None, format: str, select: str | None, check: bool, **options: Any
+        self,
+        *args: Any,
+        name: str | None,
+        format: str,
+        select: str | None,
+        check: bool,
+        columns: bool,
+        **options: Any,
     ) -> None:
         try:
             # The same function serves the page's JSON and DOT export.
-            text = lineage_document(replication=name, selector=select, fmt=format)
+            text = lineage_document(replication=name, selector=select, fmt=format, columns=columns)
             conflicts = conflict_owners(lineage_selection(replication=name, selector=select))
         except (NotFound, SelectionError) as exc:
             fail(self, [f"error: {exc}"])
