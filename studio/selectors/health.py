@@ -112,6 +112,27 @@ class _Collector:
         oldest = (now - queued["oldest"]).total_seconds() if queued["oldest"] else 0.0
         yield GaugeMetricFamily("studio_queue_oldest_seconds", "Age of the oldest queued run", value=oldest)
 
+        # Streams side by side (studio/services/parallel.py): a run's pending streams that no part
+        # holds wait while the run says why (`Run.waiting`: a connection's or the run's limit).
+        waiting = models.RunStream.objects.filter(
+            run__status=models.Run.Status.RUNNING,
+            status=models.RunStream.Status.PENDING,
+            holder="",
+        ).exclude(run__waiting="")
+        yield GaugeMetricFamily(
+            "studio_streams_waiting",
+            "Streams of running runs waiting for room under a connection's limit",
+            value=waiting.count(),
+        )
+        in_use = GaugeMetricFamily(
+            "studio_connection_processes",
+            "Sling processes using each connection now (counted against its limit)",
+            labels=["connection"],
+        )
+        for row in models.RunSlot.objects.values("connection").annotate(n=Count("id")).order_by("connection"):
+            in_use.add_metric([row["connection"]], row["n"])
+        yield in_use
+
         late = models.Schedule.objects.filter(enabled=True, next_fire__lt=now).aggregate(
             first=Min("next_fire")
         )

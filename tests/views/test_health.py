@@ -91,6 +91,39 @@ def test_metrics_count_what_the_database_holds(client, shop):
 
 
 @pytest.mark.django_db
+def test_metrics_count_streams_waiting_on_a_connection_limit(client, shop):
+    now = timezone.now()
+    run = models.Run.objects.create(
+        replication=shop,
+        replication_name="shop",
+        status="running",
+        started=now,
+        waiting="waiting for `WAREHOUSE`: 2 of 2 in use",
+    )
+    for position, (status, holder) in enumerate(
+        [("running", "1"), ("running", "2"), ("pending", ""), ("pending", ""), ("pending", "2")]
+    ):
+        models.RunStream.objects.create(
+            run=run, position=position, name=f"public.t{position}", status=status, holder=holder
+        )
+    for holder in ("1", "2"):
+        models.RunSlot.objects.create(
+            run=run, holder=holder, connection="WAREHOUSE", host="h", pid=1, heartbeat=now
+        )
+    models.RunSlot.objects.create(run=run, holder="1", connection="LOCAL", host="h", pid=1, heartbeat=now)
+
+    found = parsed(client.get("/metrics").content.decode())
+    models.Run.objects.filter(pk=run.pk).update(waiting="")
+    after = parsed(client.get("/metrics").content.decode())
+
+    # The two pending streams no part holds wait; the one part 2 holds is about to start.
+    assert found[("studio_streams_waiting", ())] == 2
+    assert found[("studio_connection_processes", (("connection", "WAREHOUSE"),))] == 2
+    assert found[("studio_connection_processes", (("connection", "LOCAL"),))] == 1
+    assert after[("studio_streams_waiting", ())] == 0
+
+
+@pytest.mark.django_db
 def test_metrics_want_the_token_when_one_is_set(client, settings):
     settings.STUDIO_METRICS_TOKEN = "s3cret-token"
 
