@@ -5,6 +5,10 @@ the run's streams in batches of processes), timed in one go on the same PostgreS
 - **wait**: 32 streams from PostgreSQL whose query waits 1 s on the server (`pg_sleep`) before
   returning 20,000 rows, into PostgreSQL (what a warehouse load mostly is: waiting).
 - **cpu**: 64 CSV files of 20,000 rows into PostgreSQL (sling busy reading and writing).
+- **dagster-sling** materializing the wait workload's assets (dagster's `materialize`, in
+  `.venv-dagster` as `make dagster-check` makes it, pointed at the same sling binary): its one
+  `sling run -r` for the whole replication, timed around `materialize` alone (not dagster's
+  import).
 - **sqlite**: 16 CSV files of 20,000 rows into one SQLite file with 4 workers: the connection's
   limit (one writer) serialises them; no "database is locked", every row lands.
 
@@ -85,6 +89,49 @@ def bare(text: str, folder: Path, env: dict[str, str]) -> float:
     if done.returncode != 0:
         raise SystemExit(f"bare sling failed: {done.stderr[-2000:]}")
     return took
+
+
+DAGSTER = ROOT / ".venv-dagster" / "bin" / "python"
+
+DAGSTER_RUN = """
+import os, sys, time
+import dagster as dg
+from dagster_sling import SlingConnectionResource, SlingResource, sling_assets
+
+@sling_assets(replication_config=sys.argv[1])
+def assets(context, sling: SlingResource):
+    yield from sling.replicate(context=context)
+
+names = sys.argv[2:]
+sling = SlingResource(connections=[
+    SlingConnectionResource(name=n, type="postgres", connection_string=os.environ[n]) for n in names
+])
+started = time.monotonic()
+result = dg.materialize([assets], resources={"sling": sling}, raise_on_error=False)
+print(time.monotonic() - started)
+sys.exit(0 if result.success else 1)
+"""
+
+
+def dagster(text: str, folder: Path, env: dict[str, str]) -> float | None:
+    """Seconds dagster-sling's `materialize` took for the replication; None without .venv-dagster."""
+    if not DAGSTER.exists():
+        print("dagster-sling: skipped (.venv-dagster is missing: `make dagster-check` makes it)")
+        return None
+    config = folder / "dagster.yaml"
+    config.write_text(text)
+    names = [n for n in env if n.endswith("_PG")]
+    done = subprocess.run(
+        [str(DAGSTER), "-c", DAGSTER_RUN, str(config), *names],
+        env={**env, "SLING_BINARY": find_binary(), "DAGSTER_HOME": str(folder)},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=folder,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"dagster-sling failed: {done.stderr[-2000:]}")
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 def studio(
@@ -199,6 +246,13 @@ def main() -> None:
                     "bare": bare(text, folder, sling_env),
                 }
                 assert count_pg(target, tables) == streams * ROWS
+                if kind == "wait":
+                    with psycopg.connect(target, autocommit=True) as db:
+                        for table in tables:
+                            db.execute(f"drop table if exists {table}")
+                    row["dagster"] = dagster(text, folder, sling_env)
+                    if row["dagster"] is not None:
+                        assert count_pg(target, tables) == streams * ROWS, "dagster-sling"
                 for workers in (1, 4):
                     with psycopg.connect(target, autocommit=True) as db:
                         for table in tables:
@@ -224,12 +278,16 @@ def main() -> None:
             )
     finally:
         drop(target)
-    print("\n| workload | bare `sling run -r` | studio, 1 worker | studio, 4 workers | 4 workers vs bare |")
-    print("|---|---|---|---|---|")
+    print(
+        "\n| workload | bare `sling run -r` | dagster-sling | studio, 1 worker | studio, 4 workers "
+        "| 4 workers vs bare |"
+    )
+    print("|---|---|---|---|---|---|")
     for row in results:
+        took = row.get("dagster")
         print(
-            f"| {row['case']} | {row['bare']:.1f} s | {row[1]:.1f} s | {row[4]:.1f} s | "
-            f"{row['bare'] / row[4]:.2f}x faster |"
+            f"| {row['case']} | {row['bare']:.1f} s | {'-' if took is None else f'{took:.1f} s'} | "
+            f"{row[1]:.1f} s | {row[4]:.1f} s | {row['bare'] / row[4]:.2f}x faster |"
         )
 
 
