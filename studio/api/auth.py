@@ -74,6 +74,7 @@ class TokenAuth(security.HttpBearer):
         # A read-only token acts as a viewer (studio.roles.roles_of), whatever its user's role.
         user.read_only_token = found.read_only
         request.user = user
+        request.studio_token = found  # the audit trail names the token (services.audit.request_actor)
         return _allowed(user, self.action)
 
 

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class StudioConfig(AppConfig):
+    name = "studio"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The audit trail hears of sign-ins, lockouts and role changes by Django's and
+        # django-axes' signals, and seals its table on every SQLite connection.
+        from studio.services import audit
+
+        audit.connect()
