@@ -680,13 +680,14 @@ class AuditEntry(models.Model):
     details = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        ordering = ["-at", "-id"]
+        # In the order they were written (the page pages by id: no OFFSET, no COUNT of the table).
+        ordering = ["-id"]
         verbose_name_plural = "audit entries"
-        # The page's filters (a person, an object, a time range) each read one index, newest first.
+        # The page's filters (a time range, a person, an object) each read an index, newest first.
         indexes = [
-            models.Index(fields=["-at", "-id"], name="audit_at"),
-            models.Index(fields=["actor", "-at"], name="audit_actor_at"),
-            models.Index(fields=["object_type", "object_name", "-at"], name="audit_object_at"),
+            models.Index(fields=["at"], name="audit_at"),
+            models.Index(fields=["actor", "-id"], name="audit_actor"),
+            models.Index(fields=["object_type", "object_name", "-id"], name="audit_object"),
         ]
         # Read and add only: no change or delete permission for anyone, superusers included
         # (the admin asks has_*_permission, which refuse too).

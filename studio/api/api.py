@@ -197,7 +197,7 @@ def _answered(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 def urlpatterns() -> tuple[list[URLPattern], str, str]:
     """The API's URL patterns, for `include()` under `api/v1/`."""
-    from studio.api import connections, lineage, replications, runs, schedules, streams  # noqa: F401
+    from studio.api import audit, connections, lineage, replications, runs, schedules, streams  # noqa: F401
 
     patterns, app, namespace = api.urls
     for pattern in patterns:

@@ -111,7 +111,8 @@ def lockout(request: HttpRequest) -> HttpResponse:
     )
 
 
-# What an endpoint needs: any signed-in caller, or one who may edit, or run.
+# What an endpoint needs: any signed-in caller, or one who may edit, run, or read the audit trail.
 READ = [TokenAuth(), SessionAuth()]
 EDIT = [TokenAuth("edit"), SessionAuth("edit")]
 RUN = [TokenAuth("run"), SessionAuth("run")]
+AUDIT = [TokenAuth("audit"), SessionAuth("audit")]

@@ -76,9 +76,9 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name_plural': 'audit entries',
-                'ordering': ['-at', '-id'],
+                'ordering': ['-id'],
                 'default_permissions': ('add', 'view'),
-                'indexes': [models.Index(fields=['-at', '-id'], name='audit_at'), models.Index(fields=['actor', '-at'], name='audit_actor_at'), models.Index(fields=['object_type', 'object_name', '-at'], name='audit_object_at')],
+                'indexes': [models.Index(fields=['at'], name='audit_at'), models.Index(fields=['actor', '-id'], name='audit_actor'), models.Index(fields=['object_type', 'object_name', '-id'], name='audit_object')],
             },
         ),
         migrations.RunPython(

@@ -53,7 +53,7 @@ def downstream_save(
     values = {"key": key, "deps": deps, "description": description, "group": group, "tags": tags or []}
     if instance is None:
         created = models.DownstreamAsset.objects.create(**values)
-        audit.record("created", created, details={"fields": values})
+        audit.record("created", created, details={"fields": audit.field_changes({}, values)})
         return created
     before = {name: getattr(instance, name) for name in values}
     for name, value in values.items():
