@@ -5,8 +5,8 @@ a new version of a whole replication: checked as sling would check it, refused w
 saved in between (the edited version), kept as a revision and recorded in the audit trail; the
 admin's forms of raw rows can do none of that (a stream's `config` typed as JSON, saved without
 a check, no revision), and the editor already does all of it. Connections are edited through
-`connection_edit` and deleted through the services, so those are versioned and audited wherever
-they are made. The audit trail itself is read-only for everyone.
+`connection_edit` and deleted through the services, downstream assets deleted through theirs, so
+those are versioned and audited wherever they are made. The audit trail itself is read-only for everyone.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from replication.connections import moved_fields
 from studio import models
 from studio.services.connections import connection_delete, connection_edit, connection_problems
 from studio.services.downstream import downstream_delete
-from studio.services.replications import replication_delete
 
 
 class ConnectionAdminForm(forms.ModelForm):
@@ -114,12 +113,8 @@ class ReplicationAdmin(ReadOnlyAdmin):
     def open_in_editor(self, obj: models.Replication) -> str:
         return format_html('<a href="{}">Edit in the studio</a>', reverse("editor", args=[obj.name]))
 
-    def delete_model(self, request: HttpRequest, obj: models.Replication) -> None:
-        replication_delete(replication=obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[models.Replication]) -> None:
-        for replication in queryset:
-            replication_delete(replication=replication)
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the studio's delete page says first what it affects (schedules, lineage)
 
 
 @admin.register(models.Stream)
