@@ -12,8 +12,10 @@ class AuditFilterForm(forms.Form):
     person = forms.CharField(
         required=False,
         max_length=200,
-        help_text="a user name, or the OS user of the command line",
-        widget=forms.TextInput(attrs={"list": "audit-people", "autocomplete": "off"}),
+        # A user name, or the OS user of the command line (the list suggests the users).
+        widget=forms.TextInput(
+            attrs={"list": "audit-people", "autocomplete": "off", "placeholder": "user name"}
+        ),
     )
     object_type = forms.ChoiceField(
         required=False, label="Object", choices=[("", "any"), *((t, t) for t in OBJECT_TYPES)]
