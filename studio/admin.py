@@ -23,7 +23,6 @@ from django.utils.html import format_html
 from replication.connections import moved_fields
 from studio import models
 from studio.services.connections import connection_delete, connection_edit, connection_problems
-from studio.services.downstream import downstream_delete
 
 
 class ConnectionAdminForm(forms.ModelForm):
@@ -148,9 +147,13 @@ class DownstreamAssetAdmin(ReadOnlyAdmin):
         )
 
     def delete_model(self, request: HttpRequest, obj: models.DownstreamAsset) -> None:
-        downstream_delete(instance=obj)
+        self.delete_queryset(request, [obj])
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[models.DownstreamAsset]) -> None:
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        # Imported here: the service reads the lineage (networkx), which a run's start never loads
+        # (the admin is loaded by every process of the full settings).
+        from studio.services.downstream import downstream_delete
+
         for asset in queryset:
             downstream_delete(instance=asset)
 

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from studio.api.api import api
 from studio.api.auth import AUDIT
-from studio.api.schemas import READ_ERRORS
+from studio.api.schemas import READ_ERRORS, Problem
 from studio.selectors.audit import AuditFilter, audit_entry_data, audit_page
 
 TAGS = ["audit"]
@@ -42,7 +42,8 @@ class AuditPageOut(Schema):
     )
 
 
-@api.get("/audit/", response={200: AuditPageOut, **READ_ERRORS}, tags=TAGS, auth=AUDIT)
+# A read refused to every role but admin's: 403 too.
+@api.get("/audit/", response={200: AuditPageOut, **READ_ERRORS, 403: Problem}, tags=TAGS, auth=AUDIT)
 def audit_list(
     request: HttpRequest,
     person: str = Query("", max_length=200),

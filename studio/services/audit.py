@@ -223,19 +223,38 @@ def _groups_changed(
         record(verb, instance, object_type="user", object_name=instance.get_username(), summary=name)
 
 
+# A user's flags that give or take rights: superuser is every role, inactive none.
+USER_FLAGS = ("is_superuser", "is_staff", "is_active")
+
+
+def _user_flags_changed(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    if instance.pk is None or (update_fields is not None and not set(USER_FLAGS) & set(update_fields)):
+        return  # a new user, or a save of other fields (a sign-in's last_login)
+    before = sender._default_manager.filter(pk=instance.pk).values(*USER_FLAGS).first()
+    changes = field_changes(before or {}, {flag: getattr(instance, flag) for flag in USER_FLAGS})
+    if before is not None and changes:
+        record(
+            "changed",
+            instance,
+            object_type="user",
+            summary=changes_summary(changes),
+            details={"fields": changes},
+        )
+
+
 def connect() -> None:
     from django.apps import apps
     from django.contrib.auth import get_user_model
     from django.contrib.auth.signals import user_logged_in, user_login_failed
     from django.db.backends.signals import connection_created
-    from django.db.models.signals import m2m_changed
+    from django.db.models.signals import m2m_changed, pre_save
 
     connection_created.connect(_seal_sqlite, dispatch_uid="studio_audit_seal")
     user_logged_in.connect(_signed_in, dispatch_uid="studio_audit_signed_in")
     user_login_failed.connect(_sign_in_failed, dispatch_uid="studio_audit_sign_in_failed")
-    m2m_changed.connect(
-        _groups_changed, sender=get_user_model().groups.through, dispatch_uid="studio_audit_groups"
-    )
+    user_model = get_user_model()
+    m2m_changed.connect(_groups_changed, sender=user_model.groups.through, dispatch_uid="studio_audit_groups")
+    pre_save.connect(_user_flags_changed, sender=user_model, dispatch_uid="studio_audit_user_flags")
     if apps.is_installed("axes"):  # not in a foreground run's lean settings
         from axes.signals import user_locked_out
 

@@ -264,6 +264,13 @@ def role_taken_on_the_command_line(w: World):
     return "role taken", "user", "operator", OS_USER, "command line", ""
 
 
+def superuser_given_on_the_command_line(w: World):
+    operator = get_user_model().objects.get(username="operator")
+    operator.is_superuser = True
+    operator.save()
+    return "changed", "user", "operator", OS_USER, "command line", ""
+
+
 def signed_in(w: World):
     response = Client().post("/login/", {"username": "viewer", "password": "viewer"})
     assert response.status_code == 302
@@ -309,6 +316,7 @@ CASES = [
     token_revoked_by_an_admin_on_the_page,
     role_given_in_the_admin,
     role_taken_on_the_command_line,
+    superuser_given_on_the_command_line,
     signed_in,
     sign_in_failed,
     locked_out,
