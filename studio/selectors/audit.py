@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from studio import models
@@ -124,6 +125,4 @@ def audit_export(filters: AuditFilter) -> Iterator[dict[str, Any]]:
 def audit_people() -> list[str]:
     """The user names the person filter suggests (users, not every name in the trail: that
     would read the whole table)."""
-    from django.contrib.auth import get_user_model
-
     return list(get_user_model().objects.order_by("username").values_list("username", flat=True)[:500])

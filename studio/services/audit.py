@@ -48,9 +48,6 @@ class Actor:
     via: str
     token: str = ""
 
-    def __str__(self) -> str:
-        return f"{self.name} (token {self.token})" if self.token else self.name
-
 
 def command_line() -> Actor:
     """The person at a shell on the server: the OS user the command runs as."""
@@ -141,7 +138,7 @@ def field_changes(
     before: Mapping[str, Any],
     after: Mapping[str, Any],
     *,
-    secret: set[str] = frozenset(),  # type: ignore[assignment]
+    secret: frozenset[str] | set[str] = frozenset(),
 ) -> dict[str, Any]:
     """Each field whose value differs, `{"from": old, "to": new}`; a `secret` field only as
     SECRET_CHANGED: its values never reach the trail."""
@@ -209,18 +206,26 @@ def _groups_changed(
     sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any, **kwargs: Any
 ) -> None:
     """A role (a group) given to or taken from a user, however: the admin, a sign-in that maps
-    an identity provider's groups, a script."""
-    if action not in ("post_add", "post_remove", "pre_clear") or reverse:
+    an identity provider's groups, a script; from the user's side (`user.groups.add(group)`) or
+    the group's (`group.user_set.add(user)`, `reverse`)."""
+    if action not in ("post_add", "post_remove", "pre_clear"):
         return
+    from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    if action == "pre_clear":
-        names = sorted(instance.groups.values_list("name", flat=True))
+    if reverse:  # `instance` is the group
+        users = (
+            instance.user_set.all()
+            if action == "pre_clear"
+            else get_user_model().objects.filter(pk__in=pk_set)
+        )
+        pairs = [(user, instance.name) for user in users]
     else:
-        names = sorted(Group.objects.filter(pk__in=pk_set or ()).values_list("name", flat=True))
+        groups = instance.groups.all() if action == "pre_clear" else Group.objects.filter(pk__in=pk_set)
+        pairs = [(instance, name) for name in groups.values_list("name", flat=True)]
     verb = "role given" if action == "post_add" else "role taken"
-    for name in names:
-        record(verb, instance, object_type="user", object_name=instance.get_username(), summary=name)
+    for user, name in sorted(pairs, key=lambda pair: (pair[0].pk, pair[1])):
+        record(verb, user, object_type="user", object_name=user.get_username(), summary=name)
 
 
 # A user's flags that give or take rights: superuser is every role, inactive none.

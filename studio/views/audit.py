@@ -26,10 +26,17 @@ def _query(form: AuditFilterForm) -> str:
 @role_required("audit", methods=("GET",))
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
-    valid = form.is_valid()
-    page = audit_page(form.filters(), before=form.cleaned_data["before"]) if valid else None
+    if not form.is_valid():
+        return _refused(request, form)
+    page = audit_page(form.filters(), before=form.cleaned_data["before"])
     context = {"form": form, "page": page, "query": _query(form), "people": audit_people()}
-    return render(request, "studio/audit.html", context, status=200 if valid else 400)
+    return render(request, "studio/audit.html", context)
+
+
+def _refused(request: HttpRequest, form: AuditFilterForm) -> HttpResponse:
+    """The page with the filters' errors, each at its field, and no entries."""
+    context = {"form": form, "page": None, "query": _query(form), "people": audit_people()}
+    return render(request, "studio/audit.html", context, status=400)
 
 
 @require_GET
@@ -37,8 +44,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 def audit_export_json(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
-        context = {"form": form, "page": None, "query": _query(form), "people": audit_people()}
-        return render(request, "studio/audit.html", context, status=400)
+        return _refused(request, form)
     response = StreamingHttpResponse(_json_array(form.filters()), content_type="application/json")
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.json"'

@@ -264,6 +264,11 @@ def role_taken_on_the_command_line(w: World):
     return "role taken", "user", "operator", OS_USER, "command line", ""
 
 
+def role_given_from_the_group_s_side(w: World):
+    Group.objects.get(name="admin").user_set.add(get_user_model().objects.get(username="viewer"))
+    return "role given", "user", "viewer", OS_USER, "command line", ""
+
+
 def superuser_given_on_the_command_line(w: World):
     operator = get_user_model().objects.get(username="operator")
     operator.is_superuser = True
@@ -316,6 +321,7 @@ CASES = [
     token_revoked_by_an_admin_on_the_page,
     role_given_in_the_admin,
     role_taken_on_the_command_line,
+    role_given_from_the_group_s_side,
     superuser_given_on_the_command_line,
     signed_in,
     sign_in_failed,
