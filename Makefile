@@ -28,14 +28,15 @@ run: install
 
 # Two passes under one throwaway PostgreSQL server: the studio on SQLite, then on
 # PostgreSQL; in both, the run tests also load into PostgreSQL (POSTGRES_URL). The domain
-# tests and the sling oracle (tests/domain, tests/oracle) use no database, and the outage
-# test starts a server of its own: all three run in the first pass only.
+# tests and the sling oracle (tests/domain, tests/oracle) use no database, the outage test
+# starts a server of its own and the deploy script makes databases of its own: all four run
+# in the first pass only.
 # Then the Dagster export, loaded by real dagster from a virtual environment of its own.
 # CI=1: a test missing PostgreSQL, Chromium or the dagster environment fails, never skips.
 test: install-test
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	CI=1 scripts/with-postgres.sh sh -c 'env -u DATABASE_URL $(PY) -m pytest -m "not dagster" && DATABASE_URL="$$POSTGRES_URL" $(PY) -m pytest -m "not dagster and not outage" --ignore=tests/domain --ignore=tests/oracle'
+	CI=1 scripts/with-postgres.sh sh -c 'env -u DATABASE_URL $(PY) -m pytest -m "not dagster" && DATABASE_URL="$$POSTGRES_URL" $(PY) -m pytest -m "not dagster and not outage and not deploy" --ignore=tests/domain --ignore=tests/oracle'
 	CI=1 PYTHON=$(PYTHON) scripts/dagster-check.sh
 
 # Dagster in .venv-dagster (pinned in scripts/dagster-requirements.txt), never in .venv.
