@@ -13,7 +13,7 @@ from pydantic import Field
 from studio.api.api import api
 from studio.api.auth import AUDIT
 from studio.api.schemas import READ_ERRORS, Problem
-from studio.selectors.audit import AuditFilter, audit_entry_data, audit_page
+from studio.selectors.audit import ID_MAX, AuditFilter, as_utc, audit_entry_data, audit_page
 
 TAGS = ["audit"]
 
@@ -52,9 +52,9 @@ def audit_list(
     action: str = Query("", max_length=40),
     since: datetime | None = None,
     until: datetime | None = None,
-    before: int | None = Query(None, ge=1),
+    before: int | None = Query(None, ge=1, le=ID_MAX),
 ) -> Any:
     """Entries newest first, filtered as the audit page filters them (admins only)."""
-    filters = AuditFilter(person, object_type, object, action, since, until)
+    filters = AuditFilter(person, object_type, object, action, as_utc(since, "since"), as_utc(until, "until"))
     page = audit_page(filters, before=before)
     return {"items": [audit_entry_data(entry) for entry in page.entries], "older": page.older}

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django import forms
 
-from studio.selectors.audit import ACTIONS, OBJECT_TYPES, AuditFilter
+from studio.errors import Refused
+from studio.selectors.audit import ACTIONS, ID_MAX, OBJECT_TYPES, AuditFilter, as_utc
 
 
 class AuditFilterForm(forms.Form):
@@ -33,10 +34,15 @@ class AuditFilterForm(forms.Form):
     until = forms.DateTimeField(
         required=False, label="Until (UTC)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    before = forms.IntegerField(required=False, min_value=1, max_value=ID_MAX, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
+        for field in ("since", "until"):
+            try:
+                data[field] = as_utc(data.get(field), field)
+            except Refused as exc:
+                self.add_error(field, exc.problems[0].message)
         since, until = data.get("since"), data.get("until")
         if since and until and until <= since:
             self.add_error("until", "must be after the start")

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from studio import models
+from studio.errors import Refused
 
 PER_PAGE = 50
+# The largest id a filter may name (a bigint): larger is a 500 on PostgreSQL, not an empty page.
+ID_MAX = 2**63 - 1
 # The object types entries name, for the page's filter.
 OBJECT_TYPES = (
     "connection",
@@ -47,6 +50,18 @@ ACTIONS = (
     "sign-in failed",
     "locked out",
 )
+
+
+def as_utc(value: datetime | None, field: str) -> datetime | None:
+    """`value` in UTC (naive: already UTC), as the database compares it: PostgreSQL takes offsets
+    of at most 15:59 (`-23:29` is a 500 there). `Refused` naming `field` for a time with no UTC
+    equivalent (the first hours of year 1 at a positive offset)."""
+    if value is None:
+        return None
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise Refused.field(field, "the time is out of range") from None
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,8 @@ def test_the_filters_select_by_person_object_action_and_time(admin):
         ("since=2026-01-02T00:00&until=2026-01-01T00:00", "until", "must be after the start"),
         ("object_type=everything", "object_type", "Select a valid choice."),
         ("before=-3", "before", "greater than or equal to 1"),
+        (f"before={2**63}", "before", "less than or equal to"),
+        ("since=0001-01-01T00:00:00%2B05:00", "since", "the time is out of range"),
     ],
 )
 def test_a_bad_filter_is_said_with_its_field_and_nothing_listed(admin, query, field, message):
@@ -161,6 +163,14 @@ def test_the_export_streams_every_filtered_entry_as_json(admin):
         "object_type", "object_id", "object_name", "summary", "details",
     }  # fmt: skip
     assert exported == sorted(exported, key=lambda e: -e["id"])
+
+
+def test_a_time_at_any_offset_is_compared_in_utc(admin):
+    # PostgreSQL refuses offsets past 15:59: the filter compares the time in UTC.
+    entries(2)
+    response = admin.get("/audit/?person=alice&since=2000-01-01T00:00:00%2B23:30")
+    assert response.status_code == 200
+    assert len(response.context["page"].entries) == 2
 
 
 def test_the_api_lists_the_trail_for_admins_with_the_page_s_filters(demo):
