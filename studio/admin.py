@@ -6,7 +6,7 @@ saved in between (the edited version), kept as a revision and recorded in the au
 admin's forms of raw rows can do none of that (a stream's `config` typed as JSON, saved without
 a check, no revision), and the editor already does all of it. Connections are edited through
 `connection_edit` and deleted through the services, downstream assets deleted through theirs, so
-those are versioned and audited wherever they are made. The audit trail itself is read-only for everyone.
+those are versioned and audited wherever they are made. The audit trail is read-only for everyone.
 """
 
 from __future__ import annotations

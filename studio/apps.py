@@ -5,7 +5,6 @@ from django.apps import AppConfig
 
 class StudioConfig(AppConfig):
     name = "studio"
-    default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
         # The audit trail hears of sign-ins, lockouts and role changes by Django's and

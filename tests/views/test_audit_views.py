@@ -222,6 +222,33 @@ def test_the_django_admin_shows_replications_and_streams_read_only_with_a_link_t
     assert (demo.version, models.Revision.objects.count(), stream.config) == before
 
 
+def test_a_connection_edited_in_the_admin_is_checked_versioned_and_audited(admin, demo):
+    connection = models.Connection.objects.get(name="DEMO_SQLITE")
+    page = f"/admin/studio/connection/{connection.pk}/change/"
+
+    def post(**params: str):
+        data = {
+            "name": "DEMO_SQLITE",
+            "type": connection.type,
+            "params": json.dumps({**connection.params, **params}),
+        }
+        return admin.post(page, data)
+
+    # A value naming another connection is refused as the studio's form refuses it.
+    models.Connection.objects.create(name="OTHER", type="postgres")
+    refused = post(schema="$OTHER")
+    assert refused.status_code == 200 and "names connection OTHER" in refused.content.decode()
+    assert post(schema="main").status_code == 302
+    saved = models.Connection.objects.get(pk=connection.pk)
+    assert (saved.params["schema"], saved.version) == ("main", connection.version + 1)
+    entry = models.AuditEntry.objects.filter(object_type="connection", action="changed").latest("id")
+    assert (entry.actor, entry.via, entry.details["fields"]) == (
+        "demo",
+        "admin",
+        {"schema": {"from": connection.params.get("schema"), "to": "main"}},
+    )
+
+
 def test_a_downstream_asset_deleted_in_the_admin_goes_through_the_service_and_is_audited(admin, demo):
     asset = downstream_save(key="reports/daily", deps=[])
     assert admin.post(f"/admin/studio/replication/{demo.pk}/delete/", {"post": "yes"}).status_code == 403
