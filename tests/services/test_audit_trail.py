@@ -294,7 +294,7 @@ def locked_out(w: World):
     return "locked out", "user", "viewer", "", "page", ""
 
 
-CASES = [
+CASES: list[Case] = [
     connection_created_by_token,
     connection_changed_on_the_page,
     connection_secret_changed_by_token,
