@@ -58,6 +58,7 @@ bench: install-test
 	$(PY) bench/load.py
 	$(PY) bench/automation.py
 	$(PY) bench/api.py
+	$(PY) bench/audit.py
 
 clean:
 	rm -rf $(VENV) .venv-dagster data

@@ -10,6 +10,7 @@ from django.urls import Resolver404, resolve
 
 from replication.yamlio import MAX_BYTES
 from studio.api.problems import is_api
+from studio.services import audit
 from studio.views.errors import error_page, logger
 
 MAX_MB = MAX_BYTES // 2**20
@@ -104,3 +105,15 @@ class NulCharactersMiddleware:
 def _has_nul(request: HttpRequest) -> bool:
     query = request.GET.lists()
     return "\x00" in request.path or any("\x00" in text for key, values in query for text in [key, *values])
+
+
+class AuditActorMiddleware:
+    """What a request changes is recorded in the audit trail as done by its user, or by the API
+    token it carried (known only once the API's authentication ran: hence a function)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with audit.acting(lambda: audit.request_actor(request)):
+            return self.get_response(request)

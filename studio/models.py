@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from replication import sling
 from replication.config import ReplicationConfig, canonical_stream
@@ -737,3 +738,53 @@ class DiscoveredColumns(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection}: {self.stream}"
+
+
+class AuditEntry(models.Model):
+    """One change, as it happened: who (`actor`, and how they were signed in: `actor_kind`, the
+    `token` they used), through what (`via`: a page, the API, the admin, the command line, a
+    worker), to what (`object_type`, `object_id`, `object_name`), and what (`action`, `summary`,
+    `details`). Append-only: the model refuses to save an entry twice or to delete one, and the
+    database refuses UPDATE and DELETE on the table (triggers of migration 0017). Nothing points
+    at the people and objects it names: their entries outlive them, unchanged."""
+
+    at = models.DateTimeField(default=timezone.now)
+    actor_kind = models.CharField(max_length=20)
+    actor = models.CharField(max_length=200, help_text="the user name, or the OS user of the command line")
+    token = models.CharField(max_length=100, blank=True, help_text="the API token's name, when one was used")
+    via = models.CharField(max_length=20)
+    action = models.CharField(max_length=40)
+    object_type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_name = models.CharField(max_length=300, blank=True)
+    summary = models.CharField(max_length=500, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        # In the order they were written (the page pages by id: no OFFSET, no COUNT of the table).
+        ordering = ["-id"]
+        verbose_name_plural = "audit entries"
+        # The page's filters (a time range, a person, an object) each read an index, newest first.
+        indexes = [
+            models.Index(fields=["at"], name="audit_at"),
+            models.Index(fields=["actor", "-id"], name="audit_actor"),
+            models.Index(fields=["object_type", "object_name", "-id"], name="audit_object"),
+        ]
+        # Read and add only: no change or delete permission for anyone, superusers included
+        # (the admin asks has_*_permission, which refuse too).
+        default_permissions = ("add", "view")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.object_type} {self.object_name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnly("audit entries are append-only: an entry is never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnly("audit entries are append-only: an entry is never deleted")
+
+
+class AppendOnly(Exception):
+    """A change or deletion of an audit entry was asked for (the database refuses it too)."""

@@ -3,7 +3,7 @@
 - viewer: read everything (secrets are shown to nobody);
 - editor: change replications, streams, connections and downstream assets;
 - operator: start and cancel runs;
-- admin: all of it (superusers are admins).
+- admin: all of it, and reads the audit trail (superusers are admins).
 
 A signed-in user in no role group is a viewer; so is a request with a read-only API token.
 """
@@ -21,8 +21,8 @@ from django_htmx.http import reswap, retarget
 VIEWER, EDITOR, OPERATOR, ADMIN = "viewer", "editor", "operator", "admin"
 ROLES = (VIEWER, EDITOR, OPERATOR, ADMIN)
 # Action -> the roles allowed to do it.
-ALLOWED = {"edit": {EDITOR, ADMIN}, "run": {OPERATOR, ADMIN}}
-NEEDED = {"edit": "editor", "run": "operator"}
+ALLOWED = {"edit": {EDITOR, ADMIN}, "run": {OPERATOR, ADMIN}, "audit": {ADMIN}}
+NEEDED = {"edit": "editor", "run": "operator", "audit": "admin"}
 
 
 def roles_of(user: Any) -> set[str]:
@@ -70,4 +70,4 @@ def forbidden(request: HttpRequest, action: str) -> HttpResponse:
 def context(request: HttpRequest) -> dict[str, bool]:
     """Template flags: show only the buttons the user may press."""
     user = getattr(request, "user", None)
-    return {"can_edit": can(user, "edit"), "can_run": can(user, "run")}
+    return {"can_edit": can(user, "edit"), "can_run": can(user, "run"), "can_audit": can(user, "audit")}

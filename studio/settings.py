@@ -162,6 +162,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # What a request changes is recorded in the audit trail as done by its user or API token.
+    "studio.middleware.AuditActorMiddleware",
     # Its own 400, 404 and 500 pages whatever DEBUG says (it needs the user, for the navigation).
     "studio.middleware.ErrorPagesMiddleware",
     # A NUL in the address or the query: 400 before any view or query reads it.

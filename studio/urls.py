@@ -7,6 +7,7 @@ from django.urls import include, path
 
 from studio.api.api import urlpatterns as api_urls
 from studio.views import (
+    audit,
     columns,
     connections,
     dagster,
@@ -116,6 +117,8 @@ urlpatterns = [
     path("connections/", include(connection_urls)),
     path("runs/", include(run_urls)),
     path("lineage/", include(lineage_urls)),
+    path("audit/", audit.audit_log, name="audit"),
+    path("audit/export.json", audit.audit_export_json, name="audit-export"),
     path("tokens/", tokens.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
     # Programs: the HTTP API, its OpenAPI document (schema/) and reference page (docs/).

@@ -197,7 +197,16 @@ def _answered(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 def urlpatterns() -> tuple[list[URLPattern], str, str]:
     """The API's URL patterns, for `include()` under `api/v1/`."""
-    from studio.api import columns, connections, lineage, replications, runs, schedules, streams  # noqa: F401
+    from studio.api import (  # noqa: F401
+        audit,
+        columns,
+        connections,
+        lineage,
+        replications,
+        runs,
+        schedules,
+        streams,
+    )
 
     patterns, app, namespace = api.urls
     for pattern in patterns:

@@ -74,6 +74,7 @@ class TokenAuth(security.HttpBearer):
         # A read-only token acts as a viewer (studio.roles.roles_of), whatever its user's role.
         user.read_only_token = found.read_only
         request.user = user
+        request.studio_token = found  # the audit trail names the token (services.audit.request_actor)
         return _allowed(user, self.action)
 
 
@@ -110,7 +111,8 @@ def lockout(request: HttpRequest) -> HttpResponse:
     )
 
 
-# What an endpoint needs: any signed-in caller, or one who may edit, or run.
+# What an endpoint needs: any signed-in caller, or one who may edit, run, or read the audit trail.
 READ = [TokenAuth(), SessionAuth()]
 EDIT = [TokenAuth("edit"), SessionAuth("edit")]
 RUN = [TokenAuth("run"), SessionAuth("run")]
+AUDIT = [TokenAuth("audit"), SessionAuth("audit")]

@@ -42,6 +42,7 @@ from replication.reach import Address
 from studio import configured, models
 from studio.errors import Refused
 from studio.launcher import stored_secrets
+from studio.services import audit
 
 Event = models.AlertChannel.Event
 Kind = models.AlertChannel.Kind
@@ -125,18 +126,35 @@ def channel_create(
     for channel in channels:
         channel.replication, channel.events, channel.base_url = replication, chosen, base_url.rstrip("/")
         channel.save()
+        _audit("created", channel)
     return channels
 
 
+@transaction.atomic
 def channel_set_enabled(*, channel: models.AlertChannel, enabled: bool) -> models.AlertChannel:
-    models.AlertChannel.objects.filter(pk=channel.pk).update(enabled=enabled)
-    channel.refresh_from_db()
+    if models.AlertChannel.objects.filter(pk=channel.pk).exclude(enabled=enabled).update(enabled=enabled):
+        channel.refresh_from_db()
+        _audit("enabled" if enabled else "disabled", channel)
     return channel
 
 
+@transaction.atomic
 def channel_delete(*, channel: models.AlertChannel) -> None:
     """Delete the channel; the alerts it was sent keep its label."""
+    _audit("deleted", channel)
     channel.delete()
+
+
+def _audit(action: str, channel: models.AlertChannel) -> None:
+    """An entry for `channel`, named by what pages show of it (a webhook by its host only)."""
+    scope = channel.replication.name if channel.replication else "every replication"
+    audit.record(
+        action,
+        channel,
+        object_name=f"{scope}: {channel.kind} {channel.label}",
+        summary=", ".join(channel.events),
+        details={"replication": scope, "events": channel.events},
+    )
 
 
 def _channels(replication_id: int | None, event: str) -> list[models.AlertChannel]:

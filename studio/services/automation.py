@@ -15,6 +15,7 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from studio import models
+from studio.services import audit
 from studio.services.alerts import alerts_deliver, run_alerts
 from studio.services.executor import DATABASE_DOWN, OUTAGE
 from studio.services.freshness import freshness_check
@@ -52,10 +53,12 @@ class _Freshness:
 
 def automation_tick(*, now: datetime | None = None, freshness: bool = True) -> None:
     """One pass: fire what is due, follow up ended runs, check freshness (at most once a
-    minute), deliver the alerts due."""
+    minute), deliver the alerts due. What it starts (scheduled runs, retries) is the worker's
+    doing in the audit trail."""
     now = now or timezone.now()
-    fire_due(now=now)
-    runs_follow_up(now=now)
+    with audit.acting(audit.worker()):
+        fire_due(now=now)
+        runs_follow_up(now=now)
     if freshness and (
         _Freshness.last is None or now - _Freshness.last >= FRESHNESS_EVERY or now < _Freshness.last
     ):

@@ -19,6 +19,7 @@ from replication.yamlio import YamlError, load_mapping
 from studio import configured, models
 from studio.errors import Refused
 from studio.launcher import Launcher
+from studio.services import audit
 from studio.services.versions import changed_since, versioned_update
 
 logger = logging.getLogger(__name__)
@@ -78,12 +79,34 @@ def connection_save(
     if instance is None:
         instance = models.Connection.objects.filter(name=values["name"]).first()
         if instance is None:
-            return models.Connection.objects.create(**values)
+            created = models.Connection.objects.create(**values)
+            audit.record("created", created, summary=f"type {conn_type}", details=_changes(None, created))
+            return created
         instance = versioned_update(instance, None, changed=changed_since(None, None))
+    before = _fields_of(instance)
     for key, value in values.items():
         setattr(instance, key, value)
     instance.save()
+    changes = _changes(before, instance)
+    audit.record("changed", instance, summary=audit.changes_summary(changes["fields"]), details=changes)
     return instance
+
+
+def _fields_of(connection: models.Connection) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A connection's public fields (with its name and type), and its secret ones."""
+    return {"name": connection.name, "type": connection.type, **connection.params}, dict(connection.secrets)
+
+
+def _changes(
+    before: tuple[dict[str, Any], dict[str, Any]] | None, after: models.Connection
+) -> dict[str, Any]:
+    """What the trail keeps of a save: each field that changed, public ones with their values,
+    secret ones only as changed."""
+    public, secret = before or ({}, {})
+    now_public, now_secret = _fields_of(after)
+    changes = audit.field_changes(public, now_public)
+    changes.update(audit.field_changes(secret, now_secret, secret=set(secret) | set(now_secret)))
+    return {"version": after.version, "fields": changes}
 
 
 @transaction.atomic
@@ -129,6 +152,7 @@ def connection_delete(*, connection: models.Connection, base_version: int | None
     someone saved it since."""
     if base_version is not None:
         versioned_update(connection, base_version, changed=changed_since(None, base_version))
+    audit.record("deleted", connection)
     connection.delete()
 
 

@@ -11,6 +11,7 @@ from replication.lineage.graph import TARGET
 from studio import models
 from studio.errors import Refused
 from studio.selectors.lineage import lineage_joined
+from studio.services import audit
 from studio.services.versions import changed_since, versioned_update
 
 
@@ -51,12 +52,24 @@ def downstream_save(
             raise Refused.field("deps", f"`{dep}` already depends on `{key}`: that would be a cycle")
     values = {"key": key, "deps": deps, "description": description, "group": group, "tags": tags or []}
     if instance is None:
-        return models.DownstreamAsset.objects.create(**values)
+        created = models.DownstreamAsset.objects.create(**values)
+        audit.record("created", created, details={"fields": audit.field_changes({}, values)})
+        return created
+    before = {name: getattr(instance, name) for name in values}
     for name, value in values.items():
         setattr(instance, name, value)
     instance.save()
+    changes = audit.field_changes(before, values)
+    audit.record(
+        "changed",
+        instance,
+        summary=audit.changes_summary(changes),
+        details={"version": instance.version, "fields": changes},
+    )
     return instance
 
 
+@transaction.atomic
 def downstream_delete(*, instance: models.DownstreamAsset) -> None:
+    audit.record("deleted", instance)
     instance.delete()

@@ -20,6 +20,7 @@ from studio import configured, editor_cache, models, validation
 from studio.editor_cache import Stored
 from studio.errors import Refused
 from studio.selectors.replications import current_text, revision_diff, text_diff
+from studio.services import audit
 from studio.services.versions import versioned_update
 
 
@@ -101,7 +102,7 @@ def _store(
     after = _save_streams(replication, config, before, edited)
     if after is not None:  # the editor of the new version starts from them (later requests too)
         editor_cache.keep_streams(replication, after)
-    models.Revision.objects.create(
+    revision = models.Revision.objects.create(
         replication=replication,
         version=replication.version,
         author=user if getattr(user, "is_authenticated", False) else None,
@@ -110,6 +111,15 @@ def _store(
         text=text or "",
         renamed=renamed or {},
     )
+    details: dict[str, Any] = {"version": revision.version, "revision": revision.pk}
+    if edited and of_base:
+        details["streams"] = sorted(edited, key=str)[:100]
+    if renamed:
+        details["renamed streams"] = renamed
+    if fields.get("name"):
+        details["renamed"] = {"from": name, "to": fields["name"]}
+    action = "created" if previous is None else "saved"
+    audit.record(action, replication, summary=f"version {revision.version}: {summary}", details=details)
     return replication, after
 
 
@@ -425,6 +435,7 @@ def replication_delete(*, replication: models.Replication, base_version: int | N
             changed=lambda current: revision_diff(current, base_version, current.version) or "",
             name=replication.name,
         )
+    audit.record("deleted", replication)
     replication.delete()
 
 

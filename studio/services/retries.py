@@ -4,11 +4,13 @@ run gets under it: trigger `retry`, queued to start after the backoff."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 
 from studio import models
 from studio.errors import Refused
+from studio.services import audit
 from studio.services.runs import StreamBusy, failed_streams, run_queue
 from studio.services.versions import versioned_update
 
@@ -48,11 +50,24 @@ def policy_save(
         replication=replication, defaults={**fields, "version": 1}
     )
     if created and base_version == 0:
+        _audit(policy, audit.field_changes({}, fields))
         return policy
     versioned_update(policy, base_version, changed=_described, name=f"the run policy of {replication.name}")
+    before = {name: getattr(policy, name) for name in fields}
     models.RunPolicy.objects.filter(pk=policy.pk).update(**fields)
     policy.refresh_from_db()
+    _audit(policy, audit.field_changes(before, fields))
     return policy
+
+
+def _audit(policy: models.RunPolicy, changes: dict[str, Any]) -> None:
+    audit.record(
+        "changed",
+        policy,
+        object_name=f"run policy of {policy.replication.name}",
+        summary=_described(policy),
+        details={"replication": policy.replication.name, "version": policy.version, "fields": changes},
+    )
 
 
 def _described(policy: models.RunPolicy) -> str:

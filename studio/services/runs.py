@@ -23,6 +23,7 @@ from studio import models, validation
 from studio.errors import Refused
 from studio.selectors.columns import breaking_changes, schema_policy, schema_refusal
 from studio.selectors.runs import run_check, stream_objects
+from studio.services import audit
 from studio.services.executor import end_run, run_reap
 
 Status = models.Run.Status
@@ -88,6 +89,7 @@ def run_create(
         if refuse_busy and isinstance(exc, StreamBusy):
             raise
         end_run(run, Status.FAILED, error=str(exc))
+        _record_start(run, "refused", str(exc))
         return run
     listed = [
         str(s)
@@ -100,7 +102,19 @@ def run_create(
         models.RunStream(run=run, position=i, name=stream, object=objects[stream])
         for i, stream in enumerate(listed)
     )
+    _record_start(
+        run, "started", ", ".join(listed[:20]) + (f" and {len(listed) - 20} more" if len(listed) > 20 else "")
+    )
     return run
+
+
+def _record_start(run: models.Run, action: str, summary: str) -> None:
+    details = {"trigger": run.trigger, "streams": run.streams, "mode": run.mode}
+    if run.schedule_id:
+        details["schedule"] = run.schedule_id
+    if run.retry_of_id:
+        details["retry of"] = run.retry_of_id
+    audit.record(action, run, summary=summary, details=details)
 
 
 def _lock(run: models.Run, replication: models.Replication, streams: list[str], *, reap: bool = True) -> None:
@@ -165,8 +179,9 @@ def run_cancel(*, run: models.Run) -> models.Run:
     queued = models.Run.objects.filter(pk=run.pk, status=Status.QUEUED)
     if queued.update(cancel_requested=True):
         end_run(run, Status.CANCELLED, error="cancelled before it started")
-    else:
-        models.Run.objects.filter(pk=run.pk, status=Status.RUNNING).update(cancel_requested=True)
+        audit.record("cancelled", run, summary="before it started")
+    elif models.Run.objects.filter(pk=run.pk, status=Status.RUNNING).update(cancel_requested=True):
+        audit.record("cancelled", run, summary="asked to stop while running")
     run.refresh_from_db()
     return run
 

@@ -34,6 +34,7 @@ from replication import cron, sling
 from replication.versions import MODES
 from studio import models
 from studio.errors import Refused
+from studio.services import audit
 from studio.services.runs import StreamBusy, run_queue
 from studio.services.versions import versioned_update
 
@@ -84,7 +85,7 @@ def schedule_create(
     time zone, stream or mode. It first fires at the next due time after `now`."""
     expression, tz, names, mode = _checked(replication, cron_expression, tz, streams, mode)
     now = now or timezone.now()
-    return models.Schedule.objects.create(
+    schedule = models.Schedule.objects.create(
         replication=replication,
         cron=expression,
         timezone=tz,
@@ -94,6 +95,8 @@ def schedule_create(
         next_fire=cron.next_after(expression, tz, now) if enabled else None,
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
+    _audit("created", schedule)
+    return schedule
 
 
 @transaction.atomic
@@ -113,11 +116,24 @@ def schedule_update(
     now = now or timezone.now()
     versioned_update(schedule, base_version, changed=_described, name=f"schedule #{schedule.pk}")
     fields = {"cron": expression, "timezone": tz, "streams": names, "mode": mode}
+    before = {name: getattr(schedule, name) for name in fields}
     models.Schedule.objects.filter(pk=schedule.pk).update(
         **fields, next_fire=cron.next_after(expression, tz, now) if schedule.enabled else None
     )
     schedule.refresh_from_db()
+    _audit("changed", schedule, fields=audit.field_changes(before, fields))
     return schedule
+
+
+def _audit(action: str, schedule: models.Schedule, **details: Any) -> None:
+    """An entry for `schedule`, named by its replication (its page lists them so)."""
+    audit.record(
+        action,
+        schedule,
+        object_name=f"{schedule.replication.name} schedule #{schedule.pk}",
+        summary=_described(schedule),
+        details={"replication": schedule.replication.name, "version": schedule.version, **details},
+    )
 
 
 def _described(schedule: models.Schedule) -> str:
@@ -137,23 +153,29 @@ def schedule_pause(*, schedule: models.Schedule) -> models.Schedule:
         enabled=False, next_fire=None, version=F("version") + 1
     )
     schedule.refresh_from_db()
+    _audit("paused", schedule)
     return schedule
 
 
 @transaction.atomic
 def schedule_resume(*, schedule: models.Schedule, now: datetime | None = None) -> models.Schedule:
     """Fire again from the next due time after `now`."""
+    resumed = 0
     if not schedule.enabled:
         next_fire = cron.next_after(schedule.cron, schedule.timezone, now or timezone.now())
-        models.Schedule.objects.filter(pk=schedule.pk, enabled=False).update(
+        resumed = models.Schedule.objects.filter(pk=schedule.pk, enabled=False).update(
             enabled=True, next_fire=next_fire, version=F("version") + 1
         )
     schedule.refresh_from_db()
+    if resumed:
+        _audit("resumed", schedule)
     return schedule
 
 
+@transaction.atomic
 def schedule_delete(*, schedule: models.Schedule) -> None:
     """Delete the schedule and its fires; its runs stay (without it)."""
+    _audit("deleted", schedule)
     schedule.delete()
 
 

@@ -8,10 +8,12 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from studio import models, roles
 from studio.errors import NotFound, Refused
+from studio.services import audit
 
 # What every token starts with: a leaked one is easy to recognise (and for secret scanners to find).
 PREFIX = "sst_"
@@ -25,6 +27,7 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@transaction.atomic
 def token_create(
     *, user: Any, name: str, read_only: bool = False, expires: datetime | None = None
 ) -> tuple[models.ApiToken, str]:
@@ -44,13 +47,28 @@ def token_create(
         read_only=read_only,
         expires=expires,
     )
+    _audit("created", row)
     return row, token
 
 
+def _audit(action: str, token: models.ApiToken) -> None:
+    """An entry for `token`: its name and whose it is, never the token nor its hash."""
+    access = "read only" if token.read_only else "full role"
+    expiry = f", expires {token.expires:%Y-%m-%d %H:%M}" if token.expires else ""
+    audit.record(
+        action,
+        token,
+        object_name=f"{token.name} of {token.user.get_username()}",
+        summary=access + expiry,
+        details={"user": token.user.get_username(), "prefix": token.prefix, "read_only": token.read_only},
+    )
+
+
+@transaction.atomic
 def token_revoke(*, token_id: int, by: Any) -> models.ApiToken:
     """Revoke a token of `by`, or any token when `by` is an admin; at once: its next request
     is refused. `NotFound` for a token `by` may not see."""
-    tokens = models.ApiToken.objects.all()
+    tokens = models.ApiToken.objects.select_related("user")
     if roles.ADMIN not in roles.roles_of(by):
         tokens = tokens.filter(user=by)
     token = tokens.filter(pk=token_id).first()
@@ -59,6 +77,7 @@ def token_revoke(*, token_id: int, by: Any) -> models.ApiToken:
     if token.revoked is None:
         token.revoked = timezone.now()
         token.save(update_fields=["revoked"])
+        _audit("revoked", token)
     return token
 
 

@@ -24,7 +24,7 @@ from studio.services.alerts import channel_create
 from studio.services.schedules import schedule_create
 from studio.services.tokens import token_create, token_revoke
 
-EDIT, RUN = "edit", "run"
+EDIT, RUN, AUDIT = "edit", "run", "audit"
 # What each operation needs besides a signed-in caller (None: any role reads it).
 ROLE = {
     ("GET", "/replications/"): None,
@@ -76,11 +76,13 @@ ROLE = {
     ("DELETE", "/replications/{name}/alerts/{pk}/"): RUN,
     ("GET", "/lineage/"): None,
     ("GET", "/dagster/"): None,
+    ("GET", "/audit/"): AUDIT,
 }
 ALLOWED = {
     None: {"viewer", "editor", "operator", "admin"},
     EDIT: {"editor", "admin"},
     RUN: {"operator", "admin"},
+    AUDIT: {"admin"},
 }
 
 # A body each operation accepts (so an allowed role gets past the request's checks).

@@ -120,6 +120,8 @@ PAGES: list[tuple[str, str, Callable[[Any], None] | None]] = [
     ("lineage, node panel", "/lineage/?replication=demo", _lineage_panel),
     ("downstream asset new", "/lineage/downstream/new/", None),
     ("api tokens", "/tokens/", None),
+    ("audit", "/audit/", None),
+    ("audit, filtered", "/audit/?object_type=replication&action=saved", None),
     ("upgrade", "/upgrade/", None),
     ("not found", "/r/no_such_replication/", None),
 ]
@@ -193,8 +195,10 @@ def test_no_page_has_a_serious_accessibility_problem_for_a_viewer(chromium, live
     page.click("button.primary")
     page.wait_for_url(f"{live_server.url}/")
     page.base = live_server.url
-    # What a viewer may open: not the forms that need the editor role, nor a diff (one version).
+    # What a viewer may open: not the forms that need the editor role, nor a diff (one version),
+    # nor the audit trail (an admin's).
     editing = (
+        "audit",
         "history, diff",
         "import",
         "delete",
