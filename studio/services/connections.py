@@ -93,8 +93,10 @@ def connection_save(
 
 
 def _fields_of(connection: models.Connection) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A connection's public fields (with its name and type), and its secret ones."""
-    return {"name": connection.name, "type": connection.type, **connection.params}, dict(connection.secrets)
+    """A connection's public fields (with its name, type and limit of streams at once), and its
+    secret ones."""
+    public = {"name": connection.name, "type": connection.type, "max_streams": connection.max_streams}
+    return {**public, **connection.params}, dict(connection.secrets)
 
 
 def _changes(

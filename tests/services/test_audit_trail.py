@@ -363,6 +363,15 @@ def test_a_connection_entry_names_the_fields_changed_and_a_secret_only_as_change
     assert created.details["fields"]["password"] == "changed"
 
 
+def test_a_connection_entry_names_a_change_of_its_streams_at_once(world):
+    conn = world.connection()
+    body = {"name": "WH", "type": "postgres", "fields": {"host": "db1", "user": "u"}, "max_streams": 2}
+    world.api["editor"]("PUT", "/connections/WH/", {**body, "version": conn.version})
+
+    entry = models.AuditEntry.objects.get(object_type="connection", object_name="WH", action="changed")
+    assert entry.details["fields"] == {"max_streams": {"from": None, "to": 2}}
+
+
 def test_a_replication_entry_links_its_revision(world):
     stream = models.Stream.objects.filter(replication__name="demo").order_by("position").first()
     world.api["editor"](
