@@ -470,6 +470,8 @@ class Schedule(models.Model):
     # The chosen stream names; empty means the whole replication.
     streams = models.JSONField(default=list, blank=True)
     mode = models.CharField(max_length=40, blank=True, help_text="overrides every chosen stream's mode")
+    # sling's `--range` for each fired run ("start,end"), as a run's `range`; empty: none.
+    range = models.CharField(max_length=200, blank=True)
     enabled = models.BooleanField(default=True)
     next_fire = models.DateTimeField(null=True, blank=True)
     # Bumped by every edit; an edit based on an older version is refused.

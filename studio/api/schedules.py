@@ -33,6 +33,7 @@ class ScheduleOut(Schema):
     timezone: str
     streams: list[str] = Field(description="[]: the whole replication")
     mode: str
+    range: str = Field(description="sling's --range for each run (start,end); empty: none")
     enabled: bool
     next_fire: datetime | None
     version: int
@@ -43,6 +44,7 @@ class ScheduleIn(Schema):
     timezone: str = Field("UTC", max_length=64, description="an IANA time zone")
     streams: list[str] = Field(default=[], description="[]: the whole replication")
     mode: str = Field("", max_length=40)
+    range: str = Field("", max_length=200, description="sling's --range for backfill mode: start,end")
 
 
 class ScheduleChange(ScheduleIn):
@@ -92,6 +94,7 @@ def _schedule_out(schedule: models.Schedule) -> dict[str, Any]:
         "timezone": schedule.timezone,
         "streams": schedule.streams,
         "mode": schedule.mode,
+        "range": schedule.range,
         "enabled": schedule.enabled,
         "next_fire": schedule.next_fire,
         "version": schedule.version,
@@ -126,6 +129,7 @@ def schedule_create(request: HttpRequest, name: str, body: ScheduleIn, response:
         tz=body.timezone,
         streams=body.streams,
         mode=body.mode,
+        span=body.range,
         user=request.user,
     )
     with_etag(response, schedule.version)
@@ -155,6 +159,7 @@ def schedule_change(
         tz=body.timezone,
         streams=body.streams,
         mode=body.mode,
+        span=body.range,
     )
     with_etag(response, schedule.version)
     return _schedule_out(schedule)

@@ -28,6 +28,13 @@ class ScheduleForm(forms.Form):
     mode = forms.ChoiceField(
         required=False, label="Mode", choices=[("", "each stream's own")] + [(m, m) for m in MODES]
     )
+    range = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Range",
+        help_text="sling's --range for backfill mode: start,end (dates or numbers); empty: none",
+        widget=forms.TextInput(attrs={"placeholder": "2024-01-01,2024-02-01", "class": "mono"}),
+    )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def stream_names(self) -> list[str]:

@@ -227,10 +227,8 @@ def run_check(config: ReplicationConfig, streams: list[str], mode: str, span: st
     RunError when a run of them cannot start (`run_create` records it refused)."""
     chosen = sling.subset(config, streams)
     if span:
-        if span.count(",") != 1 or not all(part.strip() for part in span.split(",")):
-            raise sling.RunError(
-                f'the range `{span[:100]}` is not "start,end" (one comma), e.g. 2024-01-01,2024-02-01'
-            )
+        if problem := range_problem(span):
+            raise sling.RunError(problem)
         chosen = chosen.with_range(span)
     if mode:
         _check_mode(chosen, mode)
@@ -249,6 +247,13 @@ def run_check(config: ReplicationConfig, streams: list[str], mode: str, span: st
     if problem:
         raise sling.RunError(problem)
     return chosen
+
+
+def range_problem(span: str) -> str | None:
+    """Why `span` is not a range sling's `--range` takes ("start,end": dates or numbers)."""
+    if span.count(",") != 1 or not all(part.strip() for part in span.split(",")):
+        return f'the range `{span[:100]}` is not "start,end" (one comma), e.g. 2024-01-01,2024-02-01'
+    return None
 
 
 def _check_mode(chosen: ReplicationConfig, mode: str) -> None:

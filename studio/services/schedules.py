@@ -34,6 +34,7 @@ from replication import cron, sling
 from replication.versions import MODES
 from studio import models
 from studio.errors import Refused
+from studio.selectors.runs import range_problem
 from studio.services import audit
 from studio.services.runs import StreamBusy, run_queue
 from studio.services.versions import versioned_update
@@ -43,8 +44,8 @@ log = logging.getLogger(__name__)
 
 
 def _checked(
-    replication: models.Replication, expression: str, tz: str, streams: Iterable[str], mode: str
-) -> tuple[str, str, list[str], str]:
+    replication: models.Replication, expression: str, tz: str, streams: Iterable[str], mode: str, span: str
+) -> tuple[str, str, list[str], str, str]:
     try:
         expression = cron.check(expression)
     except cron.CronError as exc:
@@ -66,7 +67,10 @@ def _checked(
     mode = (mode or "").strip()
     if mode and mode not in MODES:
         raise Refused.field("mode", f"unknown mode `{mode}`; expected one of: {', '.join(MODES)}")
-    return expression, tz, names, mode
+    span = (span or "").strip()
+    if span and (problem := range_problem(span)):
+        raise Refused.field("range", problem)
+    return expression, tz, names, mode, span
 
 
 @transaction.atomic
@@ -77,13 +81,15 @@ def schedule_create(
     tz: str = "UTC",
     streams: Iterable[str] = (),
     mode: str = "",
+    span: str = "",
     enabled: bool = True,
     user: Any = None,
     now: datetime | None = None,
 ) -> models.Schedule:
-    """A schedule of `replication`; `Refused` (naming the field) on a bad expression,
-    time zone, stream or mode. It first fires at the next due time after `now`."""
-    expression, tz, names, mode = _checked(replication, cron_expression, tz, streams, mode)
+    """A schedule of `replication` (`span`: sling's `--range` for each run, "start,end");
+    `Refused` (naming the field) on a bad expression, time zone, stream, mode or range. It
+    first fires at the next due time after `now`."""
+    expression, tz, names, mode, span = _checked(replication, cron_expression, tz, streams, mode, span)
     now = now or timezone.now()
     schedule = models.Schedule.objects.create(
         replication=replication,
@@ -91,6 +97,7 @@ def schedule_create(
         timezone=tz,
         streams=names,
         mode=mode,
+        range=span,
         enabled=enabled,
         next_fire=cron.next_after(expression, tz, now) if enabled else None,
         created_by=user if getattr(user, "is_authenticated", False) else None,
@@ -108,14 +115,17 @@ def schedule_update(
     tz: str,
     streams: Iterable[str],
     mode: str,
+    span: str = "",
     now: datetime | None = None,
 ) -> models.Schedule:
     """Change a schedule edited from `base_version`; `Conflict` when someone changed it
     since, `Refused` on bad input. The next fire is computed anew from `now`."""
-    expression, tz, names, mode = _checked(schedule.replication, cron_expression, tz, streams, mode)
+    expression, tz, names, mode, span = _checked(
+        schedule.replication, cron_expression, tz, streams, mode, span
+    )
     now = now or timezone.now()
     versioned_update(schedule, base_version, changed=_described, name=f"schedule #{schedule.pk}")
-    fields = {"cron": expression, "timezone": tz, "streams": names, "mode": mode}
+    fields = {"cron": expression, "timezone": tz, "streams": names, "mode": mode, "range": span}
     before = {name: getattr(schedule, name) for name in fields}
     models.Schedule.objects.filter(pk=schedule.pk).update(
         **fields, next_fire=cron.next_after(expression, tz, now) if schedule.enabled else None
@@ -142,6 +152,7 @@ def _described(schedule: models.Schedule) -> str:
         f"{schedule.cron} ({schedule.timezone}), "
         + (", ".join(schedule.streams) or "all streams")
         + (f", mode {schedule.mode}" if schedule.mode else "")
+        + (f", range {schedule.range}" if schedule.range else "")
         + ("" if schedule.enabled else ", paused")
     )
 
@@ -251,6 +262,7 @@ def _run(schedule: models.Schedule, due: datetime) -> models.ScheduleFire | None
             replication=schedule.replication,
             streams=schedule.streams,
             mode=schedule.mode,
+            span=schedule.range,
             trigger=models.Run.Trigger.SCHEDULE,
             schedule=schedule,
             refuse_busy=True,

@@ -19,6 +19,7 @@ from replication.resolve import render_env
 from studio import validation
 from studio.errors import Refused
 from studio.forms.editor import BULK_ACTIONS, BulkForm, KeysForm, NewStreamForm, SettingsForm, StreamForm
+from studio.forms.runs import RunForm
 from studio.roles import role_required
 from studio.selectors.connections import connection_names
 from studio.selectors.editing import Editor
@@ -75,6 +76,7 @@ def _context(request: HttpRequest, editor: Editor, **extra: Any) -> dict[str, An
         "source_columns": editor.source_columns(),
         "connections": connection_names(),
         "new_stream_form": NewStreamForm(),
+        "run_form": RunForm(auto_id="run_%s"),
         **extra,
     }
 

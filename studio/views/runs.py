@@ -42,7 +42,8 @@ def _started(request: HttpRequest, run: models.Run) -> HttpResponse:
 @require_POST
 @role_required("run")
 def run_start(request: HttpRequest, name: str) -> HttpResponse:
-    """Run the whole replication, or the streams ticked in the editor (`stream` ids)."""
+    """Run the whole replication, or the streams ticked in the editor (`stream` ids), with a
+    `mode` for all of them and sling's `range` when given ("Run with options")."""
     replication = get_object_or_404(models.Replication, name=name)
     posted = request.POST.getlist("streams")
     ids = [small_int(pk) for pk in posted]
@@ -54,7 +55,11 @@ def run_start(request: HttpRequest, name: str) -> HttpResponse:
         messages.error(request, "None of the ticked streams exist any more; reload the page.")
         return redirect("editor", name)
     run = service.run_queue(
-        replication=replication, streams=names, mode=request.POST.get("mode", ""), user=request.user
+        replication=replication,
+        streams=names,
+        mode=request.POST.get("mode", ""),
+        span=request.POST.get("range", "").strip(),
+        user=request.user,
     )
     return _started(request, run)
 

@@ -66,6 +66,7 @@ def _initial(schedule: models.Schedule) -> dict[str, Any]:
         "timezone": schedule.timezone,
         "streams": "\n".join(schedule.streams),
         "mode": schedule.mode,
+        "range": schedule.range,
         "version": schedule.version,
     }
 
@@ -109,6 +110,7 @@ def schedule_save(request: HttpRequest, name: str, pk: int | None = None) -> Htt
             "tz": form.cleaned_data["timezone"],
             "streams": form.stream_names(),
             "mode": form.cleaned_data["mode"],
+            "span": form.cleaned_data["range"],
         }
         try:
             if editing is None:

@@ -41,6 +41,15 @@ def test_a_bad_schedule_is_refused_naming_its_field(api, demo):
         "POST", "/replications/demo/schedules/", {"cron": "0 6 * * *", "timezone": "Mars/Olympus"}
     )
     assert answer(zone)["errors"][0]["field"] == "timezone"
+    span = api["operator"](
+        "POST", "/replications/demo/schedules/", {"cron": "0 6 * * *", "range": "2024-01-01"}
+    )
+    assert answer(span)["errors"][0]["field"] == "range"
+
+
+def test_a_schedule_s_range_is_kept(api, demo):
+    made = api["operator"]("POST", "/replications/demo/schedules/", {"cron": "0 6 * * *", "range": "1,9"})
+    assert made.status_code == 201 and answer(made)["range"] == "1,9"
 
 
 def test_the_policy_names_its_version(api, demo):

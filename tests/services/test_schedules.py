@@ -86,6 +86,30 @@ def test_the_streams_and_mode_of_a_schedule_are_those_of_its_runs(shop, tmp_path
     assert schedule.fires.get() == fire
 
 
+def test_a_schedule_s_range_is_its_runs_range_and_a_bad_one_is_refused_by_its_field(shop, tmp_path):
+    a = f"file://{tmp_path}/a.csv"
+    schedule = every(shop, "0 * * * *", streams=[a], span=" 1,100 ")
+
+    fire = fire_due(now=at(13, 0, 1))[0]
+
+    assert schedule.range == "1,100"
+    assert (fire.run.status, fire.run.range) == ("queued", "1,100"), fire.run.error
+    with pytest.raises(Refused) as refused:
+        service.schedule_update(
+            schedule=schedule,
+            base_version=schedule.version,
+            cron_expression="0 * * * *",
+            tz="UTC",
+            streams=[a],
+            mode="",
+            span="2024-01-01",
+        )
+    assert refused.value.problems[0].path == ("range",)
+    assert 'is not "start,end"' in refused.value.problems[0].message
+    schedule.refresh_from_db()
+    assert schedule.range == "1,100"  # nothing half-saved
+
+
 def test_a_missed_time_within_the_grace_time_runs_once_and_the_older_ones_are_recorded_as_missed(
     shop, settings
 ):

@@ -102,6 +102,16 @@ def test_a_bad_schedule_is_refused_at_its_field_and_nothing_is_saved(client, use
     assert not models.Schedule.objects.exists()
 
 
+def test_a_schedule_s_range_is_saved_listed_and_a_bad_one_refused_at_its_field(client, user, shop):
+    bad = client.post("/r/shop/schedules/add/", {"cron": "0 6 * * *", "timezone": "UTC", "range": "1-9"})
+    good = client.post("/r/shop/schedules/add/", {"cron": "0 6 * * *", "timezone": "UTC", "range": "1,9"})
+
+    assert bad.status_code == 422
+    assert 'the range `1-9` is not "start,end"' in bad.text
+    assert good.status_code == 302 and models.Schedule.objects.get().range == "1,9"
+    assert 'range <span class="mono">1,9</span>' in client.get("/r/shop/schedules/").text
+
+
 def test_an_edit_made_from_an_old_version_is_refused_with_their_change(client, user, shop):
     schedule = schedule_create(replication=shop, cron_expression="*/5 * * * *")
     page = client.get(f"/r/shop/schedules/?edit={schedule.pk}")

@@ -44,3 +44,19 @@ def test_a_run_without_a_failed_stream_has_none_to_run_again(client, user, tmp_p
 
     assert f"run #{done.pk} has no failed stream to run again" in response.content.decode()
     assert models.Run.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_run_with_options_queues_the_mode_and_range_and_a_bad_range_is_a_refused_run(client, user, tmp_path):
+    csv_to_sqlite(tmp_path, {"a.csv": 3})
+    page = client.get("/r/shop/").content.decode()
+    assert "Run with options" in page and 'name="range"' in page
+
+    client.post("/r/shop/run/", {"mode": "truncate", "range": "1,3"})
+    queued = models.Run.objects.latest("pk")
+    client.post("/r/shop/run/", {"range": "2024-01-01"})
+    refused = models.Run.objects.latest("pk")
+
+    assert (queued.status, queued.mode, queued.range) == ("queued", "truncate", "1,3"), queued.error
+    assert refused.status == "failed" and refused.sling_pid is None
+    assert 'the range `2024-01-01` is not "start,end"' in refused.error
