@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from studio import models, roles
@@ -37,10 +37,18 @@ def sign_on(
     )
     sign = link.first()
     if sign is None:
-        user = get_user_model()(username=_free_username(claims, subject), email=claims.get("email") or "")
-        user.set_unusable_password()
-        user.save()
-        sign = models.SignOn.objects.create(user=user, issuer=issuer, subject=subject)
+        try:
+            with transaction.atomic():
+                user = get_user_model()(
+                    username=_free_username(claims, subject), email=claims.get("email") or ""
+                )
+                user.set_unusable_password()
+                user.save()
+                sign = models.SignOn.objects.create(user=user, issuer=issuer, subject=subject)
+        except IntegrityError:
+            # The same person's first sign-in in another tab made the user first (their INSERT
+            # held ours until it committed): that user is this person.
+            sign = link.get()
     user = sign.user
     if (email := claims.get("email")) and email != user.email:
         user.email = email
