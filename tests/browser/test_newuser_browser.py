@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 from test_lineage_browser import until
 
 from studio import models
@@ -154,14 +155,15 @@ def test_a_typed_password_survives_changes_of_type_and_is_stored(page: Any) -> N
     page.locator("#id_sslmode").wait_for(state="detached")
     page.select_option("#id_type", "postgres")
     page.locator("#id_sslmode").wait_for()
-    assert page.input_value("#id_host") == "db.internal"
-    assert page.input_value("#id_password") == "s3cret-typed"
+    # The typed values are put back by the page's script after the swap: wait for them.
+    expect(page.locator("#id_host")).to_have_value("db.internal")
+    expect(page.locator("#id_password")).to_have_value("s3cret-typed")
     # Through a type without a password box too.
     page.select_option("#id_type", "sqlite")
     page.locator("#id_password").wait_for(state="detached")
     page.select_option("#id_type", "postgres")
     page.locator("#id_password").wait_for()
-    assert page.input_value("#id_password") == "s3cret-typed"
+    expect(page.locator("#id_password")).to_have_value("s3cret-typed")
     page.fill("#id_host", "db.internal")
     # Never written into the page by the server.
     assert "s3cret-typed" not in page.content()
