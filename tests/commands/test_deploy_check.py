@@ -22,7 +22,10 @@ def test_the_deploy_script_upgrades_with_two_workers_and_loses_no_run():
         if os.environ.get("CI"):
             pytest.fail("POSTGRES_URL is not set: CI must run the tests inside scripts/with-postgres.sh")
         pytest.skip("POSTGRES_URL is not set (make test sets it)")
-    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    # A deploy's own environment: none of the test run's settings (the browser tests allow async
+    # unsafe calls in this process, which `check --deploy` rightly refuses).
+    dropped = ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG", "SECRET_KEY")
+    environment = {k: v for k, v in os.environ.items() if k not in dropped}
     done = subprocess.run(
         ["scripts/deploy-check.sh"],
         cwd=ROOT,
