@@ -107,7 +107,7 @@ def test_a_schedule_s_range_is_saved_listed_and_a_bad_one_refused_at_its_field(c
     good = client.post("/r/shop/schedules/add/", {"cron": "0 6 * * *", "timezone": "UTC", "range": "1,9"})
 
     assert bad.status_code == 422
-    assert 'the range `1-9` is not "start,end"' in bad.text
+    assert "the range `1-9` is not &quot;start,end&quot;" in bad.text
     assert good.status_code == 302 and models.Schedule.objects.get().range == "1,9"
     assert 'range <span class="mono">1,9</span>' in client.get("/r/shop/schedules/").text
 
