@@ -36,23 +36,17 @@ trap finish EXIT
 say() { echo "deploy-check: $*" >&2; }
 
 # Two databases of the server: the studio's and a warehouse the replication loads into.
-suffix=$$
-studio_url=$("$PY" - "$POSTGRES_URL" "deploy_studio_$suffix" <<'EOF'
+create_database() {
+  "$PY" - "$POSTGRES_URL" "$1" <<'EOF'
 import sys, psycopg
 url, name = sys.argv[1], sys.argv[2]
 with psycopg.connect(url, autocommit=True) as db:
     db.execute(f'create database "{name}"')
 print(url.rsplit("/", 1)[0] + "/" + name)
 EOF
-)
-warehouse_url=$("$PY" - "$POSTGRES_URL" "deploy_warehouse_$suffix" <<'EOF'
-import sys, psycopg
-url, name = sys.argv[1], sys.argv[2]
-with psycopg.connect(url, autocommit=True) as db:
-    db.execute(f'create database "{name}"')
-print(url.rsplit("/", 1)[0] + "/" + name)
-EOF
-)
+}
+studio_url=$(create_database "deploy_studio_$$")
+warehouse_url=$(create_database "deploy_warehouse_$$")
 
 # 1. Settings, the same in every process (README: Deploying, 1).
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django import forms
 
-from replication.versions import MODES
 from studio import models
+from studio.forms.runs import mode_field, range_field
 
 
 class ScheduleForm(forms.Form):
@@ -25,15 +25,9 @@ class ScheduleForm(forms.Form):
         help_text="one per line; empty: the whole replication",
         widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "class": "code"}),
     )
-    mode = forms.ChoiceField(
-        required=False, label="Mode", choices=[("", "each stream's own")] + [(m, m) for m in MODES]
-    )
-    range = forms.CharField(
-        required=False,
-        max_length=200,
-        label="Range",
-        help_text="sling's --range for backfill mode: start,end (dates or numbers); empty: none",
-        widget=forms.TextInput(attrs={"placeholder": "2024-01-01,2024-02-01", "class": "mono"}),
+    mode = mode_field()
+    range = range_field(
+        help_text="sling's --range for backfill mode: start,end (dates or numbers); empty: none"
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
